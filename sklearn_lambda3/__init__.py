@@ -1,0 +1,11 @@
+"""Lambda³ structural analysis of time series for scikit-learn.
+
+Jump events (ΔΛC⁺, ΔΛC⁻), tension (ρT) and Bayesian regression on them.
+"""
+
+from ._datasets import make_jump_series
+from ._features import Lambda3Features
+
+__version__ = "0.1.0"
+
+__all__ = ["Lambda3Features", "make_jump_series", "__version__"]

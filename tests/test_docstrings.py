@@ -1,0 +1,16 @@
+"""Run the examples in the public docstrings."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["sklearn_lambda3._features", "sklearn_lambda3._datasets"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -20,6 +20,9 @@ TENSION_SUFFIX = "__rho_T"
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN_LIMIT = 100
 
+# Smallest number of predictive draws per row behind predict_interval's quantiles.
+PREDICTIVE_DRAWS = 4000
+
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
@@ -400,9 +403,9 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
     def predict_interval(self, X, coverage=0.9):
         """Central posterior predictive interval of the target.
 
-        The bounds are quantiles of posterior predictive draws (one per posterior draw,
-        noise included), computed a block of rows at a time with a fixed seed, so the
-        result is reproducible.
+        The bounds are quantiles of posterior predictive draws (every posterior draw at
+        least once, 4000 draws or more per row, noise included), computed a block of rows
+        at a time with a fixed seed, so the result is reproducible.
 
         Parameters
         ----------
@@ -420,7 +423,9 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
         X = self._validated(X)
         rng = np.random.default_rng(0)
-        draws = np.arange(len(self.intercept_samples_))
+        n_draws = len(self.intercept_samples_)
+        # At least PREDICTIVE_DRAWS predictive draws per row, cycling over the posterior draws.
+        draws = np.arange(max(n_draws, PREDICTIVE_DRAWS)) % n_draws
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         block = max(1, 2**22 // len(draws))
         out = np.empty((X.shape[0], 2))

@@ -84,7 +84,7 @@ def _initial_point(key, k, noise):
     """Unconstrained starting point: uniform in (-2, 2), as NumPyro's ``init_to_uniform``."""
     keys = jax.random.split(key, 1 + len(NOISE_SITES[noise]))
     z = {"u": jax.random.uniform(keys[0], (k,), minval=-2.0, maxval=2.0)}
-    for site_key, site in zip(keys[1:], NOISE_SITES[noise]):
+    for site_key, site in zip(keys[1:], NOISE_SITES[noise], strict=True):
         z[site] = jax.random.uniform(site_key, (), minval=-2.0, maxval=2.0)
     return z
 

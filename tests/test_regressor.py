@@ -1,0 +1,349 @@
+"""Lambda3BayesRegressor: statistics against known truth, compilation, persistence, errors."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import BayesianRidge, LinearRegression
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+
+from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3.datasets import make_jump_series
+
+FAST = {"num_warmup": 300, "num_samples": 300, "num_chains": 2, "progress_bar": False}
+
+
+def linear_data(n=400, k=3, noise=0.5, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, k)) * rng.uniform(0.5, 5, size=k) + rng.normal(size=k) * 10
+    coef = rng.normal(size=k) * 2
+    y = X @ coef + 3.0 + noise * rng.standard_normal(n)
+    return X, y, coef
+
+
+def test_weak_priors_agree_with_bayesian_ridge_and_ols():
+    X, y, _ = linear_data(n=500, k=4, seed=1)
+    weak = {f"{p}_prior_scale": 100.0 for p in ("intercept", "coef", "jump", "tension")}
+    reg = Lambda3BayesRegressor(**weak, **FAST, random_state=0).fit(X, y)
+    ridge = BayesianRidge().fit(X, y)
+    ols = LinearRegression().fit(X, y)
+    sd = reg.coef_samples_.std(axis=0)
+    assert np.all(np.abs(reg.coef_ - ridge.coef_) < 0.2 * sd)
+    assert np.all(np.abs(reg.coef_ - ols.coef_) < 0.2 * sd)
+    # Posterior sd matches the conjugate posterior's (BayesianRidge's sigma_).
+    np.testing.assert_allclose(sd, np.sqrt(np.diag(ridge.sigma_)), rtol=0.15)
+    assert reg.intercept_ == pytest.approx(ols.intercept_, abs=0.2 * reg.intercept_samples_.std())
+    assert reg.noise_samples_["sigma"].mean() == pytest.approx(0.5, rel=0.1)
+
+
+def test_tight_prior_shrinks_towards_zero():
+    X, y, _ = linear_data(n=30, k=2, noise=2.0, seed=2)
+    loose = Lambda3BayesRegressor(coef_prior_scale=10.0, **FAST, random_state=0).fit(X, y)
+    tight = Lambda3BayesRegressor(coef_prior_scale=0.01, **FAST, random_state=0).fit(X, y)
+    assert np.all(np.abs(tight.coef_) < 0.1 * np.abs(loose.coef_))
+
+
+def test_predictive_interval_coverage_near_nominal():
+    coverages = []
+    for seed in range(5):
+        X, y, coef = linear_data(n=200, k=3, noise=1.0, seed=seed)
+        reg = Lambda3BayesRegressor(**FAST, random_state=seed).fit(X, y)
+        rng = np.random.default_rng(100 + seed)
+        X_new = X[rng.integers(0, len(X), 2000)] + rng.normal(size=(2000, 3))
+        y_new = X_new @ coef + 3.0 + rng.standard_normal(2000)
+        interval = reg.predict_interval(X_new, coverage=0.9)
+        coverages.append(np.mean((y_new >= interval[:, 0]) & (y_new <= interval[:, 1])))
+        mean, std = reg.predict(X_new, return_std=True)
+        # The interval is the predictive distribution's: about mean ± 1.645 std.
+        assert np.mean(np.abs(interval.mean(axis=1) - mean)) < 0.05 * np.mean(std)
+        assert np.median(np.diff(interval, axis=1)[:, 0] / (2 * 1.645 * std)) == pytest.approx(1.0, abs=0.03)
+    assert 0.87 <= np.mean(coverages) <= 0.93
+
+
+def test_predict_std_includes_parameter_uncertainty_and_noise():
+    X, y, _ = linear_data(n=100, k=2, noise=1.0, seed=3)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    far = X.mean(axis=0) + 50 * X.std(axis=0)
+    _, std = reg.predict(np.vstack([X.mean(axis=0), far]), return_std=True)
+    noise = np.sqrt(np.mean(reg.noise_samples_["sigma"] ** 2))
+    assert std[0] == pytest.approx(noise, rel=0.05)
+    assert std[1] > 3 * std[0]
+    # Matches the predictive draws' spread.
+    draws = reg.sample_y(np.vstack([X.mean(axis=0), far]), n_samples=4000, random_state=0)
+    np.testing.assert_allclose(draws.std(axis=1), std, rtol=0.08)
+
+
+def test_sample_y_shape_and_seed():
+    X, y, _ = linear_data(n=80, k=2, seed=4)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    a = reg.sample_y(X[:5], n_samples=3, random_state=1)
+    assert a.shape == (5, 3)
+    np.testing.assert_array_equal(a, reg.sample_y(X[:5], n_samples=3, random_state=1))
+    assert not np.array_equal(a, reg.sample_y(X[:5], n_samples=3, random_state=2))
+
+
+def test_random_state_gives_bitwise_identical_posteriors():
+    X, y, _ = linear_data(n=120, k=2, seed=5)
+    a = Lambda3BayesRegressor(**FAST, random_state=42).fit(X, y)
+    b = Lambda3BayesRegressor(**FAST, random_state=42).fit(X, y)
+    c = Lambda3BayesRegressor(**FAST, random_state=43).fit(X, y)
+    np.testing.assert_array_equal(a.coef_samples_, b.coef_samples_)
+    np.testing.assert_array_equal(a.noise_samples_["sigma"], b.noise_samples_["sigma"])
+    assert not np.array_equal(a.coef_samples_, c.coef_samples_)
+
+
+def test_prior_scale_follows_regressor_names():
+    pd = pytest.importorskip("pandas")
+    X, y, _ = linear_data(n=60, k=5, seed=6)
+    names = ["time", "s__delta_LambdaC_pos", "s__delta_LambdaC_neg", "s__rho_T", "s__local_jump"]
+    reg = Lambda3BayesRegressor(
+        coef_prior_scale=0.7, jump_prior_scale=4.0, tension_prior_scale=2.5, **FAST, random_state=0
+    )
+    reg.fit(pd.DataFrame(X, columns=names), y)
+    np.testing.assert_array_equal(reg.prior_scales_, [0.7, 4.0, 4.0, 2.5, 4.0])
+    assert reg.diagnostics_["table"]["parameter"][:2] == ["coef[time]", "coef[s__delta_LambdaC_pos]"]
+    unnamed = Lambda3BayesRegressor(coef_prior_scale=0.7, **FAST, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(unnamed.prior_scales_, np.full(5, 0.7))
+
+
+def test_tension_noise_learns_heteroscedasticity():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(7)
+    n = 600
+    tension = np.exp(rng.normal(size=n))
+    x = rng.normal(size=n)
+    y = 2.0 * x + (0.1 + 0.8 * tension) * rng.standard_normal(n)
+    X = pd.DataFrame({"x": x, "s__rho_T": tension})
+    reg = Lambda3BayesRegressor(noise="tension", **FAST, random_state=0).fit(X, y)
+    assert set(reg.noise_samples_) == {"sigma_base", "sigma_scale"}
+    assert reg.coef_[0] == pytest.approx(2.0, abs=0.1)
+    # sigma_scale is per unit of tension / mean tension: 0.8 * mean(tension) in truth.
+    truth = 0.8 * tension.mean()
+    assert reg.noise_samples_["sigma_scale"].mean() == pytest.approx(truth, rel=0.25)
+    _, std = reg.predict(pd.DataFrame({"x": [0.0, 0.0], "s__rho_T": [0.1, 5.0]}), return_std=True)
+    assert std[1] > 3 * std[0]
+    constant = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    assert reg.diagnostics_["num_divergences"] == 0
+    assert reg.score(X, y) == pytest.approx(constant.score(X, y), abs=0.02)
+
+
+def test_tension_noise_needs_a_tension_column():
+    X, y, _ = linear_data(n=50, k=2, seed=8)
+    with pytest.raises(ValueError, match="rho_T"):
+        Lambda3BayesRegressor(noise="tension", **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="tension_feature"):
+        Lambda3BayesRegressor(noise="tension", tension_feature="nope", **FAST).fit(X, y)
+
+
+def test_convergence_warning_names_the_failing_diagnostic():
+    X, y, _ = linear_data(n=50, k=2, seed=9)
+    with pytest.warns(ConvergenceWarning, match="ess_bulk_min"):
+        reg = Lambda3BayesRegressor(
+            num_warmup=0, num_samples=10, num_chains=2, progress_bar=False, random_state=0
+        ).fit(X, y)
+    assert reg.diagnostics_["ess_bulk_min"] < 200
+
+
+def test_converged_fit_reports_clean_diagnostics():
+    X, y, _ = linear_data(n=300, k=3, seed=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reg = Lambda3BayesRegressor(
+            num_warmup=500, num_samples=500, num_chains=4, progress_bar=False, random_state=0
+        ).fit(X, y)
+    d = reg.diagnostics_
+    assert d["r_hat_max"] <= 1.01 and d["ess_bulk_min"] >= 400 and d["num_divergences"] == 0
+    assert len(d["table"]["parameter"]) == len(d["table"]["r_hat"]) == 3 + 1 + 1
+
+
+class _CompileCounter:
+    """Counts XLA backend compilations, as NumPyro's test_compile counts model traces."""
+
+    def __init__(self):
+        import jax.monitoring
+
+        self.count = 0
+        jax.monitoring.register_event_duration_secs_listener(self._listen)
+
+    def _listen(self, event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            self.count += 1
+
+
+COMPILES = None
+
+
+def test_refit_of_same_shape_compiles_nothing():
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    # Seven regressors: a shape no other test uses, so the first fit must compile.
+    X, y, _ = linear_data(n=150, k=7, seed=11)
+    before = COMPILES.count
+    Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    assert COMPILES.count > before
+    before = COMPILES.count
+    X2, y2, _ = linear_data(n=333, k=7, seed=12)
+    for scale in (0.5, 3.0):
+        Lambda3BayesRegressor(
+            coef_prior_scale=scale,
+            intercept_prior_scale=scale,
+            noise_prior_scale=scale,
+            **FAST,
+            random_state=1,
+        ).fit(X2, y2)
+    assert COMPILES.count == before
+
+
+def test_tension_model_buckets_rows():
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(13)
+
+    def frame(n):
+        return pd.DataFrame(
+            {"a": rng.normal(size=n), "b": rng.normal(size=n), "c__rho_T": rng.random(n) + 0.5}
+        )
+
+    small = {"num_warmup": 50, "num_samples": 50, "num_chains": 1, "progress_bar": False, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Lambda3BayesRegressor(noise="tension", **small).fit(frame(300), rng.normal(size=300))
+        before = COMPILES.count
+        # 300 and 400 rows share the 512-row bucket.
+        Lambda3BayesRegressor(noise="tension", **small).fit(frame(400), rng.normal(size=400))
+    assert COMPILES.count == before
+
+
+def _pipeline():
+    reg = Lambda3BayesRegressor(
+        num_warmup=150, num_samples=150, num_chains=2, progress_bar=False, random_state=0
+    )
+    return Pipeline([("l3", Lambda3Features()), ("reg", reg)]).set_output(transform="pandas")
+
+
+def test_pipeline_grid_search_and_joblib_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(make_jump_series(300, n_series=2, random_state=0), columns=["a", "b"])
+    y = X["a"].shift(-1).to_numpy()[:-1]
+    X = X.iloc[:-1]
+    search = GridSearchCV(_pipeline(), {"reg__jump_prior_scale": [1.0, 5.0]}, cv=TimeSeriesSplit(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_params_["reg__jump_prior_scale"] in (1.0, 5.0)
+    fitted = search.best_estimator_
+    assert list(fitted[-1].feature_names_in_[:2]) == ["a__delta_LambdaC_pos", "a__delta_LambdaC_neg"]
+    np.testing.assert_array_equal(
+        fitted[-1].prior_scales_[:2], [search.best_params_["reg__jump_prior_scale"]] * 2
+    )
+    path = tmp_path / "model.joblib"
+    joblib.dump(fitted, path)
+    X.to_pickle(tmp_path / "X.pkl")
+    expected = fitted.predict(X)
+    code = textwrap.dedent(f"""
+        import sys, joblib, numpy as np, pandas as pd
+        model = joblib.load({str(path)!r})
+        X = pd.read_pickle({str(tmp_path / "X.pkl")!r})
+        np.save({str(tmp_path / "pred.npy")!r}, model.predict(X))
+        mean, std = model[-1].predict(model[:-1].transform(X), return_std=True)
+        assert np.all(std > 0)
+        assert "jax" not in sys.modules, "loading or predicting imported JAX"
+    """)
+    subprocess.run([sys.executable, "-c", code], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "pred.npy"), expected)
+
+
+def test_pickle_holds_only_numpy_state():
+    X, y, _ = linear_data(n=60, k=2, seed=14)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    for name, value in vars(reg).items():
+        values = value.values() if isinstance(value, dict) else [value]
+        for item in values:
+            assert "jax" not in type(item).__module__, name
+    clone = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(clone.predict(X), reg.predict(X))
+
+
+def test_to_inference_data_groups():
+    pytest.importorskip("arviz")
+    X, y, _ = linear_data(n=70, k=2, seed=15)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    idata = reg.to_inference_data()
+    for group in ("posterior", "sample_stats", "log_likelihood", "observed_data"):
+        assert group in idata.groups()
+    assert idata.posterior["coef"].shape == (2, 300, 2)
+    assert idata.log_likelihood["y"].shape == (2, 300, 70)
+    np.testing.assert_allclose(idata.observed_data["y"].values, y)
+    np.testing.assert_allclose(idata.posterior["coef"].mean(("chain", "draw")).values, reg.coef_)
+    # Pointwise log-likelihood of one draw equals the Normal density by hand.
+    ll = reg.pointwise_log_likelihood(X, y)
+    mu = X @ reg.coef_samples_[0] + reg.intercept_samples_[0]
+    sigma = reg.noise_samples_["sigma"][0]
+    expected = -0.5 * ((y - mu) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
+    np.testing.assert_allclose(ll[0, 0], expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"noise": "cauchy"}, "noise"),
+        ({"coef_prior_scale": 0.0}, "coef_prior_scale"),
+        ({"jump_prior_scale": -1.0}, "jump_prior_scale"),
+        ({"num_chains": 0}, "num_chains"),
+        ({"target_accept_prob": 1.0}, "target_accept_prob"),
+        ({"device": "tpu"}, "device"),
+        ({"model": "quadratic"}, "model"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    X, y, _ = linear_data(n=20, k=1)
+    with pytest.raises(ValueError, match=match):
+        Lambda3BayesRegressor(**params).fit(X, y)
+
+
+def test_unavailable_device_lists_what_jax_sees():
+    import jax
+
+    if any(d.platform == "gpu" for d in jax.devices()):
+        pytest.skip("a GPU is present")
+    X, y, _ = linear_data(n=20, k=1)
+    with pytest.raises(ValueError, match=r"device='gpu' is not available: JAX sees cpu:0"):
+        Lambda3BayesRegressor(device="gpu", **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda X, y: (X, np.r_[y[:-1], np.nan]), "NaN"),
+        (lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
+        (lambda X, y: (X[:, 0], y), "2D array"),
+        (lambda X, y: (X, np.r_[y[:-1], np.inf]), "infinity"),
+    ],
+)
+def test_bad_data(mutate, match):
+    X, y, _ = linear_data(n=20, k=2)
+    X, y = mutate(X, y)
+    with pytest.raises(ValueError, match=match):
+        Lambda3BayesRegressor(**FAST).fit(X, y)
+
+
+def test_bad_arguments_after_fit():
+    X, y, _ = linear_data(n=40, k=2, seed=16)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    for coverage in (0.0, 1.0, 1.5, -0.1, "0.9"):
+        with pytest.raises(ValueError, match="coverage"):
+            reg.predict_interval(X, coverage=coverage)
+    with pytest.raises(ValueError, match="features"):
+        reg.predict(X[:, :1])
+    with pytest.raises(ValueError, match="n_samples"):
+        reg.sample_y(X, n_samples=0)

@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["sklearn_lambda3._features", "sklearn_lambda3._datasets"]
+MODULES = ["sklearn_lambda3._features", "sklearn_lambda3._datasets", "sklearn_lambda3._regressor"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -5,7 +5,12 @@ import importlib
 
 import pytest
 
-MODULES = ["sklearn_lambda3._features", "sklearn_lambda3._datasets", "sklearn_lambda3._regressor"]
+MODULES = [
+    "sklearn_lambda3._features",
+    "sklearn_lambda3._datasets",
+    "sklearn_lambda3._regressor",
+    "sklearn_lambda3._changepoints",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,153 @@
+"""Change-point detection: exactness against brute force, recovery of known shifts, errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sklearn_lambda3._changepoints import _pelt
+from sklearn_lambda3.analysis import detect_change_points
+from sklearn_lambda3.datasets import make_jump_series
+
+
+def segment_cost(x, drift):
+    """min over level paths a of Σ (x - a)² + Σ (a_t - a_{t-1})² / drift (drift 0: a constant)."""
+    if drift == 0.0 or len(x) == 1:
+        return float(np.sum((x - x.mean()) ** 2))
+    m = len(x)
+    D = np.diff(np.eye(m), axis=0)
+    a = np.linalg.solve(np.eye(m) + D.T @ D / drift, x)
+    return float(np.sum((x - a) ** 2) + np.sum(np.diff(a) ** 2) / drift)
+
+
+def brute_force(x, drift, penalty, min_size):
+    """Optimal partitioning over every segmentation (O(n²) segments): best penalised cost."""
+    n = len(x)
+    best = np.full(n + 1, np.inf)
+    best[0] = -penalty
+    for t in range(1, n + 1):
+        for s in range(0, t - min_size + 1):
+            if best[s] < np.inf:
+                best[t] = min(best[t], best[s] + segment_cost(x[s:t], drift) + penalty)
+    return best[n]
+
+
+def penalised_cost(x, points, drift, penalty):
+    edges = [0, *points, len(x)]
+    costs = [segment_cost(x[a:b], drift) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    return sum(costs) + penalty * len(points)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    n=st.integers(2, 40),
+    drift=st.sampled_from([0.0, 0.05, 1.0]),
+    penalty=st.floats(0.0, 20.0),
+    min_size=st.integers(1, 6),
+)
+def test_pelt_reaches_the_brute_force_optimum(seed, n, drift, penalty, min_size):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n) + np.repeat(rng.normal(0, 3, 4), -(-n // 4))[:n]
+    if n < min_size:
+        return
+    found = _pelt(x, drift, penalty, min_size)
+    gaps = np.diff(np.r_[0, found, n])
+    assert np.all(gaps >= min_size)
+    assert penalised_cost(x, found, drift, penalty) == pytest.approx(
+        brute_force(x, drift, penalty, min_size), rel=1e-9, abs=1e-9
+    )
+
+
+def f1_within(found, truth, margin=3):
+    hits_found = sum(np.min(np.abs(truth - c)) <= margin for c in found) if len(truth) else 0
+    hits_true = sum(np.min(np.abs(found - c)) <= margin for c in truth) if len(found) else 0
+    precision = hits_found / len(found) if len(found) else 1.0
+    recall = hits_true / len(truth) if len(truth) else 1.0
+    return precision, recall
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_recovers_level_shifts_of_make_jump_series(seed):
+    X, jumps = make_jump_series(2000, n_jumps=12, return_jumps=True, random_state=seed)
+    truth = np.flatnonzero(jumps[0])
+    precision, recall = f1_within(detect_change_points(X[:, 0]), truth)
+    assert precision >= 0.8 and recall >= 0.8
+
+
+def test_smaller_shifts_among_noise_are_found():
+    rng = np.random.default_rng(0)
+    truth = np.array([300, 700])
+    x = rng.standard_normal(1000) + 2.0 * (np.arange(1000) >= 300) - 2.5 * (np.arange(1000) >= 700)
+    precision, recall = f1_within(detect_change_points(x), truth)
+    assert precision == 1.0 and recall == 1.0
+
+
+@pytest.mark.parametrize("kind", ["white", "walk", "season"])
+def test_no_flood_on_series_without_shifts(kind):
+    false_alarms = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        t = np.arange(1000)
+        x = {
+            "white": rng.standard_normal(1000),
+            "walk": 0.2 * np.cumsum(rng.standard_normal(1000)) + rng.standard_normal(1000),
+            "season": 2 * np.sin(2 * np.pi * t / 80) + 0.003 * t + 0.3 * rng.standard_normal(1000),
+        }[kind]
+        false_alarms += len(detect_change_points(x))
+    assert false_alarms <= 2  # over 10 000 points in all
+
+
+def test_invariant_to_offset_and_scale():
+    X = make_jump_series(800, n_jumps=6, random_state=1)[:, 0]
+    base = detect_change_points(X)
+    np.testing.assert_array_equal(detect_change_points(3e-4 * X + 1e9), base)
+
+
+def test_penalty_and_max_change_points_trade_off():
+    rng = np.random.default_rng(2)
+    positions = np.array([150, 300, 450, 600, 750])
+    sizes = np.array([1.5, -8.0, 3.0, 12.0, -5.0])
+    steps = np.zeros(900)
+    steps[positions] = sizes
+    x = np.cumsum(steps) + 0.5 * rng.standard_normal(900)
+    np.testing.assert_array_equal(detect_change_points(x), positions)
+    assert len(detect_change_points(x, penalty=1.0)) >= 5
+    assert len(detect_change_points(x, penalty=1e4)) < 5
+    # The three largest shifts are kept.
+    np.testing.assert_array_equal(detect_change_points(x, max_change_points=3), [300, 600, 750])
+
+
+def test_min_size_spaces_change_points():
+    noise = 0.01 * np.random.default_rng(0).standard_normal(103)
+    x = np.r_[np.zeros(50), np.full(3, 10.0), np.zeros(50)] + noise
+    points = detect_change_points(x, min_size=5)
+    assert np.all(np.diff(np.r_[0, points, len(x)]) >= 5)
+
+
+def test_short_constant_and_linear_series_have_none():
+    assert detect_change_points([1.0, 2.0]).size == 0
+    assert detect_change_points(np.full(100, 4.2)).size == 0
+    assert detect_change_points(np.linspace(0, 5, 100)).size == 0
+
+
+@pytest.mark.parametrize(
+    "x, kwargs, error, match",
+    [
+        (np.zeros((10, 2)), {}, ValueError, "1-D"),
+        ([1.0], {}, ValueError, "at least 2"),
+        ([1.0, np.nan, 2.0], {}, ValueError, "NaN"),
+        (["a", "b", "c"], {}, TypeError, "real numbers"),
+        (np.arange(20.0), {"penalty": -1.0}, ValueError, "penalty"),
+        (np.arange(20.0), {"penalty": "aic"}, ValueError, "penalty"),
+        (np.arange(20.0), {"penalty": [1]}, TypeError, "penalty"),
+        (np.arange(20.0), {"min_size": 0}, ValueError, "min_size"),
+        (np.arange(20.0), {"min_size": 2.5}, TypeError, "min_size"),
+        (np.arange(20.0), {"max_change_points": -1}, ValueError, "max_change_points"),
+        (np.arange(20.0), {"drift": -0.1}, ValueError, "drift"),
+        (np.arange(20.0), {"drift": "big"}, ValueError, "drift"),
+    ],
+)
+def test_bad_input_raises_clear_errors(x, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        detect_change_points(x, **kwargs)

@@ -44,7 +44,8 @@ def reference_features(X_fit, X, window=10, local_window=10, delta_percentile=97
         d, rho, score = reference_raw(X[:, j], window, local_window)
         columns += [d > theta, d < -theta, rho, score > theta_local]
         jump_edge = np.isclose(np.abs(d), theta, rtol=1e-9, atol=0)
-        edges += [jump_edge, jump_edge, np.zeros(len(d), bool), np.isclose(score, theta_local, rtol=1e-9, atol=0)]
+        score_edge = np.isclose(score, theta_local, rtol=1e-9, atol=0)
+        edges += [jump_edge, jump_edge, np.zeros(len(d), bool), score_edge]
     return np.column_stack(columns).astype(float), np.column_stack(edges)
 
 

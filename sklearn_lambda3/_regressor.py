@@ -20,6 +20,9 @@ TENSION_SUFFIX = "__rho_T"
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN_LIMIT = 100
 
+# Largest number of posterior draws whose level path the dynamic model keeps.
+LEVEL_PATHS = 500
+
 # Smallest number of predictive draws per row behind predict_interval's quantiles.
 PREDICTIVE_DRAWS = 4000
 
@@ -27,9 +30,9 @@ _POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
 class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
-    """Bayesian linear regression of the Lambda³ method, sampled with NumPyro's NUTS.
+    """Bayesian regression of the Lambda³ method, sampled with NumPyro's NUTS.
 
-    The model (spec §3) is ``y_t = β0 + Σ_k β_k f_k[t] + ε_t`` with Normal priors on the
+    The linear model (spec §3) is ``y_t = β0 + Σ_k β_k f_k[t] + ε_t`` with Normal priors on the
     coefficients and a HalfNormal prior on the noise. ``X`` and ``y`` are standardised
     internally (mean 0, std 1 per column), so **every prior scale is in standard
     deviations of y per standard deviation of the regressor**; the reported coefficients
@@ -43,17 +46,34 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
     coefficients are sampled in a whitened coordinate (a fixed linear map computed from
     the data) so that NUTS sees a near-isotropic posterior; the priors are unchanged.
 
+    The dynamic model (``model="dynamic"``, rows of ``X`` are consecutive time steps) is
+    ``y_t = a_t + Σ_k β_k f_k[t] + ε_t``: a level ``a_t`` that follows a Gaussian random walk
+    (``a_t = a_{t-1} + η_t``, ``η_t ~ Normal(0, τ)``, ``τ ~ HalfNormal(level_prior_scale)``)
+    replaces the intercept and trend, and jumps by ``δ_i ~ Normal(0, change_point_prior_scale)``
+    at each change point ``c_i``. Given τ and the noise the model is linear-Gaussian, so the
+    level, the steps and the coefficients are integrated out exactly by a Kalman filter and
+    NUTS samples only τ and the noise; the coefficients, the level path and the steps are then
+    drawn exactly for each draw (forward filtering, backward sampling). Time steps are the
+    rows: ``predict(X_train)`` gives the in-sample fit (level path plus feature terms), and
+    any other ``X`` is read as the steps right after the training rows and forecast (see
+    :meth:`forecast`), with intervals that widen with the horizon.
+
     Parameters
     ----------
-    model : {"linear"}, default="linear"
-        The Lambda³ model. Only the linear model exists so far.
+    model : {"linear", "dynamic"}, default="linear"
+        The Lambda³ model: linear regression, or the random-walk level with change points.
     noise : {"constant", "tension"}, default="constant"
         ``"constant"``: ``ε_t ~ Normal(0, σ)``, ``σ ~ HalfNormal(noise_prior_scale)``.
         ``"tension"``: ``σ_t = σ_base + σ_scale · τ_t`` with ``τ_t`` the ρT regressor divided
         by its training mean, ``σ_base ~ HalfNormal(noise_prior_scale)`` and
         ``σ_scale ~ HalfNormal(noise_prior_scale / 2)`` (the method's 1 and 0.5).
+    change_points : None, "auto" or array-like of int, default=None
+        ``model="dynamic"`` only: row indices where the level may jump (a jump between rows
+        ``c - 1`` and ``c`` is at ``c``; sorted, distinct, in ``[1, n_samples - 1]``), or
+        ``"auto"`` to find them with
+        :func:`~sklearn_lambda3.analysis.detect_change_points` on ``y``.
     intercept_prior_scale : float, default=2.0
-        Scale of the Normal prior on the intercept.
+        Scale of the Normal prior on the intercept (dynamic model: on the first level).
     coef_prior_scale : float, default=1.0
         Scale of the Normal prior on ordinary regressors (a time index, say).
     jump_prior_scale : float, default=5.0
@@ -62,6 +82,10 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         Scale of the Normal prior on tension regressors (ρT).
     noise_prior_scale : float, default=1.0
         Scale of the HalfNormal prior on the noise.
+    level_prior_scale : float, default=0.1
+        Dynamic model: scale of the HalfNormal prior on τ, the sd of the level's steps.
+    change_point_prior_scale : float, default=5.0
+        Dynamic model: scale of the Normal prior on each change point's step δ_i.
     tension_feature : str or None, default=None
         With ``noise="tension"``, the name of the ρT regressor that drives the noise;
         ``None`` takes the first column named ``*__rho_T``.
@@ -87,11 +111,22 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features_in_,)
         Posterior mean of the coefficients, original units.
     intercept_ : float
-        Posterior mean of the intercept, original units.
+        Posterior mean of the intercept, original units (linear model).
     coef_samples_ : ndarray of shape (num_chains * num_samples, n_features_in_)
         Posterior draws of the coefficients, chain after chain.
     intercept_samples_ : ndarray of shape (num_chains * num_samples,)
-        Posterior draws of the intercept.
+        Posterior draws of the intercept (linear model).
+    change_points_ : ndarray of int
+        Dynamic model: the change points used (given or found).
+    level_samples_ : ndarray of shape (n_path_draws, n_samples)
+        Dynamic model: posterior draws of the level path ``a_t`` in units of y, for at most
+        500 draws thinned evenly from every chain.
+    level_mean_ : ndarray of shape (n_samples,)
+        Dynamic model: posterior mean of the level path.
+    tau_samples_ : ndarray of shape (num_chains * num_samples,)
+        Dynamic model: posterior draws of τ in units of y.
+    change_point_samples_ : ndarray of shape (n_path_draws, n_change_points)
+        Dynamic model: posterior draws of each change point's step δ_i in units of y.
     noise_samples_ : dict of str to ndarray
         Posterior draws of the noise parameters in units of y: ``"sigma"``, or
         ``"sigma_base"`` and ``"sigma_scale"``.
@@ -128,7 +163,10 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "model": [StrOptions({"linear"})],
+        "model": [StrOptions({"linear", "dynamic"})],
+        "change_points": [None, StrOptions({"auto"}), "array-like"],
+        "level_prior_scale": [_POSITIVE],
+        "change_point_prior_scale": [_POSITIVE],
         "noise": [StrOptions({"constant", "tension"})],
         "intercept_prior_scale": [_POSITIVE],
         "coef_prior_scale": [_POSITIVE],
@@ -151,11 +189,14 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         model="linear",
         noise="constant",
         *,
+        change_points=None,
         intercept_prior_scale=2.0,
         coef_prior_scale=1.0,
         jump_prior_scale=5.0,
         tension_prior_scale=3.0,
         noise_prior_scale=1.0,
+        level_prior_scale=0.1,
+        change_point_prior_scale=5.0,
         tension_feature=None,
         num_warmup=1000,
         num_samples=1000,
@@ -168,11 +209,14 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
     ):
         self.model = model
         self.noise = noise
+        self.change_points = change_points
         self.intercept_prior_scale = intercept_prior_scale
         self.coef_prior_scale = coef_prior_scale
         self.jump_prior_scale = jump_prior_scale
         self.tension_prior_scale = tension_prior_scale
         self.noise_prior_scale = noise_prior_scale
+        self.level_prior_scale = level_prior_scale
+        self.change_point_prior_scale = change_point_prior_scale
         self.tension_feature = tension_feature
         self.num_warmup = num_warmup
         self.num_samples = num_samples
@@ -214,21 +258,14 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         self._x_scale = _safe_scale(X.std(axis=0))
         self._y_mean = float(y.mean())
         self._y_scale = float(_safe_scale(np.atleast_1d(y.std()))[0])
-        Z = np.column_stack([np.ones(len(y)), (X - self._x_mean) / self._x_scale])
+        W = (X - self._x_mean) / self._x_scale
         ys = (y - self._y_mean) / self._y_scale
-        prior = np.r_[self.intercept_prior_scale, self.prior_scales_]
-        data = _whitened_statistics(Z, ys, prior)
-        data["prior_scale"] = prior
-        data["noise_scale"] = np.float64(self.noise_prior_scale)
+        tension = None
         if tension_index is not None:
-            tension = X[:, tension_index]
             self._tension_index = tension_index
-            self._tension_scale = float(_safe_scale(np.atleast_1d(tension.mean()))[0])
-            data.update(_padded_rows(Z, ys, tension / self._tension_scale))
+            self._tension_scale = float(_safe_scale(np.atleast_1d(X[:, tension_index].mean()))[0])
+            tension = X[:, tension_index] / self._tension_scale
 
-        from ._sampling import sample_posterior
-
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         settings = {
             "num_warmup": int(self.num_warmup),
             "num_samples": int(self.num_samples),
@@ -236,11 +273,63 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             "target_accept_prob": float(self.target_accept_prob),
             "max_tree_depth": int(self.max_tree_depth),
         }
+        if self.model == "linear":
+            Z = np.column_stack([np.ones(len(y)), W])
+            prior = np.r_[self.intercept_prior_scale, self.prior_scales_]
+            data = _whitened_statistics(Z, ys, prior)
+            data["prior_scale"] = prior
+            if tension is not None:
+                data.update(_padded_rows(Z, ys, tension))
+        else:
+            self.change_points_ = self._resolve_change_points(y)
+            change = np.zeros(len(y))
+            change[self.change_points_] = 1.0
+            data = {
+                "y": ys,
+                "design": np.ascontiguousarray(W),
+                "prior_scale": self.prior_scales_,
+                "change": change,
+                "level0_var": float(self.intercept_prior_scale**2),
+                "step_var": float(self.change_point_prior_scale**2),
+                "tension": np.zeros(len(y)) if tension is None else tension,
+                "level_scale": np.float64(self.level_prior_scale),
+            }
+            settings["path_draws"] = _path_draws(int(self.num_chains), int(self.num_samples))
+        data["noise_scale"] = np.float64(self.noise_prior_scale)
+
+        from ._sampling import sample_posterior
+
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         progress = sys.stderr.isatty() if self.progress_bar == "auto" else bool(self.progress_bar)
-        draws = sample_posterior(data, self.noise, seed, self.device, settings, progress)
-        self._summarise(draws)
+        draws = sample_posterior(data, self.model, self.noise, seed, self.device, settings, progress)
+        self._summarise(draws, len(y))
         self._X_train, self._y_train = X, y
         return self
+
+    def _resolve_change_points(self, y):
+        """Change-point row indices: none, found by the detector, or the user's, checked."""
+        n = len(y)
+        if self.change_points is None:
+            return np.zeros(0, dtype=np.int64)
+        if isinstance(self.change_points, str):
+            from ._changepoints import detect_change_points
+
+            return np.asarray(detect_change_points(y), dtype=np.int64)
+        points = np.asarray(self.change_points)
+        if points.ndim != 1:
+            raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
+        if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
+            raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
+        points = points.astype(np.int64)
+        if np.any((points < 1) | (points > n - 1)):
+            raise ValueError(
+                f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
+            )
+        if np.any(np.diff(points) == 0):
+            raise ValueError(f"change_points has duplicates: {points}.")
+        if np.any(np.diff(points) < 0):
+            raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
+        return points
 
     def _prior_scales(self, names, n_features):
         if names is None:
@@ -272,15 +361,31 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             "DataFrame or set_output(transform='pandas')) or tension_feature=<column name>."
         )
 
-    def _summarise(self, draws):
-        theta = draws["theta"].reshape(-1, draws["theta"].shape[-1])
-        coef = theta[:, 1:] * (self._y_scale / self._x_scale)
-        intercept = self._y_mean + self._y_scale * theta[:, 0] - coef @ self._x_mean
-        self.coef_samples_ = coef
-        self.intercept_samples_ = intercept
-        self.coef_ = coef.mean(axis=0)
-        self.intercept_ = float(intercept.mean())
+    def _summarise(self, draws, n_rows):
         from ._sampling import NOISE_FLOOR, NOISE_SITES
+
+        if self.model == "linear":
+            theta = draws["theta"].reshape(-1, draws["theta"].shape[-1])
+            coef = theta[:, 1:] * (self._y_scale / self._x_scale)
+            self.intercept_samples_ = self._y_mean + self._y_scale * theta[:, 0] - coef @ self._x_mean
+            self.intercept_ = float(self.intercept_samples_.mean())
+        else:
+            beta = draws["beta"].astype(np.float64)
+            coef = beta * (self._y_scale / self._x_scale)
+            path_beta = beta[self._path_draws()]
+            # Level in units of y: the standardised level plus what centring the regressors moved.
+            shift = self._y_mean - (path_beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
+            self.level_samples_ = draws["level"][:, :n_rows] * self._y_scale + shift[:, None]
+            self._level_last = (
+                draws["level_last"] * self._y_scale
+                + self._y_mean
+                - (beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
+            )
+            self.level_mean_ = self.level_samples_.mean(axis=0)
+            self.tau_samples_ = draws["tau"].reshape(-1).astype(np.float64) * self._y_scale
+            self.change_point_samples_ = self._step_draws()
+        self.coef_samples_ = coef
+        self.coef_ = coef.mean(axis=0)
 
         noise = {}
         for site in NOISE_SITES[self.noise]:
@@ -297,15 +402,36 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         }
         self.diagnostics_ = self._diagnose()
 
+    def _path_draws(self):
+        return _path_draws(int(self.num_chains), int(self.num_samples))
+
+    def _step_draws(self):
+        """Draws of each change point's step δ_i, given the level path draws (units of y).
+
+        A path's move at ``c`` is δ + η with η ~ N(0, τ²) and δ ~ N(0, s_δ²) a priori, so
+        δ given the move is Normal with the usual Gaussian shrinkage; drawn with a fixed seed.
+        """
+        points = self.change_points_
+        if points.size == 0:
+            return np.zeros((self.level_samples_.shape[0], 0))
+        move = self.level_samples_[:, points] - self.level_samples_[:, points - 1]
+        tau2 = self.tau_samples_[self._path_draws()][:, None] ** 2
+        step_var = (self.change_point_prior_scale * self._y_scale) ** 2
+        weight = step_var / (step_var + tau2)
+        rng = np.random.default_rng(0)
+        return weight * move + np.sqrt(weight * tau2) * rng.standard_normal(move.shape)
+
     def _parameter_names(self):
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             names = [f"x{i}" for i in range(self.n_features_in_)]
-        return [f"coef[{name}]" for name in names] + ["intercept"] + list(self.noise_samples_)
+        middle = ["intercept"] if self.model == "linear" else ["tau"]
+        return [f"coef[{name}]" for name in names] + middle + list(self.noise_samples_)
 
     def _draws_by_chain(self):
         """(num_chains, num_samples, n_parameters) array of every scalar parameter."""
-        columns = [self.coef_samples_, self.intercept_samples_[:, None]]
+        middle = self.intercept_samples_ if self.model == "linear" else self.tau_samples_
+        columns = [self.coef_samples_, middle[:, None]]
         columns += [value[:, None] for value in self.noise_samples_.values()]
         flat = np.column_stack(columns)
         return flat.reshape(self.num_chains, -1, flat.shape[1])
@@ -349,25 +475,48 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=np.float64)
 
-    def _noise_variance(self, X):
-        """Posterior mean of the noise variance of each row."""
-        noise = self.noise_samples_
-        if self.noise == "constant":
-            return np.full(X.shape[0], np.mean(noise["sigma"] ** 2))
-        tension = X[:, self._tension_index] / self._tension_scale
-        base, scale = noise["sigma_base"], noise["sigma_scale"]
-        return np.mean(base**2) + 2 * np.mean(base * scale) * tension + np.mean(scale**2) * tension**2
+    def _in_sample(self, X):
+        """Whether ``X`` is the training data (the dynamic model's in-sample convention)."""
+        return X.shape == self._X_train.shape and np.array_equal(X, self._X_train)
 
-    def _noise_std_draws(self, X, draws):
-        """Noise std of each row (axis 0) for the posterior draws ``draws`` (axis 1)."""
+    def _noise_sd(self, X, draws):
+        """Noise std of each row (axis 0) under the posterior draws ``draws`` (axis 1)."""
         noise = self.noise_samples_
         if self.noise == "constant":
             return np.broadcast_to(noise["sigma"][draws], (X.shape[0], len(draws)))
         tension = X[:, self._tension_index] / self._tension_scale
         return noise["sigma_base"][draws] + np.outer(tension, noise["sigma_scale"][draws])
 
+    def _draw_set(self, X):
+        """Posterior draws behind predictions for ``X``: all, or the level-path draws in-sample."""
+        if self.model == "dynamic" and self._in_sample(X):
+            return self._path_draws()
+        return np.arange(len(self.coef_samples_))
+
+    def _draw_moments(self, X, draws):
+        """Mean and std of the predictive Normal of every row (axis 0) and draw (axis 1).
+
+        Linear model: ``X β_d + β0_d`` and the noise. Dynamic model in-sample: the draw's
+        level path plus ``X β_d``, with the noise; out of sample the rows are the steps after
+        the training rows, so the level is the last one plus a random walk of ``h`` steps.
+        """
+        mean = X @ self.coef_samples_[draws].T
+        sd = self._noise_sd(X, draws)
+        if self.model == "linear":
+            return mean + self.intercept_samples_[draws], sd
+        if self._in_sample(X):
+            path_rows = np.searchsorted(self._path_draws(), draws)
+            return mean + self.level_samples_[path_rows].T, sd
+        horizon = np.arange(1, X.shape[0] + 1)[:, None]
+        return mean + self._level_last[draws], np.sqrt(sd**2 + horizon * self.tau_samples_[draws] ** 2)
+
     def predict(self, X, return_std=False):
         """Posterior predictive mean (and standard deviation) of the target.
+
+        For ``model="dynamic"``, rows of ``X`` are time steps: passing the training rows
+        gives the in-sample fit (level path plus feature terms); any other ``X`` is taken as
+        the steps that directly follow the training rows and is forecast (see
+        :meth:`forecast`).
 
         Parameters
         ----------
@@ -375,8 +524,9 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             Regressors.
         return_std : bool, default=False
             Also return the posterior predictive standard deviation, which includes the
-            coefficient uncertainty and the noise. It costs O(n_samples · n_features²):
-            no (rows × draws) matrix is formed.
+            coefficient (and level) uncertainty and the noise. For the linear model and
+            for forecasts it costs O(n_samples · n_features²): no (rows × draws) matrix is
+            formed.
 
         Returns
         -------
@@ -386,26 +536,93 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             Predictive standard deviation; only if ``return_std``.
         """
         X = self._validated(X)
-        mean = X @ self.coef_ + self.intercept_
+        if self.model == "dynamic" and self._in_sample(X):
+            return self._moments_by_blocks(X, return_std)
+        return self._plug_in_moments(X, return_std)
+
+    def _plug_in_moments(self, X, return_std):
+        """Mean and std for the linear model and for forecasts, from posterior moments."""
+        if self.model == "linear":
+            offset, offset_samples = self.intercept_, self.intercept_samples_
+        else:
+            offset, offset_samples = self._level_last.mean(), self._level_last
+        mean = X @ self.coef_ + offset
         if not return_std:
             return mean
-        params = np.column_stack([self.coef_samples_, self.intercept_samples_])
+        params = np.column_stack([self.coef_samples_, offset_samples])
         covariance = np.atleast_2d(np.cov(params, rowvar=False))
         k = X.shape[1]
         cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
         var_mean = np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b
         return mean, np.sqrt(np.maximum(var_mean, 0) + self._noise_variance(X))
 
-    def _predictive_draws(self, X, draws, rng):
-        mean = X @ self.coef_samples_[draws].T + self.intercept_samples_[draws]
-        return mean + rng.standard_normal(mean.shape) * self._noise_std_draws(X, draws)
+    def forecast(self, X_future, return_std=False):
+        """Forecast the steps that follow the training rows (``model="dynamic"``).
+
+        Row ``h`` of ``X_future`` (``h = 1, 2, …``) is the ``h``-th step after the last
+        training row. The level continues as a random walk from its last posterior value,
+        so the predictive variance grows by τ² per step.
+
+        Parameters
+        ----------
+        X_future : array-like of shape (n_steps, n_features)
+            Regressors of the coming steps, in time order.
+        return_std : bool, default=False
+            Also return the predictive standard deviation.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_steps,)
+            Forecast mean.
+        y_std : ndarray of shape (n_steps,)
+            Forecast standard deviation; only if ``return_std``.
+        """
+        if self.model != "dynamic":
+            raise ValueError("forecast needs model='dynamic'; the linear model's predict has no time axis.")
+        return self._plug_in_moments(self._validated(X_future), return_std)
+
+    def _noise_variance(self, X):
+        """Posterior mean of the noise variance of each row (plus the random walk for forecasts)."""
+        noise = self.noise_samples_
+        if self.noise == "constant":
+            variance = np.full(X.shape[0], np.mean(noise["sigma"] ** 2))
+        else:
+            tension = X[:, self._tension_index] / self._tension_scale
+            base, scale = noise["sigma_base"], noise["sigma_scale"]
+            variance = np.mean(base**2) + 2 * np.mean(base * scale) * tension + np.mean(scale**2) * tension**2
+        if self.model == "dynamic":
+            variance = variance + np.arange(1, X.shape[0] + 1) * np.mean(self.tau_samples_**2)
+        return variance
+
+    def _moments_by_blocks(self, X, return_std):
+        """Mixture mean and std over the draws' predictive Normals, a block of rows at a time."""
+        draws = self._draw_set(X)
+        mean = np.empty(X.shape[0])
+        std = np.empty(X.shape[0])
+        block = max(1, 2**22 // len(draws))
+        for start in range(0, X.shape[0], block):
+            rows = slice(start, start + block)
+            draw_mean, draw_sd = self._draw_moments_rows(X, rows, draws)
+            mean[rows] = draw_mean.mean(axis=1)
+            std[rows] = np.sqrt(draw_mean.var(axis=1) + (draw_sd**2).mean(axis=1))
+        return (mean, std) if return_std else mean
+
+    def _draw_moments_rows(self, X, rows, draws):
+        """:meth:`_draw_moments` for a slice of rows, keeping in-sample rows aligned."""
+        if self.model == "dynamic" and self._in_sample(X):
+            path_rows = np.searchsorted(self._path_draws(), draws)
+            sub = X[rows]
+            mean = sub @ self.coef_samples_[draws].T + self.level_samples_[path_rows][:, rows].T
+            return mean, self._noise_sd(sub, draws)
+        return self._draw_moments(X[rows], draws)
 
     def predict_interval(self, X, coverage=0.9):
         """Central posterior predictive interval of the target.
 
         The bounds are quantiles of posterior predictive draws (every posterior draw at
         least once, 4000 draws or more per row, noise included), computed a block of rows
-        at a time with a fixed seed, so the result is reproducible.
+        at a time with a fixed seed, so the result is reproducible. For the dynamic model
+        the same in-sample / forecast convention as :meth:`predict` applies.
 
         Parameters
         ----------
@@ -423,24 +640,25 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
         X = self._validated(X)
         rng = np.random.default_rng(0)
-        n_draws = len(self.intercept_samples_)
+        available = self._draw_set(X)
         # At least PREDICTIVE_DRAWS predictive draws per row, cycling over the posterior draws.
-        draws = np.arange(max(n_draws, PREDICTIVE_DRAWS)) % n_draws
+        draws = available[np.arange(max(len(available), PREDICTIVE_DRAWS)) % len(available)]
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         block = max(1, 2**22 // len(draws))
         out = np.empty((X.shape[0], 2))
         for start in range(0, X.shape[0], block):
-            rows = X[start : start + block]
-            out[start : start + block] = np.quantile(
-                self._predictive_draws(rows, draws, rng), quantiles, axis=1
-            ).T
+            rows = slice(start, start + block)
+            mean, sd = self._draw_moments_rows(X, rows, draws)
+            sample = mean + sd * rng.standard_normal(mean.shape)
+            out[rows] = np.quantile(sample, quantiles, axis=1).T
         return out
 
     def sample_y(self, X, n_samples=1, random_state=None):
         """Draw targets from the posterior predictive distribution.
 
         Each draw takes one posterior draw of the parameters at random and adds noise, as
-        :meth:`sklearn.gaussian_process.GaussianProcessRegressor.sample_y` does.
+        :meth:`sklearn.gaussian_process.GaussianProcessRegressor.sample_y` does. For the
+        dynamic model the same in-sample / forecast convention as :meth:`predict` applies.
 
         Parameters
         ----------
@@ -460,11 +678,16 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         X = self._validated(X)
         rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        draws = rng.integers(0, len(self.intercept_samples_), size=n_samples)
-        return self._predictive_draws(X, draws, rng)
+        available = self._draw_set(X)
+        draws = available[rng.integers(0, len(available), size=n_samples)]
+        mean, sd = self._draw_moments(X, draws)
+        return mean + sd * rng.standard_normal(mean.shape)
 
     def pointwise_log_likelihood(self, X, y):
         """Log-likelihood of every row under every posterior draw.
+
+        For the dynamic model ``X`` must be the training rows, and the likelihood is the
+        observation density given each draw's level path (the draws with a stored path).
 
         Parameters
         ----------
@@ -475,17 +698,18 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        log_lik : ndarray of shape (num_chains, num_samples, n_samples)
+        log_lik : ndarray of shape (num_chains, n_draws_per_chain, n_samples)
             Chain by chain, as ArviZ expects.
         """
         X = self._validated(X)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(y) != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}.")
-        draws = np.arange(len(self.intercept_samples_))
-        mean = X @ self.coef_samples_.T + self.intercept_samples_
-        std = self._noise_std_draws(X, draws)
-        log_lik = -0.5 * ((y[:, None] - mean) / std) ** 2 - np.log(std) - 0.5 * np.log(2 * np.pi)
+        if self.model == "dynamic" and not self._in_sample(X):
+            raise ValueError("the dynamic model's pointwise log-likelihood needs the training rows as X.")
+        draws = self._draw_set(X)
+        mean, sd = self._draw_moments(X, draws)
+        log_lik = -0.5 * ((y[:, None] - mean) / sd) ** 2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
         return log_lik.T.reshape(self.num_chains, -1, X.shape[0])
 
     def to_inference_data(self):
@@ -508,12 +732,18 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
         chains = self.num_chains
         names = getattr(self, "feature_names_in_", None)
         names = [f"x{i}" for i in range(self.n_features_in_)] if names is None else list(names)
-        posterior = {
-            "coef": self.coef_samples_.reshape(chains, -1, self.n_features_in_),
-            "intercept": self.intercept_samples_.reshape(chains, -1),
+        draws = self._draw_set(self._X_train)
+        stats = {
+            key: value.reshape(-1)[draws].reshape(chains, -1) for key, value in self._sample_stats.items()
         }
-        posterior.update({k: v.reshape(chains, -1) for k, v in self.noise_samples_.items()})
-        stats = self._sample_stats
+        posterior = {"coef": self.coef_samples_[draws].reshape(chains, -1, self.n_features_in_)}
+        if self.model == "linear":
+            posterior["intercept"] = self.intercept_samples_.reshape(chains, -1)
+        else:
+            posterior["tau"] = self.tau_samples_[draws].reshape(chains, -1)
+            posterior["level"] = self.level_samples_.reshape(chains, -1, self.level_samples_.shape[1])
+            posterior["step"] = self.change_point_samples_.reshape(chains, -1, len(self.change_points_))
+        posterior.update({k: v[draws].reshape(chains, -1) for k, v in self.noise_samples_.items()})
         return arviz.from_dict(
             posterior=posterior,
             sample_stats={
@@ -525,7 +755,7 @@ class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
             log_likelihood={"y": self.pointwise_log_likelihood(self._X_train, self._y_train)},
             observed_data={"y": self._y_train},
             coords={"feature": names},
-            dims={"coef": ["feature"]},
+            dims={"coef": ["feature"], "level": ["time"], "step": ["change_point"]},
         )
 
 
@@ -566,6 +796,14 @@ def _whitened_statistics(Z, y, prior_scale):
         "rss_ols": np.float64(rss_ols),
         "n": np.float64(len(y)),
     }
+
+
+def _path_draws(num_chains, num_samples):
+    """Draws that keep a level path: evenly thinned in every chain, at most LEVEL_PATHS in all."""
+    per_chain = max(1, LEVEL_PATHS // num_chains)
+    step = max(1, -(-num_samples // per_chain))
+    within = np.arange(0, num_samples, step)
+    return (np.arange(num_chains)[:, None] * num_samples + within).reshape(-1)
 
 
 def _padded_rows(Z, y, tension):

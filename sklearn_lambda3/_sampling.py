@@ -9,6 +9,7 @@ for a model. Data and prior scales are its traced arguments and the sampler sett
 static ones, so refits of the same shapes reuse the compiled program.
 """
 
+import itertools
 import math
 from functools import partial
 
@@ -68,8 +69,117 @@ def tension_noise_model(data):
     numpyro.factor("loglik", loglik.sum())
 
 
-MODELS = {"constant": constant_noise_model, "tension": tension_noise_model}
+# Host-side data of the dynamic fits in progress, by token. The compiled sampler passes
+# only the token and the parameters to the host, so its program does not depend on the
+# series (any length reuses it) and no array crosses the callback boundary per step.
+_HOST_DATA = {}
+_TOKENS = itertools.count()
+KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var", "tension")
+
+
+def _host_kalman(params, token):
+    """Host side of :func:`kalman_log_likelihood`: the Numba kernel for every chain."""
+    import numpy as np
+
+    from ._kalman_kernels import batched_loglik_and_grad
+
+    inputs = _HOST_DATA[int(np.asarray(token).reshape(-1)[0])]
+    params = np.asarray(params, dtype=np.float64)
+    flat = params.reshape(-1, 3)
+    values, grads = batched_loglik_and_grad(
+        *inputs,
+        np.ascontiguousarray(flat[:, 0]),
+        np.ascontiguousarray(flat[:, 1]),
+        np.ascontiguousarray(flat[:, 2]),
+        NOISE_FLOOR,
+    )
+    values = values.reshape(params.shape[:-1]).astype(np.float32)
+    return values, grads.reshape(params.shape).astype(np.float32)
+
+
+def _kalman_callback(params, token):
+    shapes = (
+        jax.ShapeDtypeStruct(params.shape[:-1], jnp.float32),
+        jax.ShapeDtypeStruct(params.shape, jnp.float32),
+    )
+    # Under vmap over chains, "expand_dims" hands the host one call with every chain.
+    return jax.pure_callback(_host_kalman, shapes, params, token, vmap_method="expand_dims")
+
+
+@jax.custom_vjp
+def kalman_log_likelihood(params, token):
+    """Collapsed log-likelihood of the dynamic model at ``params = (τ, σ_base, σ_scale)``.
+
+    Computed on the host by a Numba Kalman filter that carries forward-mode derivatives,
+    so the gradient comes with the value (:mod:`sklearn_lambda3._kalman_kernels`).
+    """
+    value, _ = _kalman_callback(params, token)
+    return value
+
+
+def _kalman_fwd(params, token):
+    value, grad = _kalman_callback(params, token)
+    return value, (grad, token)
+
+
+def _kalman_bwd(residual, cotangent):
+    grad, token = residual
+    return cotangent[..., None] * grad, None
+
+
+kalman_log_likelihood.defvjp(_kalman_fwd, _kalman_bwd)
+
+
+def dynamic_model(data, noise):
+    """Dynamic Lambda³ model: random-walk level, change-point steps, feature terms, noise.
+
+    The level path, the steps and the coefficients are integrated out exactly by a Kalman
+    filter; NUTS samples only τ and the noise parameters. Tension noise is sampled as its
+    level ``σ_base + σ_scale`` and the share ``σ_scale / (σ_base + σ_scale)``, with the
+    method's priors on σ_base and σ_scale kept exactly (the Jacobian of that change of
+    variables is the level): the data fix the level, whatever the share, so the two are
+    nearly independent where σ_base and σ_scale trade off against each other.
+    """
+    tau = numpyro.sample("tau", dist.HalfNormal(data["level_scale"]))
+    if noise == "constant":
+        sigma_base = numpyro.sample("sigma", dist.HalfNormal(data["noise_scale"]))
+        sigma_scale = jnp.zeros_like(sigma_base)
+    else:
+        level = numpyro.sample("noise_level", dist.ImproperUniform(constraints.positive, (), ()))
+        # Folded: the share is |g| with g in (-1, 1), so a share near 0 is the middle of g's
+        # range (a symmetric, NUTS-friendly posterior) rather than an exponential tail.
+        signed = dist.ImproperUniform(constraints.interval(-1.0, 1.0), (), ())
+        share = jnp.abs(numpyro.sample("noise_share", signed))
+        sigma_base = numpyro.deterministic("sigma_base", level * (1.0 - share))
+        sigma_scale = numpyro.deterministic("sigma_scale", level * share)
+        prior = (
+            dist.HalfNormal(data["noise_scale"]).log_prob(sigma_base)
+            + dist.HalfNormal(0.5 * data["noise_scale"]).log_prob(sigma_scale)
+            + jnp.log(level)
+        )
+        numpyro.factor("noise_prior", prior)
+    params = jnp.stack([tau, sigma_base, sigma_scale], axis=-1)
+    numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
+
+
+MODELS = {
+    ("linear", "constant"): constant_noise_model,
+    ("linear", "tension"): tension_noise_model,
+    ("dynamic", "constant"): partial(dynamic_model, noise="constant"),
+    ("dynamic", "tension"): partial(dynamic_model, noise="tension"),
+}
 NOISE_SITES = {"constant": ("sigma",), "tension": ("sigma_base", "sigma_scale")}
+
+
+def latent_sites(model, noise, data):
+    """Unconstrained shapes of the sites NUTS samples."""
+    if model == "linear":
+        sites = {"u": (data["center"].shape[0],)}
+        sites.update({site: () for site in NOISE_SITES[noise]})
+        return sites
+    if noise == "constant":
+        return {"tau": (), "sigma": ()}
+    return {"tau": (), "noise_level": (), "noise_share": ()}
 
 _PROGRESS = {"bar": None}
 
@@ -80,18 +190,19 @@ def _tick(_):
         bar.update(1)
 
 
-def _initial_point(key, k, noise):
+def _initial_point(key, sites):
     """Unconstrained starting point: uniform in (-2, 2), as NumPyro's ``init_to_uniform``."""
-    keys = jax.random.split(key, 1 + len(NOISE_SITES[noise]))
-    z = {"u": jax.random.uniform(keys[0], (k,), minval=-2.0, maxval=2.0)}
-    for site_key, site in zip(keys[1:], NOISE_SITES[noise], strict=True):
-        z[site] = jax.random.uniform(site_key, (), minval=-2.0, maxval=2.0)
-    return z
+    keys = jax.random.split(key, len(sites))
+    return {
+        site: jax.random.uniform(site_key, shape, minval=-2.0, maxval=2.0)
+        for site_key, (site, shape) in zip(keys, sites.items(), strict=True)
+    }
 
 
 @partial(
     jax.jit,
     static_argnames=(
+        "model",
         "noise",
         "num_warmup",
         "num_samples",
@@ -105,6 +216,7 @@ def run_nuts(
     rng_key,
     data,
     *,
+    model,
     noise,
     num_warmup,
     num_samples,
@@ -118,15 +230,15 @@ def run_nuts(
     Returns a dict of draws shaped ``(num_chains, num_samples, ...)``: the constrained
     sites (``theta`` and the noise sites) and the sampler statistics.
     """
-    model = MODELS[noise]
+    program = MODELS[model, noise]
 
     def potential(z):
-        return potential_energy(model, (data,), {}, z)
+        return potential_energy(program, (data,), {}, z)
 
     init_kernel, sample_kernel = hmc(potential_fn=potential, algo="NUTS")
     init_key, chain_key = jax.random.split(rng_key)
-    k = data["center"].shape[0]
-    starts = jax.vmap(lambda key: _initial_point(key, k, noise))(jax.random.split(init_key, num_chains))
+    sites = latent_sites(model, noise, data)
+    starts = jax.vmap(lambda key: _initial_point(key, sites))(jax.random.split(init_key, num_chains))
 
     def init_chain(z, key):
         return init_kernel(
@@ -134,6 +246,9 @@ def run_nuts(
             num_warmup,
             target_accept_prob=target_accept_prob,
             max_tree_depth=max_tree_depth,
+            # The dynamic model has three correlated variance parameters: a dense mass
+            # matrix costs nothing there and follows σ_base against σ_scale.
+            dense_mass=model == "dynamic",
             rng_key=key,
         )
 
@@ -164,12 +279,10 @@ def run_nuts(
     _, draws = jax.lax.scan(sample_body, states, jnp.arange(num_warmup, num_warmup + num_samples))
 
     def constrain(z):
-        return constrain_fn(model, (data,), {}, z, return_deterministic=True)
+        return constrain_fn(program, (data,), {}, z, return_deterministic=True)
 
-    sites = jax.vmap(jax.vmap(constrain))(draws.pop("z"))
-    out = {"theta": sites["theta"]}
-    for site in NOISE_SITES[noise]:
-        out[site] = sites[site]
+    constrained = jax.vmap(jax.vmap(constrain))(draws.pop("z"))
+    out = {site: constrained[site] for site in constrained if site != "u"}
     out.update(draws)
     # (num_samples, num_chains, ...) -> (num_chains, num_samples, ...)
     return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), out)
@@ -191,12 +304,33 @@ def resolve_device(device):
         ) from None
 
 
-def sample_posterior(data, noise, seed, device, settings, progress_bar):
-    """Run :func:`run_nuts` on ``device`` and return NumPy draws."""
+def _as_jax_input(value):
     import numpy as np
 
+    value = np.asarray(value)
+    return value.astype(np.int32) if np.issubdtype(value.dtype, np.integer) else value.astype(np.float32)
+
+
+def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
+    """Run :func:`run_nuts` on ``device`` and return NumPy draws.
+
+    For the dynamic model ``data`` holds the float64 series (:data:`KALMAN_INPUTS`), which
+    stay on the host, and the draws also hold the coefficients ``beta`` and the last level
+    ``level_last`` of every draw and the level paths ``level`` of the draws listed in
+    ``settings["path_draws"]``, all drawn exactly given each NUTS draw.
+    """
+    import numpy as np
+
+    settings = dict(settings)
+    path_draws = settings.pop("path_draws", None)
     target = resolve_device(device)
-    data = jax.device_put({key: np.asarray(value, np.float32) for key, value in data.items()}, target)
+    token = None
+    if model == "dynamic":
+        token = next(_TOKENS)
+        _HOST_DATA[token] = tuple(data[name] for name in KALMAN_INPUTS)
+        data = {key: value for key, value in data.items() if key not in KALMAN_INPUTS}
+        data["token"] = np.int32(token)
+    jax_data = jax.device_put({key: _as_jax_input(value) for key, value in data.items()}, target)
     key = jax.device_put(jax.random.PRNGKey(seed), target)
     total = settings["num_warmup"] + settings["num_samples"]
     every = max(1, total // 100) if progress_bar else 0
@@ -205,10 +339,45 @@ def sample_posterior(data, noise, seed, device, settings, progress_bar):
 
         _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=f"NUTS ({settings['num_chains']} chains)")
     try:
-        draws = run_nuts(key, data, noise=noise, progress_every=every, **settings)
-        draws = jax.device_get(draws)
+        draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
+        draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+        if model == "dynamic":
+            draws.update(dynamic_posterior(_HOST_DATA[token], draws, noise, path_draws, seed))
     finally:
+        _HOST_DATA.pop(token, None)
         if _PROGRESS["bar"] is not None:
             _PROGRESS["bar"].close()
             _PROGRESS["bar"] = None
-    return {name: np.asarray(value) for name, value in draws.items()}
+    return draws
+
+
+def dynamic_posterior(inputs, draws, noise, path_draws, seed):
+    """Coefficients and last level for every NUTS draw, level paths for ``path_draws``.
+
+    Given a draw of (τ, σ) the model is linear-Gaussian, so β, the level path and the last
+    level are drawn exactly (forward filtering, backward sampling) on the host, from
+    normals of a generator seeded by ``seed``: the result is reproducible.
+    """
+    import numpy as np
+
+    from ._kalman_kernels import conditional_draws
+
+    tau = draws["tau"].reshape(-1).astype(np.float64)
+    if noise == "constant":
+        sigma_base = draws["sigma"].reshape(-1).astype(np.float64)
+        sigma_scale = np.zeros_like(sigma_base)
+    else:
+        sigma_base = draws["sigma_base"].reshape(-1).astype(np.float64)
+        sigma_scale = draws["sigma_scale"].reshape(-1).astype(np.float64)
+    rng = np.random.default_rng([seed, 1])
+    z_beta = rng.standard_normal((len(tau), inputs[1].shape[1]))
+    z_last = rng.standard_normal(len(tau))
+    z_path = rng.standard_normal((len(path_draws), len(inputs[0])))
+    beta, last, _ = conditional_draws(
+        *inputs, tau, sigma_base, sigma_scale, NOISE_FLOOR, z_beta, z_last, z_path[:0], False
+    )
+    _, _, paths = conditional_draws(
+        *inputs, tau[path_draws], sigma_base[path_draws], sigma_scale[path_draws], NOISE_FLOOR,
+        z_beta[path_draws], z_last[path_draws], z_path, True,
+    )
+    return {"beta": beta, "level_last": last, "level": paths}

@@ -347,3 +347,148 @@ def test_bad_arguments_after_fit():
         reg.predict(X[:, :1])
     with pytest.raises(ValueError, match="n_samples"):
         reg.sample_y(X, n_samples=0)
+
+
+# --- dynamic model -----------------------------------------------------------------------
+
+DYNAMIC_TRUTH = {"points": np.array([120, 260]), "steps": np.array([3.0, -2.0]), "tau": 0.05, "sigma": 0.3}
+
+
+def dynamic_data(n=400, seed=0, regressor_scale=1.0):
+    """Series from the dynamic model itself: random-walk level, two steps, two regressors."""
+    rng = np.random.default_rng(seed)
+    truth = DYNAMIC_TRUTH
+    level = 1.0 + np.cumsum(truth["tau"] * rng.standard_normal(n))
+    for point, step in zip(truth["points"], truth["steps"], strict=True):
+        level[point:] += step
+    X = rng.normal(size=(n, 2)) * [1.0, 3.0] + [0.0, 5.0]
+    coef = np.array([0.8, -0.5]) * regressor_scale
+    y = level + X @ coef + truth["sigma"] * rng.standard_normal(n)
+    return X, y, level, coef
+
+
+@pytest.fixture(scope="module")
+def dynamic_fit():
+    X, y, level, coef = dynamic_data()
+    reg = Lambda3BayesRegressor(
+        model="dynamic", change_points=DYNAMIC_TRUTH["points"], **FAST, random_state=0
+    ).fit(X, y)
+    return reg, X, y, level, coef
+
+
+def test_dynamic_recovers_level_path_steps_and_coefficients(dynamic_fit):
+    reg, X, y, level, coef = dynamic_fit
+    assert reg.diagnostics_["r_hat_max"] <= 1.02 and reg.diagnostics_["num_divergences"] == 0
+    low, high = np.quantile(reg.level_samples_, [0.05, 0.95], axis=0)
+    assert np.mean((low <= level) & (level <= high)) >= 0.8
+    assert np.abs(reg.level_mean_ - level).mean() < DYNAMIC_TRUTH["sigma"]
+    steps = reg.change_point_samples_
+    assert steps.shape == (reg.level_samples_.shape[0], 2)
+    low, high = np.quantile(steps, [0.005, 0.995], axis=0)
+    assert np.all((low <= DYNAMIC_TRUTH["steps"]) & (DYNAMIC_TRUTH["steps"] <= high))
+    sd = reg.coef_samples_.std(axis=0)
+    assert np.all(np.abs(reg.coef_ - coef) < 4 * sd)
+    low, high = np.quantile(reg.tau_samples_, [0.005, 0.995])
+    assert low <= DYNAMIC_TRUTH["tau"] <= high
+    np.testing.assert_array_equal(reg.change_points_, DYNAMIC_TRUTH["points"])
+
+
+def test_dynamic_in_sample_prediction_and_interval(dynamic_fit):
+    reg, X, y, level, coef = dynamic_fit
+    mean, std = reg.predict(X, return_std=True)
+    np.testing.assert_allclose(mean, reg.level_mean_ + X @ reg.coef_, atol=0.05)
+    assert reg.score(X, y) > 0.95
+    interval = reg.predict_interval(X, coverage=0.9)
+    inside = np.mean((interval[:, 0] <= y) & (y <= interval[:, 1]))
+    assert 0.8 <= inside <= 0.99
+    assert np.all(std > 0.25)  # at least the noise
+
+
+def test_dynamic_forecast_widens_with_horizon(dynamic_fit):
+    reg, X, y, level, coef = dynamic_fit
+    X_future = np.tile(X.mean(axis=0), (60, 1))
+    mean, std = reg.forecast(X_future, return_std=True)
+    assert np.all(np.diff(std) > 0)
+    np.testing.assert_allclose(mean, mean[0])  # a random walk forecasts a flat level
+    assert mean[0] == pytest.approx(level[-1] + X_future[0] @ coef, abs=4 * std[0])
+    np.testing.assert_array_equal(reg.predict(X_future), mean)
+    width = np.diff(reg.predict_interval(X_future, coverage=0.9), axis=1)[:, 0]
+    assert width[-1] > 1.3 * width[0] and np.all(np.diff(width[::10]) > 0)
+    # The predictive sd of step h is sqrt(noise² + sd(level)² + h τ²) in distribution.
+    draws = reg.sample_y(X_future, n_samples=4000, random_state=0)
+    assert draws.shape == (60, 4000)
+    np.testing.assert_allclose(draws.std(axis=1)[[0, -1]], std[[0, -1]], rtol=0.1)
+
+
+def test_dynamic_change_points_auto_finds_the_steps():
+    # The detector reads y alone, so the regressors' part must not drown the steps.
+    X, y, level, coef = dynamic_data(seed=1, regressor_scale=0.1)
+    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", **FAST, random_state=0).fit(X, y)
+    found = reg.change_points_
+    assert all(np.min(np.abs(found - point)) <= 3 for point in DYNAMIC_TRUTH["points"])
+    assert len(found) <= 4
+
+
+def test_dynamic_refit_of_any_length_compiles_nothing(dynamic_fit):
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    before = COMPILES.count
+    for n, seed in ((300, 2), (420, 3)):
+        X, y, _, _ = dynamic_data(n=n, seed=seed)
+        Lambda3BayesRegressor(
+            model="dynamic", change_points=[100], level_prior_scale=0.3, **FAST, random_state=seed
+        ).fit(X, y)
+    assert COMPILES.count == before
+
+
+def test_dynamic_state_is_numpy_and_inference_data(dynamic_fit):
+    reg, X, y, level, coef = dynamic_fit
+    for name, value in vars(reg).items():
+        values = value.values() if isinstance(value, dict) else [value]
+        for item in values:
+            assert "jax" not in type(item).__module__, name
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
+    pytest.importorskip("arviz")
+    idata = reg.to_inference_data()
+    n_paths = reg.level_samples_.shape[0]
+    assert idata.posterior["level"].shape == (2, n_paths // 2, len(y))
+    assert idata.posterior["step"].shape == (2, n_paths // 2, 2)
+    assert idata.log_likelihood["y"].shape == (2, n_paths // 2, len(y))
+
+
+def test_dynamic_tension_noise_runs_through_features():
+    pd = pytest.importorskip("pandas")
+    X, jumps = make_jump_series(300, n_jumps=3, return_jumps=True, random_state=4)
+    F = Lambda3Features().set_output(transform="pandas").fit_transform(pd.DataFrame(X, columns=["s"]))
+    reg = Lambda3BayesRegressor(model="dynamic", noise="tension", change_points="auto", **FAST)
+    reg.set_params(random_state=0).fit(F, X[:, 0])
+    assert set(reg.noise_samples_) == {"sigma_base", "sigma_scale"}
+    assert np.all(reg.noise_samples_["sigma_scale"] >= 0)
+    np.testing.assert_array_equal(reg.change_points_, np.flatnonzero(jumps[0]))
+
+
+@pytest.mark.parametrize(
+    ("points", "error", "match"),
+    [
+        ([0, 10], ValueError, r"\[1, 59\]"),
+        ([10, 60], ValueError, r"\[1, 59\]"),
+        ([30, 10], ValueError, "sorted"),
+        ([10, 10], ValueError, "duplicates"),
+        ([10.5], TypeError, "integer"),
+        (["a"], TypeError, "integer"),
+        ([[10, 20]], ValueError, "1-D"),
+        ("everywhere", ValueError, "change_points"),
+    ],
+)
+def test_bad_change_points_raise_clear_errors(points, error, match):
+    X, y, _, _ = dynamic_data(n=60)
+    with pytest.raises(error, match=match):
+        Lambda3BayesRegressor(model="dynamic", change_points=points, **FAST).fit(X, y)
+
+
+def test_forecast_needs_the_dynamic_model():
+    X, y, _ = linear_data(n=40, k=2, seed=17)
+    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="dynamic"):
+        reg.forecast(X)

@@ -1,0 +1,126 @@
+"""The dynamic model's Kalman kernels against dense multivariate-normal algebra."""
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+from sklearn_lambda3._kalman_kernels import batched_loglik_and_grad, conditional_draws
+
+FLOOR = 1e-6
+
+
+def small_case(n=25, k=2, seed=0):
+    rng = np.random.default_rng(seed)
+    change = np.zeros(n)
+    change[[7, 16]] = 1.0
+    return {
+        "y": rng.standard_normal(n).cumsum(),
+        "design": rng.standard_normal((n, k)),
+        "prior_scale": rng.uniform(0.5, 2.0, k),
+        "change": change,
+        "level0_var": 4.0,
+        "step_var": 9.0,
+        "tension": rng.uniform(0.2, 2.0, n),
+    }
+
+
+def dense_moments(case, tau, sigma_base, sigma_scale):
+    """Joint Gaussian pieces of (level, β, y) written out densely from the model's definition."""
+    n = len(case["y"])
+    q = np.where(np.arange(n) == 0, case["level0_var"], tau**2) + case["change"] * case["step_var"]
+    # The level is a sum of independent innovations: Cov(a_i, a_j) = Σ_{t <= min(i, j)} q_t.
+    level_cov = np.cumsum(q)[np.minimum.outer(np.arange(n), np.arange(n))]
+    coef_cov = np.diag(case["prior_scale"] ** 2)
+    noise_sd = sigma_base + sigma_scale * case["tension"] + FLOOR
+    W = case["design"]
+    y_cov = level_cov + W @ coef_cov @ W.T + np.diag(noise_sd**2)
+    return level_cov, coef_cov, y_cov
+
+
+def kernel_loglik(case, tau, sigma_base, sigma_scale):
+    values, grads = batched_loglik_and_grad(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], np.array([tau]), np.array([sigma_base]),
+        np.array([sigma_scale]), FLOOR,
+    )
+    return values[0], grads[0]
+
+
+@pytest.mark.parametrize("params", [(0.3, 0.5, 0.2), (0.05, 1.2, 0.0), (1.5, 0.1, 0.7)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_collapsed_likelihood_equals_dense_normal(params, seed):
+    case = small_case(seed=seed)
+    _, _, y_cov = dense_moments(case, *params)
+    expected = multivariate_normal(np.zeros(len(case["y"])), y_cov).logpdf(case["y"])
+    value, _ = kernel_loglik(case, *params)
+    assert value == pytest.approx(expected, rel=1e-10, abs=1e-9)
+
+
+def test_gradient_matches_finite_differences():
+    case = small_case(n=40, k=3, seed=2)
+    params = np.array([0.4, 0.6, 0.3])
+    _, grad = kernel_loglik(case, *params)
+    step = 1e-6
+    for i in range(3):
+        up, down = params.copy(), params.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_non_finite_parameters_give_minus_infinity():
+    value, grad = kernel_loglik(small_case(), np.inf, 0.5, 0.1)
+    assert value == -np.inf and np.all(grad == 0)
+
+
+def test_batch_rows_are_independent_fits():
+    case = small_case(seed=3)
+    params = np.array([[0.2, 0.4, 0.1], [0.9, 0.3, 0.5]])
+    values, grads = batched_loglik_and_grad(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], params[:, 0].copy(), params[:, 1].copy(),
+        params[:, 2].copy(), FLOOR,
+    )
+    for row, (value, grad) in zip(params, zip(values, grads, strict=True), strict=True):
+        single_value, single_grad = kernel_loglik(case, *row)
+        assert value == single_value
+        np.testing.assert_array_equal(grad, single_grad)
+
+
+def test_conditional_draws_follow_the_exact_gaussian_posterior():
+    case = small_case(n=20, k=2, seed=4)
+    n, k = case["design"].shape
+    tau, sigma_base, sigma_scale = 0.4, 0.5, 0.2
+    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
+    # Condition the joint Gaussian of (level, β) on y: Cov(level, y) = level_cov, Cov(β, y) = S Wᵀ.
+    cross = np.vstack([level_cov, coef_cov @ case["design"].T])
+    solved = np.linalg.solve(y_cov, cross.T).T
+    mean = solved @ case["y"]
+    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+
+    draws = 40000
+    rng = np.random.default_rng(5)
+    ones = np.ones(draws)
+    z_beta, z_last = rng.standard_normal((draws, k)), rng.standard_normal(draws)
+    beta, last, paths = conditional_draws(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], tau * ones, sigma_base * ones, sigma_scale * ones, FLOOR,
+        z_beta, z_last, rng.standard_normal((draws, n)), True,
+    )
+    sample = np.column_stack([paths, beta])
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(sample.mean(axis=0) - mean) < 5 * sd / np.sqrt(draws))
+    np.testing.assert_allclose(sample.std(axis=0), sd, rtol=0.03)
+    np.testing.assert_allclose(np.corrcoef(sample, rowvar=False), cov / np.outer(sd, sd), atol=0.03)
+    np.testing.assert_array_equal(last, paths[:, -1])
+
+    # Without paths the same normals give the same β and last level.
+    beta_only, last_only, no_paths = conditional_draws(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], tau * ones[:50], sigma_base * ones[:50],
+        sigma_scale * ones[:50], FLOOR, z_beta[:50], z_last[:50], np.zeros((0, n)), False,
+    )
+    assert no_paths.shape == (0, n)
+    np.testing.assert_allclose(beta_only, beta[:50], rtol=1e-12)
+    np.testing.assert_allclose(last_only, last[:50], rtol=1e-12)

@@ -318,7 +318,7 @@ def _at_most(y, drift, penalty, min_size, max_change_points):
     return found
 
 
-def detect_change_points(x, *, penalty="bic", min_size=5, max_change_points=None, drift="auto"):
+def detect_change_points(x, *, penalty="bic", min_size=3, max_change_points=None, drift="auto"):
     """Find the level shifts of a series: exact penalised segmentation by PELT.
 
     The series is modelled as noise around a level that may wander slowly (a random walk,
@@ -359,7 +359,7 @@ def detect_change_points(x, *, penalty="bic", min_size=5, max_change_points=None
         1000 points free of false change points in the large majority of cases and still
         finds shifts of about 1.5 noise standard deviations between stable stretches of
         a few hundred points.
-    min_size : int, default=5
+    min_size : int, default=3
         Smallest number of points in a segment; change points are at least this far apart
         and from either end.
     max_change_points : int or None, default=None

@@ -23,6 +23,9 @@ ESS_PER_CHAIN_LIMIT = 100
 # Largest number of posterior draws whose level path the dynamic model keeps.
 LEVEL_PATHS = 500
 
+# Floor of the reference noise variance of the linear likelihood (standardised units).
+NOISE_FLOOR_VARIANCE = 1e-12
+
 # Smallest number of predictive draws per row behind predict_interval's quantiles.
 PREDICTIVE_DRAWS = 4000
 
@@ -788,13 +791,19 @@ def _whitened_statistics(Z, y, prior_scale):
     cholesky = np.linalg.cholesky(precision)
     center = np.linalg.solve(precision, moment / sigma2)
     whiten = np.linalg.inv(cholesky).T
+    # Reference noise level of the likelihood (see _sampling.constant_noise_model).
+    n = len(y)
+    sigma_hat2 = max(rss_ols / n, NOISE_FLOOR_VARIANCE)
     return {
         "center": center,
         "whiten": whiten,
         "root_whiten": root @ whiten,
         "offset": root @ (center - theta_ols),
-        "rss_ols": np.float64(rss_ols),
-        "n": np.float64(len(y)),
+        "n": np.float64(n),
+        "log_sigma_hat": np.float64(0.5 * np.log(sigma_hat2)),
+        "log_sigma_sd": np.float64(1.0 / np.sqrt(2.0 * n)),
+        "half_inv_sigma_hat2": np.float64(0.5 / sigma_hat2),
+        "rss_excess": np.float64((rss_ols - n * sigma_hat2) / (2.0 * sigma_hat2)),
     }
 
 

@@ -10,7 +10,6 @@ static ones, so refits of the same shapes reuse the compiled program.
 """
 
 import itertools
-import math
 from functools import partial
 
 import jax
@@ -24,7 +23,6 @@ from numpyro.infer.util import constrain_fn, potential_energy
 # Smallest noise scale in standard deviations of y: keeps the posterior proper when the
 # target is (nearly) constant.
 NOISE_FLOOR = 1e-6
-_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _coefficients(data):
@@ -41,18 +39,34 @@ def _coefficients(data):
     return u, theta
 
 
+def _exp_minus_one_minus(x):
+    """``exp(x) - 1 - x`` without cancellation near 0 (float32-safe)."""
+    series = x * x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0)))
+    return jnp.where(jnp.abs(x) < 0.1, series, jnp.expm1(x) - x)
+
+
 def constant_noise_model(data):
     """Linear model with constant noise, likelihood from sufficient statistics.
 
     ``RSS(θ) = RSS_ols + |R (θ - θ_ols)|²`` with ``RᵀR = ZᵀZ``; with θ = centre + whiten @ u
     the residual part is ``offset + root_whiten @ u``, so a gradient costs O(k²) whatever n.
+
+    The log-likelihood is written relative to σ̂ (``σ = σ̂ e^v``) with its constant dropped:
+    ``-(n/2) (e^{-2v} - 1 + 2v) - (excess + |r|² / (2σ̂²)) e^{-2v}``. Every term is then O(k)
+    near the posterior mode, so float32 keeps the energy differences NUTS relies on exact
+    enough at any n (the plain form has terms of order n that float32 rounds to ~n·1e-7).
     """
     u, _ = _coefficients(data)
-    sigma = numpyro.sample("sigma", dist.HalfNormal(data["noise_scale"])) + NOISE_FLOOR
+    # σ is sampled as w with log σ = log σ̂ + w / sqrt(2n), the scale of its posterior, so w is
+    # O(1) like u whatever n; the HalfNormal prior on σ is kept exactly (Jacobian: σ).
+    w = numpyro.sample("w", dist.ImproperUniform(constraints.real, (), ()))
+    log_sigma = data["log_sigma_hat"] + data["log_sigma_sd"] * w
+    sigma = numpyro.deterministic("sigma", jnp.exp(log_sigma))
+    numpyro.factor("sigma_prior", dist.HalfNormal(data["noise_scale"]).log_prob(sigma) + log_sigma)
     residual = data["offset"] + data["root_whiten"] @ u
-    rss = data["rss_ols"] + residual @ residual
-    n = data["n"]
-    numpyro.factor("loglik", -n * (jnp.log(sigma) + _HALF_LOG_2PI) - 0.5 * rss / sigma**2)
+    x = -2.0 * (jnp.log(sigma + NOISE_FLOOR) - data["log_sigma_hat"])
+    excess = data["rss_excess"] + residual @ residual * data["half_inv_sigma_hat2"]
+    numpyro.factor("loglik", -0.5 * data["n"] * _exp_minus_one_minus(x) - excess * jnp.exp(x))
 
 
 def tension_noise_model(data):
@@ -169,13 +183,15 @@ MODELS = {
     ("dynamic", "tension"): partial(dynamic_model, noise="tension"),
 }
 NOISE_SITES = {"constant": ("sigma",), "tension": ("sigma_base", "sigma_scale")}
+# Latent sites that only reparameterise the reported ones (not returned as draws).
+SAMPLING_COORDINATES = ("u", "w", "noise_level", "noise_share")
 
 
 def latent_sites(model, noise, data):
     """Unconstrained shapes of the sites NUTS samples."""
     if model == "linear":
         sites = {"u": (data["center"].shape[0],)}
-        sites.update({site: () for site in NOISE_SITES[noise]})
+        sites.update({"w": ()} if noise == "constant" else {site: () for site in NOISE_SITES[noise]})
         return sites
     if noise == "constant":
         return {"tau": (), "sigma": ()}
@@ -259,11 +275,7 @@ def run_nuts(
         if progress_every:
             jax.lax.cond(i % progress_every == 0, lambda: jax.debug.callback(_tick, i), lambda: None)
 
-    def warmup_body(states, i):
-        report(i)
-        return step(states), None
-
-    def sample_body(states, i):
+    def body(states, i):
         report(i)
         states = step(states)
         stats = {
@@ -275,14 +287,16 @@ def run_nuts(
         }
         return states, stats
 
-    states, _ = jax.lax.scan(warmup_body, states, jnp.arange(num_warmup))
-    _, draws = jax.lax.scan(sample_body, states, jnp.arange(num_warmup, num_warmup + num_samples))
+    # One scan over warm-up and sampling (the kernel adapts while its counter is below
+    # num_warmup): the NUTS step is traced and compiled once, not twice.
+    _, trace = jax.lax.scan(body, states, jnp.arange(num_warmup + num_samples))
+    draws = jax.tree.map(lambda a: a[num_warmup:], trace)
 
     def constrain(z):
         return constrain_fn(program, (data,), {}, z, return_deterministic=True)
 
     constrained = jax.vmap(jax.vmap(constrain))(draws.pop("z"))
-    out = {site: constrained[site] for site in constrained if site != "u"}
+    out = {site: constrained[site] for site in constrained if site not in SAMPLING_COORDINATES}
     out.update(draws)
     # (num_samples, num_chains, ...) -> (num_chains, num_samples, ...)
     return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), out)

@@ -1,5 +1,23 @@
-"""Analysis of single series: level-shift change points."""
+"""Analysis of series: change points, synchronisation, causality, scale breaks and regimes."""
 
 from ._changepoints import detect_change_points
+from ._sync import (
+    causality_matrix,
+    dynamic_sync,
+    multiscale_features,
+    scale_breaks,
+    sync_matrix,
+    sync_network,
+    sync_profile,
+)
 
-__all__ = ["detect_change_points"]
+__all__ = [
+    "causality_matrix",
+    "detect_change_points",
+    "dynamic_sync",
+    "multiscale_features",
+    "scale_breaks",
+    "sync_matrix",
+    "sync_network",
+    "sync_profile",
+]

@@ -1,6 +1,7 @@
 """Analysis of series: change points, synchronisation, causality, scale breaks and regimes."""
 
 from ._changepoints import detect_change_points
+from ._regimes import RegimeResult, detect_regimes
 from ._sync import (
     causality_matrix,
     dynamic_sync,
@@ -12,8 +13,10 @@ from ._sync import (
 )
 
 __all__ = [
+    "RegimeResult",
     "causality_matrix",
     "detect_change_points",
+    "detect_regimes",
     "dynamic_sync",
     "multiscale_features",
     "scale_breaks",

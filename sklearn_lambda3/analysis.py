@@ -1,5 +1,26 @@
-"""Analysis of single series: level-shift change points."""
+"""Analysis of series: change points, synchronisation, causality, scale breaks and regimes."""
 
 from ._changepoints import detect_change_points
+from ._regimes import RegimeResult, detect_regimes
+from ._sync import (
+    causality_matrix,
+    dynamic_sync,
+    multiscale_features,
+    scale_breaks,
+    sync_matrix,
+    sync_network,
+    sync_profile,
+)
 
-__all__ = ["detect_change_points"]
+__all__ = [
+    "RegimeResult",
+    "causality_matrix",
+    "detect_change_points",
+    "detect_regimes",
+    "dynamic_sync",
+    "multiscale_features",
+    "scale_breaks",
+    "sync_matrix",
+    "sync_network",
+    "sync_profile",
+]

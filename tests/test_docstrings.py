@@ -10,6 +10,8 @@ MODULES = [
     "sklearn_lambda3._datasets",
     "sklearn_lambda3._regressor",
     "sklearn_lambda3._changepoints",
+    "sklearn_lambda3._sync",
+    "sklearn_lambda3._regimes",
 ]
 
 

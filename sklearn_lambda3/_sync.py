@@ -1,0 +1,660 @@
+"""Relations between series (synchronisation, structural causality) and scale breaks.
+
+The definitions are those of the method's §1 (multi-scale, scale breaks) and §2 (relations
+between series). Synchronisation works on the positions of the events, not on dense products:
+the number of coinciding events of ``a`` and ``b`` at every lag ``-L … L`` is found by merging
+the two sorted lists of event indices, in O(events) per pair.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from numba import njit, prange
+
+from ._features import Lambda3Features
+
+# ----------------------------------------------------------------------------------------------
+# Numba kernels
+
+
+@njit(cache=True)
+def _pair_counts(ia, ib, lag_window, counts):
+    """``counts[τ + L] = #{t in ia : t + τ in ib}`` for ``τ = -L … L`` (sorted index lists).
+
+    A merge of the two sorted lists: for each event ``t`` of ``a`` the events of ``b`` in
+    ``[t - L, t + L]`` are visited once, so the cost is O(len(ia) + len(ib) + coincidences).
+    ``counts`` (length ``2L + 1``) is overwritten.
+    """
+    counts[:] = 0
+    nb = ib.shape[0]
+    lo = 0
+    for m in range(ia.shape[0]):
+        t = ia[m]
+        while lo < nb and ib[lo] < t - lag_window:
+            lo += 1
+        k = lo
+        while k < nb and ib[k] <= t + lag_window:
+            counts[ib[k] - t + lag_window] += 1
+            k += 1
+
+
+@njit(cache=True)
+def _best_of_counts(counts, n, lag_window):
+    """Maximum rate ``counts / (n - |τ|)`` over ``τ = -L … L``, with its first and last argmax.
+
+    Returns ``(rate, first_lag, last_lag)``; ``(0, 0, 0)`` when no events coincide.
+    """
+    best = 0.0
+    first = 0
+    last = 0
+    found = False
+    for k in range(counts.shape[0]):
+        if counts[k] == 0:
+            continue
+        lag = k - lag_window
+        rate = counts[k] / (n - abs(lag))
+        if not found or rate > best:
+            best = rate
+            first = lag
+            last = lag
+            found = True
+        elif rate == best:
+            last = lag
+    return best, first, last
+
+
+@njit(cache=True)
+def _sync_row(i, indptr, indices, n, lag_window, counts, rates, lags):
+    """Pairs ``(i, j)`` and ``(j, i)`` for every ``j > i``, and the diagonal entry of ``i``."""
+    p = indptr.shape[0] - 1
+    rates[i, i] = 1.0
+    lags[i, i] = 0
+    ia = indices[indptr[i] : indptr[i + 1]]
+    for j in range(i + 1, p):
+        ib = indices[indptr[j] : indptr[j + 1]]
+        _pair_counts(ia, ib, lag_window, counts)
+        best, first, last = _best_of_counts(counts, n, lag_window)
+        rates[i, j] = best
+        rates[j, i] = best
+        lags[i, j] = first
+        lags[j, i] = -last
+
+
+@njit(cache=True, parallel=True)
+def _sync_matrix_kernel(indptr, indices, n, lag_window, rates, lags):
+    """Sync rate and optimal lag of every ordered pair of series (CSR lists of event indices).
+
+    The profile of ``(b, a)`` is that of ``(a, b)`` reversed (``τ → -τ``), so each unordered
+    pair is merged once: ``rates[j, i] = rates[i, j]`` and ``lags[j, i]`` is minus the *last*
+    argmax of the ``(i, j)`` profile (the first one of the reversed profile). Rows ``r`` and
+    ``p - 1 - r`` go to the same parallel iteration, which gives every iteration ``p - 1`` pairs.
+    """
+    p = indptr.shape[0] - 1
+    for r in prange((p + 1) // 2):
+        counts = np.empty(2 * lag_window + 1, dtype=np.int64)
+        _sync_row(r, indptr, indices, n, lag_window, counts, rates, lags)
+        mirror = p - 1 - r
+        if mirror != r:
+            _sync_row(mirror, indptr, indices, n, lag_window, counts, rates, lags)
+
+
+@njit(cache=True, parallel=True)
+def _dynamic_sync_kernel(a, b, window, lag_window, rates, lags):
+    """Sync rate and optimal lag inside every window ``a[s : s + window]``, ``b[s : s + window]``."""
+    n_windows = rates.shape[0]
+    for s in prange(n_windows):
+        best = 0.0
+        best_lag = 0
+        for lag in range(-lag_window, lag_window + 1):
+            count = 0
+            start = s if lag >= 0 else s - lag
+            stop = s + window - lag if lag >= 0 else s + window
+            for t in range(start, stop):
+                count += a[t] & b[t + lag]
+            if count > 0:
+                rate = count / (window - abs(lag))
+                if rate > best:
+                    best = rate
+                    best_lag = lag
+        rates[s] = best
+        lags[s] = best_lag
+
+
+# ----------------------------------------------------------------------------------------------
+# Input checks (before Numba sees any data)
+
+
+def _check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    return int(value)
+
+
+def _check_real(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}.")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return float(value)
+
+
+def _split_frame(data):
+    """``(values, column names or None)``; the names are kept for pandas DataFrames."""
+    columns = getattr(data, "columns", None)
+    if columns is not None and hasattr(data, "to_numpy"):
+        return data.to_numpy(), list(columns)
+    return data, None
+
+
+def _as_binary(values, name, ndim):
+    """Events as a uint8 array of ``ndim`` dimensions; only 0 and 1 (or booleans) are accepted."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - ragged input
+        raise TypeError(f"{name} must be an array-like of 0/1 events: {exc}") from exc
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numeric 0/1 events; got dtype {array.dtype}.")
+    if array.ndim != ndim:
+        shape = "(n_steps,)" if ndim == 1 else "(n_steps, n_series)"
+        raise ValueError(f"{name} must be {ndim}-D of shape {shape}; got an array of shape {array.shape}.")
+    if array.dtype != np.bool_:
+        if np.iscomplexobj(array):
+            raise TypeError(f"{name} must hold real 0/1 events; got dtype {array.dtype}.")
+        if not np.all((array == 0) | (array == 1)):
+            raise ValueError(
+                f"{name} must be binary (only 0 and 1, e.g. ΔΛC⁺ jump events); "
+                "got other values. Threshold the series into events first."
+            )
+    return array.astype(np.uint8)
+
+
+def _check_lag_window(lag_window, n, name="lag_window"):
+    lag_window = _check_int(lag_window, name, 0)
+    if lag_window >= n:
+        raise ValueError(
+            f"{name} must be smaller than the number of steps ({n}): the lag-{lag_window} overlap "
+            "would be empty."
+        )
+    return lag_window
+
+
+def _event_lists(events):
+    """CSR lists of the event indices of each column of a 2-D 0/1 array (sorted, int64)."""
+    rows, cols = np.nonzero(events.T)
+    indptr = np.zeros(events.shape[1] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=events.shape[1]), out=indptr[1:])
+    return indptr, np.ascontiguousarray(cols, dtype=np.int64)
+
+
+def _check_events_2d(events, name="events"):
+    values, names = _split_frame(events)
+    array = _as_binary(values, name, 2)
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one step and one series; got shape {array.shape}.")
+    return array, names
+
+
+# ----------------------------------------------------------------------------------------------
+# Public functions
+
+
+def sync_profile(a, b, lag_window=10):
+    """Synchronisation rate of two binary event series at every lag ``-L … L``.
+
+    The rate at lag ``τ`` is the fraction of the ``n - |τ|`` overlapping steps where an
+    event of ``a`` at ``t`` meets an event of ``b`` at ``t + τ`` (method §2):
+
+    - ``τ = 0``: ``mean(a * b)``;
+    - ``τ > 0``: ``mean(a[:-τ] * b[τ:])`` (``b`` follows ``a``);
+    - ``τ < 0``: ``mean(a[-τ:] * b[:τ])`` (``b`` leads ``a``).
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_steps,)
+        Binary event series (0/1 or booleans) of equal length, e.g. ΔΛC⁺ jump events.
+    lag_window : int, default=10
+        Largest lag ``L``; must be ``< n_steps``.
+
+    Returns
+    -------
+    lags : ndarray of shape (2 * lag_window + 1,), dtype int64
+        The lags ``-L … L``.
+    rates : ndarray of shape (2 * lag_window + 1,)
+        The rate at each lag.
+    sync_rate : float
+        The largest rate.
+    optimal_lag : int
+        The lag of the first maximum (the most negative lag among ties); ``0``, with rate
+        ``0``, when no events coincide at any lag.
+
+    Raises
+    ------
+    TypeError
+        If the events are not numeric or ``lag_window`` is not an integer.
+    ValueError
+        If ``a`` or ``b`` is not 1-D, their lengths differ, they hold values other than 0
+        and 1, or ``lag_window`` is negative or not smaller than their length.
+
+    Examples
+    --------
+    >>> from sklearn_lambda3.analysis import sync_profile
+    >>> a = [1, 0, 0, 1, 0, 0, 0, 0]
+    >>> b = [0, 1, 0, 0, 1, 0, 0, 0]
+    >>> lags, rates, sync_rate, optimal_lag = sync_profile(a, b, lag_window=2)
+    >>> lags
+    array([-2, -1,  0,  1,  2])
+    >>> rates.round(3)
+    array([0.167, 0.   , 0.   , 0.286, 0.   ])
+    >>> sync_rate, optimal_lag
+    (0.2857142857142857, 1)
+    """
+    a = _as_binary(a, "a", 1)
+    b = _as_binary(b, "b", 1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same length; got {a.shape[0]} and {b.shape[0]}.")
+    n = a.shape[0]
+    if n < 1:
+        raise ValueError("a and b must have at least one step.")
+    lag_window = _check_lag_window(lag_window, n)
+    counts = np.empty(2 * lag_window + 1, dtype=np.int64)
+    _pair_counts(np.flatnonzero(a), np.flatnonzero(b), lag_window, counts)
+    lags = np.arange(-lag_window, lag_window + 1, dtype=np.int64)
+    rates = counts / (n - np.abs(lags))
+    best, first, _ = _best_of_counts(counts, n, lag_window)
+    return lags, rates, float(best), int(first)
+
+
+def sync_matrix(events, lag_window=10):
+    """Sync rate and optimal lag of every ordered pair of binary event series.
+
+    Entry ``[i, j]`` is the ``sync_rate`` and ``optimal_lag`` of
+    ``sync_profile(events[:, i], events[:, j], lag_window)``; the diagonal is set to rate 1
+    and lag 0 (method §2). A positive lag means that series ``j`` follows series ``i``.
+
+    Parameters
+    ----------
+    events : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Binary events (0/1 or booleans), one series per column, rows in time order, e.g.
+        the ΔΛC⁺ columns of :class:`~sklearn_lambda3.Lambda3Features`.
+    lag_window : int, default=10
+        Largest lag ``L``; must be ``< n_steps``.
+
+    Returns
+    -------
+    rates : ndarray or DataFrame of shape (n_series, n_series)
+        Sync rates (float); a DataFrame indexed by the column names when ``events`` is one.
+    lags : ndarray or DataFrame of shape (n_series, n_series)
+        Optimal lags (int64), likewise.
+
+    Raises
+    ------
+    TypeError
+        If the events are not numeric or ``lag_window`` is not an integer.
+    ValueError
+        If ``events`` is not 2-D, holds values other than 0 and 1, or ``lag_window`` is
+        negative or not smaller than ``n_steps``.
+
+    Notes
+    -----
+    The work follows the events, not the steps: the coinciding events of a pair at all
+    lags are counted by merging their sorted event indices, in
+    O(events of both + coincidences); each unordered pair is merged once (the profile of
+    ``(j, i)`` is that of ``(i, j)`` reversed) and the rows of the matrix run in parallel.
+    200 series of 100,000 steps with 3 % events take well under a second on two cores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3.analysis import sync_matrix
+    >>> events = np.zeros((10, 3), dtype=int)
+    >>> events[[1, 4, 7], 0] = 1
+    >>> events[[3, 6, 9], 1] = 1   # follows series 0 two steps later
+    >>> events[[0, 5], 2] = 1
+    >>> rates, lags = sync_matrix(events, lag_window=3)
+    >>> rates.round(3)
+    array([[1.   , 0.375, 0.125],
+           [0.375, 1.   , 0.143],
+           [0.125, 0.143, 1.   ]])
+    >>> lags
+    array([[ 0,  2, -2],
+           [-2,  0, -3],
+           [ 2,  3,  0]])
+    """
+    array, names = _check_events_2d(events)
+    n, p = array.shape
+    lag_window = _check_lag_window(lag_window, n)
+    indptr, indices = _event_lists(array)
+    rates = np.empty((p, p))
+    lags = np.empty((p, p), dtype=np.int64)
+    _sync_matrix_kernel(indptr, indices, n, lag_window, rates, lags)
+    if names is not None:
+        import pandas as pd
+
+        return pd.DataFrame(rates, index=names, columns=names), pd.DataFrame(lags, index=names, columns=names)
+    return rates, lags
+
+
+def dynamic_sync(a, b, window=20, lag_window=10):
+    """Sync rate and optimal lag of two binary event series in a sliding window.
+
+    Element ``s`` (``s = 0 … n - window``) is the ``sync_rate`` and ``optimal_lag`` of
+    ``sync_profile(a[s : s + window], b[s : s + window], min(lag_window, window - 1))``:
+    the windows are the ``n - window + 1`` full windows, each starting at step ``s``, and
+    within a window the rate at lag ``τ`` divides by its overlap ``window - |τ|``.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_steps,)
+        Binary event series (0/1 or booleans) of equal length.
+    window : int, default=20
+        Length of the sliding window, ``1 <= window <= n_steps``.
+    lag_window : int, default=10
+        Largest lag ``L``, clipped to ``window - 1`` inside each window.
+
+    Returns
+    -------
+    sync_rates : ndarray of shape (n_steps - window + 1,)
+        The sync rate of each window.
+    optimal_lags : ndarray of shape (n_steps - window + 1,), dtype int64
+        The lag of the first maximum in each window (``0`` where no events coincide).
+
+    Raises
+    ------
+    TypeError
+        If the events are not numeric or a parameter is not an integer.
+    ValueError
+        If ``a`` or ``b`` is not 1-D, their lengths differ, they are not binary, ``window``
+        is outside ``1 … n_steps`` or ``lag_window`` is negative.
+
+    Examples
+    --------
+    >>> from sklearn_lambda3.analysis import dynamic_sync
+    >>> a = [1, 0, 0, 0, 1, 0, 0, 0]
+    >>> b = [0, 1, 0, 0, 0, 0, 0, 1]
+    >>> rates, lags = dynamic_sync(a, b, window=4, lag_window=1)
+    >>> rates.round(3)
+    array([0.333, 0.   , 0.   , 0.   , 0.   ])
+    >>> lags
+    array([1, 0, 0, 0, 0])
+    """
+    a = _as_binary(a, "a", 1)
+    b = _as_binary(b, "b", 1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same length; got {a.shape[0]} and {b.shape[0]}.")
+    n = a.shape[0]
+    window = _check_int(window, "window", 1)
+    if window > n:
+        raise ValueError(f"window must be at most the number of steps ({n}); got {window}.")
+    lag_window = min(_check_int(lag_window, "lag_window", 0), window - 1)
+    rates = np.empty(n - window + 1)
+    lags = np.empty(n - window + 1, dtype=np.int64)
+    _dynamic_sync_kernel(a, b, window, lag_window, rates, lags)
+    return rates, lags
+
+
+def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
+    """Directed synchronisation network: an edge ``a → b`` where the sync rate ≥ threshold.
+
+    The rates and lags are those of :func:`sync_matrix`; every ordered pair ``a ≠ b`` whose
+    rate is at least ``threshold`` gives an edge weighted by the rate and labelled with the
+    optimal lag (method §2). Both directions of a synchronised pair appear, with opposite lags.
+
+    Parameters
+    ----------
+    events : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Binary events, one series per column; the series are named by the DataFrame's
+        columns, else by their column numbers.
+    lag_window : int, default=10
+        Largest lag ``L``; must be ``< n_steps``.
+    threshold : float, default=0.3
+        Smallest sync rate that makes an edge.
+    as_networkx : bool, default=False
+        Return a :class:`networkx.DiGraph` (needs networkx) with every series as a node and
+        edge attributes ``weight`` (the rate) and ``lag``.
+
+    Returns
+    -------
+    edges : list of tuple (source, target, rate, lag) or networkx.DiGraph
+        The edges, sources in column order and targets in column order within a source.
+
+    Raises
+    ------
+    TypeError
+        If the events are not numeric or a parameter has the wrong type.
+    ValueError
+        As :func:`sync_matrix`, or if ``threshold`` is not finite.
+    ImportError
+        If ``as_networkx=True`` and networkx is not installed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3.analysis import sync_network
+    >>> events = np.zeros((10, 3), dtype=int)
+    >>> events[[1, 4, 7], 0] = 1
+    >>> events[[3, 6, 9], 1] = 1
+    >>> events[[0, 5], 2] = 1
+    >>> sync_network(events, lag_window=3, threshold=0.3)
+    [(0, 1, 0.375, 2), (1, 0, 0.375, -2)]
+    """
+    threshold = _check_real(threshold, "threshold")
+    if not isinstance(as_networkx, bool | np.bool_):
+        raise TypeError(f"as_networkx must be a bool; got {type(as_networkx).__name__}.")
+    array, names = _check_events_2d(events)
+    lag_window = _check_lag_window(lag_window, array.shape[0])
+    rates, lags = sync_matrix(array, lag_window)
+    names = names if names is not None else list(range(array.shape[1]))
+    edges = [
+        (names[i], names[j], float(rates[i, j]), int(lags[i, j]))
+        for i in range(len(names))
+        for j in range(len(names))
+        if i != j and rates[i, j] >= threshold
+    ]
+    if not as_networkx:
+        return edges
+    try:
+        import networkx as nx
+    except ImportError as exc:
+        raise ImportError("as_networkx=True needs networkx: pip install networkx") from exc
+    graph = nx.DiGraph()
+    graph.add_nodes_from(names)
+    for source, target, rate, lag in edges:
+        graph.add_edge(source, target, weight=rate, lag=lag)
+    return graph
+
+
+def causality_matrix(pos_events, neg_events, lag=1):
+    """Structural causality: P(ΔΛC⁻ of the target at ``t`` | ΔΛC⁺ of the source at ``t - k``).
+
+    ``C[s, g] = Σ_t pos[t - k, s] · neg[t, g] / Σ_t pos[t - k, s]``, both sums over
+    ``t = k … n - 1`` (so over the source's jumps at ``0 … n - 1 - k``, those whose
+    consequence ``k`` steps later is observed); ``0`` when the source has no jump there
+    (method §2). The diagonal is the self-causality of each series.
+
+    Parameters
+    ----------
+    pos_events : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Binary ΔΛC⁺ events of the sources, one series per column.
+    neg_events : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Binary ΔΛC⁻ events of the same series, in the same column order.
+    lag : int, default=1
+        The delay ``k >= 1``; must be ``< n_steps``.
+
+    Returns
+    -------
+    C : ndarray or DataFrame of shape (n_series, n_series)
+        ``C[source, target]``; a DataFrame when ``pos_events`` is one (its column names).
+
+    Raises
+    ------
+    TypeError
+        If the events are not numeric or ``lag`` is not an integer.
+    ValueError
+        If the arrays are not 2-D, differ in shape, are not binary, or ``lag`` is outside
+        ``1 … n_steps - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3.analysis import causality_matrix
+    >>> pos = np.array([[1, 0], [0, 0], [1, 1], [0, 0], [0, 0]])
+    >>> neg = np.array([[0, 0], [0, 1], [0, 0], [1, 1], [0, 0]])
+    >>> causality_matrix(pos, neg, lag=1)
+    array([[0.5, 1. ],
+           [1. , 1. ]])
+    """
+    pos, names = _check_events_2d(pos_events, "pos_events")
+    neg, _ = _check_events_2d(neg_events, "neg_events")
+    if pos.shape != neg.shape:
+        raise ValueError(
+            f"pos_events and neg_events must have the same shape; got {pos.shape} and {neg.shape}."
+        )
+    n = pos.shape[0]
+    lag = _check_int(lag, "lag", 1)
+    if lag >= n:
+        raise ValueError(f"lag must be smaller than the number of steps ({n}); got {lag}.")
+    source = pos[: n - lag].astype(np.float64)
+    joint = source.T @ neg[lag:].astype(np.float64)  # exact: integer counts
+    totals = source.sum(axis=0)
+    C = np.divide(joint, totals[:, None], out=np.zeros_like(joint), where=totals[:, None] > 0)
+    if names is not None:
+        import pandas as pd
+
+        return pd.DataFrame(C, index=names, columns=names)
+    return C
+
+
+def scale_breaks(rho, window, k=2.0):
+    """Scale breaks of a tension series: where ρT exceeds its mean by ``k`` standard deviations.
+
+    The candidates are the indices ``t`` with ``rho[t] > mean(rho) + k · std(rho)``
+    (population std); scanning them in order, a candidate closer than ``window`` to the last
+    kept index is dropped, so kept breaks are at least ``window`` apart (method §1).
+
+    Parameters
+    ----------
+    rho : array-like of shape (n_steps,)
+        Tension ρT at one scale, e.g. a ``rho_T`` column of :func:`multiscale_features`.
+    window : int
+        The scale ``w`` (``>= 1``): the smallest distance between kept breaks.
+    k : float, default=2.0
+        Number of standard deviations above the mean.
+
+    Returns
+    -------
+    breaks : ndarray of shape (n_breaks,), dtype int64
+        The kept indices, increasing. Empty for a constant series.
+
+    Raises
+    ------
+    TypeError
+        If ``rho`` is not numeric or a parameter has the wrong type.
+    ValueError
+        If ``rho`` is not 1-D, is empty or has non-finite values, ``window < 1`` or ``k``
+        is not finite.
+
+    Examples
+    --------
+    >>> from sklearn_lambda3.analysis import scale_breaks
+    >>> rho = [0.0, 0.0, 9.0, 9.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0]
+    >>> scale_breaks(rho, window=3, k=1.0)
+    array([2, 7])
+    """
+    try:
+        values = np.asarray(rho, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"rho must be a 1-D array-like of real numbers: {exc}") from exc
+    if values.ndim != 1:
+        raise ValueError(f"rho must be 1-D; got an array of shape {values.shape}.")
+    if values.shape[0] < 1:
+        raise ValueError("rho must have at least one value.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("rho contains NaN or infinite values.")
+    window = _check_int(window, "window", 1)
+    k = _check_real(k, "k")
+    candidates = np.flatnonzero(values > values.mean() + k * values.std())
+    kept = []
+    for index in candidates:
+        if not kept or index - kept[-1] >= window:
+            kept.append(index)
+    return np.asarray(kept, dtype=np.int64)
+
+
+def multiscale_features(X, windows=(5, 10, 20, 50), return_names=False):
+    """Tension ρT and local jumps of each series at several scales (method §1).
+
+    For each scale ``w`` the features are those of
+    ``Lambda3Features(window=w, local_window=w).fit_transform(X)`` (thresholds learned on
+    ``X`` itself). Columns: for each input column, for each scale in the order given, its
+    ``rho_T`` then its ``local_jump``, named ``<name>__rho_T__w<w>`` and
+    ``<name>__local_jump__w<w>`` (input names from a DataFrame's columns, else ``x0, x1, …``).
+
+    Parameters
+    ----------
+    X : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Series in columns, rows in time order; at least two rows.
+    windows : sequence of int, default=(5, 10, 20, 50)
+        The scales, distinct and ``>= 1`` (the method's defaults).
+    return_names : bool, default=False
+        Also return the column names (ignored for a DataFrame, whose columns carry them).
+
+    Returns
+    -------
+    features : ndarray or DataFrame of shape (n_steps, 2 * len(windows) * n_series)
+        A DataFrame (same index as ``X``) when ``X`` is one.
+    names : ndarray of str objects
+        Only when ``return_names`` and ``X`` is not a DataFrame.
+
+    Raises
+    ------
+    TypeError
+        If a scale is not an integer.
+    ValueError
+        If ``windows`` is empty, has duplicates or a scale below 1, or ``X`` is invalid for
+        :class:`~sklearn_lambda3.Lambda3Features`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3.analysis import multiscale_features
+    >>> x = np.sin(np.arange(100) / 5.0)[:, None]
+    >>> features, names = multiscale_features(x, windows=(5, 20), return_names=True)
+    >>> features.shape
+    (100, 4)
+    >>> names
+    array(['x0__rho_T__w5', 'x0__local_jump__w5', 'x0__rho_T__w20',
+           'x0__local_jump__w20'], dtype=object)
+    """
+    if isinstance(windows, Integral) or not hasattr(windows, "__iter__"):
+        raise TypeError(f"windows must be a sequence of integers; got {type(windows).__name__}.")
+    windows = [_check_int(w, "each window", 1) for w in windows]
+    if not windows:
+        raise ValueError("windows must hold at least one scale.")
+    if len(set(windows)) != len(windows):
+        raise ValueError(f"windows must be distinct; got {windows}.")
+    blocks = []
+    for w in windows:
+        transformer = Lambda3Features(window=w, local_window=w)
+        out = transformer.fit_transform(X)
+        blocks.append(out.reshape(out.shape[0], -1, 4)[:, :, 2:])  # (n, p, [rho_T, local_jump])
+    input_names = [str(name).rsplit("__", 1)[0] for name in transformer.get_feature_names_out()[::4]]
+    values = np.ascontiguousarray(np.stack(blocks, axis=2).reshape(blocks[0].shape[0], -1))
+    names = np.asarray(
+        [
+            f"{name}__{suffix}__w{w}"
+            for name in input_names
+            for w in windows
+            for suffix in ("rho_T", "local_jump")
+        ],
+        dtype=object,
+    )
+    if hasattr(X, "columns") and hasattr(X, "index"):
+        import pandas as pd
+
+        return pd.DataFrame(values, index=X.index, columns=names)
+    return (values, names) if return_names else values

@@ -27,3 +27,38 @@ def test_module_entry_point():
         check=True,
     )
     assert "Detected ΔΛC⁺" in result.stdout
+
+
+def test_analyze_writes_report_and_exits_zero(tmp_path, capsys):
+    from sklearn_lambda3._cli import demo_series
+
+    names, values = demo_series(1)
+    csv = tmp_path / "series.csv"
+    lines = ["time," + ",".join(names)] + [f"{t}," + ",".join(map(str, row)) for t, row in enumerate(values)]
+    csv.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    assert main(["analyze", str(csv), "--time-column", "time", "--out", str(out), "--quiet"]) == 0
+    assert (out / "report.md").exists() and (out / "summary.json").exists()
+    assert "Report:" in capsys.readouterr().out
+
+
+def test_analyze_bad_files_give_one_line_errors(tmp_path, capsys):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    short = tmp_path / "short.csv"
+    short.write_text("a,b\n1,2\n3,4\n")
+    text = tmp_path / "text.csv"
+    text.write_text("a,b\n" + "1,2\n" * 25 + "1,two\n")
+    good = tmp_path / "good.csv"
+    good.write_text("a,b\n" + "".join(f"{i},{i % 7}\n" for i in range(30)))
+    cases = [
+        [str(empty)],
+        [str(short)],
+        [str(text)],
+        [str(tmp_path / "missing.csv")],
+        [str(good), "--target", "c"],
+    ]
+    for args in cases:
+        assert main(["analyze", *args, "--out", str(tmp_path / "o"), "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sklearn-lambda3: error:") and err.count("\n") == 1 and "Traceback" not in err

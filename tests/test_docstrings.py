@@ -12,6 +12,7 @@ MODULES = [
     "sklearn_lambda3._changepoints",
     "sklearn_lambda3._sync",
     "sklearn_lambda3._regimes",
+    "sklearn_lambda3.plot",
 ]
 
 

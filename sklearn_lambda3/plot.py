@@ -1,0 +1,799 @@
+"""Plots of Lambda³ features, fits, synchronisation, regimes and posteriors (matplotlib).
+
+matplotlib is the optional extra ``[plot]`` (``pip install "sklearn-lambda3[plot]"``); it is
+imported by the functions, so importing this module does not need it. Every function draws on
+the ``ax`` (or ``fig``) it is given, or on a new figure, and returns that Axes (or Figure).
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = [
+    "plot_fit",
+    "plot_posterior",
+    "plot_regimes",
+    "plot_series",
+    "plot_sync_matrix",
+    "plot_sync_network",
+]
+
+_INSTALL_HINT = 'pip install "sklearn-lambda3[plot]"'
+_POS_COLOR = "tab:green"
+_NEG_COLOR = "tab:red"
+_MAX_POSTERIOR_ROWS = 6
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _pyplot():
+    """``matplotlib.pyplot``, or an ImportError that says how to install it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(f"sklearn_lambda3.plot needs matplotlib: {_INSTALL_HINT}") from exc
+    return plt
+
+
+def _axes(ax, **subplots_kwargs):
+    """The given Axes (checked), or the Axes of a new figure."""
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(layout="constrained", **subplots_kwargs)
+        return ax
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None; got {type(ax).__name__}.")
+    return ax
+
+
+def _series(x, name="x"):
+    """A finite 1-D float array from a 1-D array-like or a one-column 2-D one."""
+    values = getattr(x, "to_numpy", lambda: x)()
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a 1-D array-like of real numbers: {exc}") from exc
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one series); got an array of shape {values.shape}.")
+    if values.shape[0] < 2:
+        raise ValueError(f"{name} must have at least two steps; got {values.shape[0]}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return values
+
+
+def _square_matrix(matrix, name):
+    """``(values, labels or None)`` of a finite square 2-D array or DataFrame."""
+    labels = None
+    if hasattr(matrix, "columns") and hasattr(matrix, "to_numpy"):
+        labels = [str(c) for c in matrix.columns]
+        matrix = matrix.to_numpy()
+    try:
+        values = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a square 2-D array-like of real numbers: {exc}") from exc
+    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] < 1:
+        hint = " (pass the rates, the first output of sync_matrix)" if values.ndim == 3 else ""
+        raise ValueError(f"{name} must be a square 2-D matrix{hint}; got an array of shape {values.shape}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return values, labels
+
+
+def _labels(labels, default, size):
+    """Tick labels: the user's (checked), else ``default``, else ``0 … size - 1``."""
+    if labels is None:
+        return list(default) if default is not None else [str(k) for k in range(size)]
+    if isinstance(labels, str) or not hasattr(labels, "__len__"):
+        raise TypeError(f"labels must be a sequence of names; got {type(labels).__name__}.")
+    if len(labels) != size:
+        raise ValueError(f"labels must have {size} names, one per series; got {len(labels)}.")
+    return [str(label) for label in labels]
+
+
+def _fitted_regressor(regressor):
+    """The fitted Lambda3BayesRegressor (the last step of a pipeline) and the pipeline's head."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._regressor import Lambda3BayesRegressor
+
+    head = None
+    if hasattr(regressor, "steps") and len(regressor.steps) > 0:
+        head, regressor = (regressor[:-1] if len(regressor.steps) > 1 else None), regressor[-1]
+    if not isinstance(regressor, Lambda3BayesRegressor):
+        raise TypeError(
+            "regressor must be a fitted Lambda3BayesRegressor (or a pipeline ending in one); "
+            f"got {type(regressor).__name__}."
+        )
+    check_is_fitted(regressor)
+    return regressor, head
+
+
+def _coef_names(regressor):
+    names = getattr(regressor, "feature_names_in_", None)
+    if names is None:
+        return [f"x{k}" for k in range(regressor.n_features_in_)]
+    return [str(name) for name in names]
+
+
+# ----------------------------------------------------------------------------------------------
+# Public functions
+
+
+def plot_series(x, features=None, *, ax=None, name=None):
+    """A series with its ΔΛC⁺ / ΔΛC⁻ jumps and its tension band ``x ± ρT``.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_steps,) or (n_steps, 1)
+        One series, rows in time order; a pandas Series' name is used when ``name`` is None.
+    features : array-like or DataFrame of shape (n_steps, 4), optional
+        The output of :class:`~sklearn_lambda3.Lambda3Features` for ``x`` (ΔΛC⁺, ΔΛC⁻,
+        ρT, local jump). Computed with the default parameters, fitted on ``x``, when None.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    name : str, optional
+        Name of the series, for the y-axis label and the title.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One line for the series, one ``^`` marker line at the ΔΛC⁺ steps, one ``v`` marker
+        line at the ΔΛC⁻ steps, and the tension band (a ``fill_between`` collection).
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``x`` or ``features`` is not numeric, or ``ax`` is not an Axes.
+    ValueError
+        If ``x`` is not one finite series of at least two steps, or ``features`` does not
+        have shape ``(n_steps, 4)``, has non-finite values or non-binary jump columns.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3.plot import plot_series
+    >>> x = np.r_[np.zeros(50), np.full(50, 3.0), np.zeros(50)] + np.sin(np.arange(150) / 4)
+    >>> ax = plot_series(x, name="demo")
+    >>> [len(line.get_xdata()) for line in ax.lines]  # series, ΔΛC⁺ steps, ΔΛC⁻ steps
+    [150, 3, 2]
+    >>> plt.close(ax.figure)
+    """
+    if name is None and isinstance(getattr(x, "name", None), str):
+        name = x.name
+    values = _series(x)
+    n = values.shape[0]
+    if features is None:
+        from ._features import Lambda3Features
+
+        features = Lambda3Features().fit_transform(values[:, None])
+    features = getattr(features, "to_numpy", lambda: features)()
+    try:
+        features = np.asarray(features, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"features must be a 2-D array-like of real numbers: {exc}") from exc
+    if features.shape != (n, 4):
+        raise ValueError(
+            f"features must be the 4 Lambda3Features columns of x, shape ({n}, 4); "
+            f"got an array of shape {features.shape}."
+        )
+    if not np.all(np.isfinite(features)):
+        raise ValueError("features contains NaN or infinite values.")
+    if not np.all((features[:, :2] == 0) | (features[:, :2] == 1)):
+        raise ValueError("the jump columns ΔΛC⁺ and ΔΛC⁻ (the first two) must be binary (0/1).")
+    ax = _axes(ax, figsize=(10, 4))
+    t = np.arange(n)
+    rho = features[:, 2]
+    pos = np.flatnonzero(features[:, 0])
+    neg = np.flatnonzero(features[:, 1])
+    label = name if name is not None else "series"
+    ax.fill_between(t, values - rho, values + rho, color="tab:blue", alpha=0.2, lw=0, label="x ± ρT")
+    ax.plot(t, values, color="tab:blue", lw=1.0, label=label)
+    ax.plot(
+        t[pos], values[pos], "^", color=_POS_COLOR, ms=8, mec="black", mew=0.5, label=f"ΔΛC⁺ ({len(pos)})"
+    )
+    ax.plot(
+        t[neg], values[neg], "v", color=_NEG_COLOR, ms=8, mec="black", mew=0.5, label=f"ΔΛC⁻ ({len(neg)})"
+    )
+    ax.set_xlabel("time step")
+    ax.set_ylabel(label)
+    ax.set_title(f"{label}: jumps and tension" if name is not None else "Jumps and tension")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
+    """Observed target, posterior predictive mean and interval of a fitted regressor.
+
+    For ``model="dynamic"`` and ``X`` the training rows, also the posterior mean of the level
+    path (``level_mean_``) and a vertical line at each change point (``change_points_``).
+
+    Parameters
+    ----------
+    regressor : Lambda3BayesRegressor or Pipeline
+        A fitted regressor, or a fitted pipeline ending in one (``X`` then goes through the
+        pipeline's other steps).
+    X : array-like of shape (n_samples, n_features)
+        Regressors, rows in time order.
+    y : array-like of shape (n_samples,)
+        Observed target.
+    coverage : float, default=0.9
+        Probability mass of the interval band, in (0, 1) (see ``predict_interval``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        Lines for the observed ``y`` and the predictive mean (and the level mean), the
+        interval band (a ``fill_between`` collection), and the change-point lines.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``regressor`` is not a Lambda3BayesRegressor (or a pipeline ending in one).
+    NotFittedError
+        If ``regressor`` is not fitted.
+    ValueError
+        If ``y`` is not one finite series as long as ``X``, or ``coverage`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3 import Lambda3BayesRegressor
+    >>> from sklearn_lambda3.plot import plot_fit
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> y = X @ [1.0, -0.5] + rng.normal(scale=0.3, size=100)
+    >>> reg = Lambda3BayesRegressor(num_warmup=100, num_samples=100, num_chains=2,
+    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> ax = plot_fit(reg, X, y, coverage=0.9)
+    >>> [line.get_label() for line in ax.lines]
+    ['predictive mean', 'observed y']
+    >>> plt.close(ax.figure)
+    """
+    regressor, head = _fitted_regressor(regressor)
+    if isinstance(coverage, bool) or not isinstance(coverage, Real) or not 0 < coverage < 1:
+        raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
+    y = _series(y, "y")
+    Xt = head.transform(X) if head is not None else X
+    n_rows = getattr(Xt, "shape", (len(Xt),))[0]
+    if y.shape[0] != n_rows:
+        raise ValueError(f"y must have one value per row of X ({n_rows}); got {y.shape[0]}.")
+    mean = regressor.predict(Xt)
+    interval = regressor.predict_interval(Xt, coverage=coverage)
+    ax = _axes(ax, figsize=(10, 4))
+    t = np.arange(n_rows)
+    ax.fill_between(
+        t,
+        interval[:, 0],
+        interval[:, 1],
+        color="tab:orange",
+        alpha=0.3,
+        lw=0,
+        label=f"{coverage:.0%} predictive interval",
+    )
+    ax.plot(t, mean, color="tab:orange", lw=1.5, label="predictive mean")
+    ax.plot(t, y, ls="none", marker=".", ms=4, color="0.2", label="observed y")
+    title = "Posterior predictive fit"
+    if regressor.model == "dynamic":
+        title += " (dynamic model)"
+        if n_rows == regressor.level_mean_.shape[0]:
+            ax.plot(t, regressor.level_mean_, color="tab:purple", lw=1.2, ls="--", label="level mean")
+            for k, point in enumerate(regressor.change_points_):
+                ax.axvline(
+                    point,
+                    color="tab:red",
+                    lw=0.9,
+                    ls=":",
+                    alpha=0.7,
+                    label="change point" if k == 0 else None,
+                )
+    ax.set_xlabel("time step (row)")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    return ax
+
+
+def plot_sync_matrix(rates, *, labels=None, ax=None):
+    """Heatmap of a synchronisation-rate matrix, with a colorbar.
+
+    Row ``i`` is the source and column ``j`` the target, as in
+    :func:`~sklearn_lambda3.analysis.sync_matrix`; with at most 12 series the rate is
+    written in each cell. When the diagonal is all 1 (a sync matrix, by definition) it is
+    greyed out and the colours span the rates of the pairs, from 0 to their maximum.
+
+    Parameters
+    ----------
+    rates : array-like or DataFrame of shape (n_series, n_series)
+        Sync rates (the first output of ``sync_matrix``), or any matrix of rates in [0, 1]
+        such as ``causality_matrix``; other finite values are shown on their own range.
+    labels : sequence of str, optional
+        Names of the series; a DataFrame's columns when None, else ``0 … n_series - 1``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One image, with a colorbar on the same figure.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``rates`` is not numeric, ``labels`` is not a sequence or ``ax`` not an Axes.
+    ValueError
+        If ``rates`` is not a finite square matrix or ``labels`` has the wrong length.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3.plot import plot_sync_matrix
+    >>> rates = np.array([[1.0, 0.4, 0.1], [0.4, 1.0, 0.2], [0.1, 0.2, 1.0]])
+    >>> ax = plot_sync_matrix(rates, labels=["a", "b", "c"])
+    >>> [tick.get_text() for tick in ax.get_xticklabels()]
+    ['a', 'b', 'c']
+    >>> ax.images[0].colorbar is not None
+    True
+    >>> plt.close(ax.figure)
+    """
+    values, frame_labels = _square_matrix(rates, "rates")
+    p = values.shape[0]
+    names = _labels(labels, frame_labels, p)
+    plt = _pyplot()
+    ax = _axes(ax, figsize=(max(4.5, 0.5 * p + 3), max(3.5, 0.5 * p + 2)))
+    # A sync matrix's diagonal is 1 by definition: grey it out and scale the colours on the pairs.
+    off = ~np.eye(p, dtype=bool)
+    sync_diagonal = p > 1 and np.all(np.diag(values) == 1)
+    shown = values[off] if sync_diagonal else values.ravel()
+    if shown.min() >= 0 and shown.max() <= 1:
+        vmin, vmax = 0.0, max(float(shown.max()), 1e-9)
+    else:
+        vmin, vmax = float(shown.min()), float(shown.max())
+    colormap = plt.get_cmap("viridis").with_extremes(bad="0.85")
+    image = ax.imshow(
+        np.ma.masked_array(values, mask=~off & sync_diagonal),
+        cmap=colormap,
+        vmin=vmin,
+        vmax=vmax if vmax > vmin else vmin + 1e-9,
+        interpolation="nearest",
+    )
+    ax.figure.colorbar(image, ax=ax, label="sync rate")
+    rotate = p > 3 and max(len(name) for name in names) > 2
+    ax.set_xticks(
+        np.arange(p), labels=names, rotation=45 if rotate else 0, ha="right" if rotate else "center"
+    )
+    ax.set_yticks(np.arange(p), labels=names)
+    if p <= 12:
+        for i in range(p):
+            for j in range(p):
+                if i == j and sync_diagonal:
+                    color = "black"
+                else:
+                    color = "black" if image.norm(values[i, j]) > 0.5 else "white"
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", color=color, fontsize="small")
+    ax.set_xlabel("target")
+    ax.set_ylabel("source")
+    ax.set_title("Synchronisation rate")
+    return ax
+
+
+def _edges_from_input(edges_or_rates, labels, threshold):
+    """``(node names, [(source index, target index, rate, lag or None), ...])``."""
+    is_pair = (
+        isinstance(edges_or_rates, tuple)
+        and len(edges_or_rates) == 2
+        and all(np.ndim(part) == 2 for part in edges_or_rates)
+    )
+    if is_pair or (not _looks_like_edges(edges_or_rates) and _ndim(edges_or_rates) == 2):
+        if isinstance(threshold, bool) or not isinstance(threshold, Real) or not math.isfinite(threshold):
+            raise TypeError(f"threshold must be a finite real number; got {threshold!r}.")
+        rates, lags = edges_or_rates if is_pair else (edges_or_rates, None)
+        values, frame_labels = _square_matrix(rates, "rates")
+        if lags is not None:
+            lags, _ = _square_matrix(lags, "lags")
+            if lags.shape != values.shape:
+                raise ValueError(f"lags must have the shape of rates {values.shape}; got {lags.shape}.")
+        names = _labels(labels, frame_labels, values.shape[0])
+        edges = [
+            (i, j, float(values[i, j]), None if lags is None else int(lags[i, j]))
+            for i in range(len(names))
+            for j in range(len(names))
+            if i != j and values[i, j] >= threshold
+        ]
+        return names, edges
+    if isinstance(edges_or_rates, str) or not hasattr(edges_or_rates, "__iter__"):
+        raise TypeError(
+            "edges_or_rates must be a list of (source, target, rate, lag) edges or a square rates matrix; "
+            f"got {type(edges_or_rates).__name__}."
+        )
+    raw = list(edges_or_rates)
+    for edge in raw:
+        if isinstance(edge, str) or not hasattr(edge, "__len__") or len(edge) not in (3, 4):
+            raise ValueError(f"each edge must be a (source, target, rate, lag) tuple; got {edge!r}.")
+        if isinstance(edge[2], bool) or not isinstance(edge[2], Real) or not math.isfinite(edge[2]):
+            raise TypeError(f"the rate of each edge must be a finite real number; got {edge!r}.")
+        if edge[0] == edge[1]:
+            raise ValueError(f"an edge must join two different series; got {edge!r}.")
+    if labels is None:
+        nodes = list(dict.fromkeys(node for edge in raw for node in edge[:2]))
+    else:
+        if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+            raise TypeError(f"labels must be a sequence of node names; got {type(labels).__name__}.")
+        nodes = list(labels)
+        missing = {node for edge in raw for node in edge[:2]} - set(nodes)
+        if missing:
+            raise ValueError(
+                f"labels must hold every node of the edges; missing {sorted(map(str, missing))}."
+            )
+    index = {node: k for k, node in enumerate(nodes)}
+    edges = [
+        (index[e[0]], index[e[1]], float(e[2]), None if len(e) < 4 or e[3] is None else int(e[3]))
+        for e in raw
+    ]
+    return [str(node) for node in nodes], edges
+
+
+def _looks_like_edges(value):
+    """Whether ``value`` is a non-empty list of tuples (an edge list also has ``ndim`` 2)."""
+    return isinstance(value, list | tuple) and len(value) > 0 and all(isinstance(e, tuple) for e in value)
+
+
+def _ndim(value):
+    try:
+        return np.ndim(value)
+    except ValueError:  # ragged nesting
+        return -1
+
+
+def plot_sync_network(edges_or_rates, *, labels=None, threshold=0.3, ax=None):
+    """Directed synchronisation network: series on a circle, an arrow per edge.
+
+    The arrow ``a → b`` is wider and darker the higher its rate (the widest is the highest
+    rate of the plot) and is labelled with the optimal lag
+    (``τ=+2``: ``b`` follows ``a`` by two steps). The two directions of a pair are drawn as
+    arcs bending to opposite sides. networkx is not needed.
+
+    Parameters
+    ----------
+    edges_or_rates : list of tuple, array-like or DataFrame, or tuple (rates, lags)
+        The edges ``(source, target, rate, lag)`` of
+        :func:`~sklearn_lambda3.analysis.sync_network` (drawn as given); or a square matrix of
+        sync rates, whose pairs ``i ≠ j`` with rate ``≥ threshold`` become edges ``i → j``
+        without lag labels; or the ``(rates, lags)`` pair returned by ``sync_matrix``.
+    labels : sequence, optional
+        Node names. For an edge list, the nodes to draw, in circle order (it may add nodes
+        without edges; default: the nodes of the edges in order of appearance). For a matrix,
+        one name per series (default: the DataFrame's columns, else ``0 … n_series - 1``).
+    threshold : float, default=0.3
+        Smallest rate that makes an edge of a rates matrix; not applied to an edge list.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One ``FancyArrowPatch`` per edge (``ax.patches``), the nodes (a scatter collection),
+        and the node names and lag labels as texts.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If the input is neither an edge list nor a numeric matrix, a rate or ``threshold``
+        is not a real number, or ``ax`` is not an Axes.
+    ValueError
+        If an edge is malformed or a loop, ``labels`` misses a node of the edges or has the
+        wrong length, or the matrix is not finite and square.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from sklearn_lambda3.plot import plot_sync_network
+    >>> edges = [("a", "b", 0.6, 2), ("b", "a", 0.6, -2), ("a", "c", 0.35, 0)]
+    >>> ax = plot_sync_network(edges)
+    >>> len(ax.patches)  # one arrow per edge
+    3
+    >>> sorted(text.get_text() for text in ax.texts if text.get_text().startswith("τ"))
+    ['τ=+0', 'τ=+2', 'τ=-2']
+    >>> plt.close(ax.figure)
+    """
+    names, edges = _edges_from_input(edges_or_rates, labels, threshold)
+    plt = _pyplot()
+    from matplotlib.patches import FancyArrowPatch
+
+    ax = _axes(ax, figsize=(6, 6))
+    p = len(names)
+    angles = np.pi / 2 - 2 * np.pi * np.arange(max(p, 1)) / max(p, 1)
+    xy = np.column_stack([np.cos(angles), np.sin(angles)])[:p]
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.35, 1.35)
+    ax.set_ylim(-1.3, 1.3)
+    ax.set_axis_off()
+    rad = 0.2
+    colormap = plt.get_cmap("viridis")
+    top = max((rate for _, _, rate, _ in edges), default=1.0)
+    for source, target, rate, lag in edges:
+        start, end = xy[source], xy[target]
+        strength = min(max(rate / top, 0.0), 1.0) if top > 0 else 1.0
+        arrow = FancyArrowPatch(
+            start, end, arrowstyle="-|>", mutation_scale=10 + 8 * strength,
+            connectionstyle=f"arc3,rad={rad}", lw=0.6 + 4 * strength, color=colormap(0.8 * (1 - strength)),
+            shrinkA=14, shrinkB=14, alpha=0.85, zorder=1,
+        )  # fmt: skip
+        ax.add_patch(arrow)
+        if lag is not None:
+            dx, dy = end - start
+            mid = (start + end) / 2 + 0.5 * rad * np.array([dy, -dx])
+            ax.text(
+                *mid, f"τ={lag:+d}", ha="center", va="center", fontsize="small", zorder=3,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.7", "alpha": 0.9},
+            )  # fmt: skip
+    if p:
+        ax.scatter(xy[:, 0], xy[:, 1], s=250, color="tab:blue", edgecolors="black", zorder=2)
+        for k, name in enumerate(names):
+            ax.text(*(1.17 * xy[k]), name, ha="center", va="center", zorder=4)
+    if not edges:
+        ax.text(0, 0, "no edge", ha="center", va="center", color="0.5")
+    ax.set_title(f"Synchronisation network ({len(edges)} edges)")
+    return ax
+
+
+def plot_regimes(x, labels, *, ax=None):
+    """A series over background bands coloured by its regime at each step.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_steps,) or (n_steps, 1)
+        One series, rows in time order.
+    labels : array-like of int of shape (n_steps,) or RegimeResult
+        Regime of each step (non-negative integers), e.g. the ``labels`` of
+        :func:`~sklearn_lambda3.analysis.detect_regimes`, or its result itself.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        One line for the series and, per regime present, one collection of bands (one band
+        per run of consecutive steps), named ``regime k (share %)`` in the legend.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``x`` is not numeric, ``labels`` not integers or ``ax`` not an Axes.
+    ValueError
+        If ``x`` is not one finite series, or ``labels`` does not have one non-negative
+        label per step.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3.plot import plot_regimes
+    >>> x = np.arange(10.0)
+    >>> labels = [0, 0, 0, 1, 1, 0, 0, 2, 2, 2]
+    >>> ax = plot_regimes(x, labels)
+    >>> [len(c.get_paths()) for c in ax.collections]  # runs per regime
+    [2, 1, 1]
+    >>> plt.close(ax.figure)
+    """
+    values = _series(x)
+    n = values.shape[0]
+    labels = getattr(labels, "labels", labels)
+    labels = np.asarray(labels)
+    if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
+        if (
+            np.issubdtype(labels.dtype, np.floating)
+            and np.all(np.isfinite(labels))
+            and np.all(labels % 1 == 0)
+        ):
+            labels = labels.astype(np.int64)
+        else:
+            raise TypeError(f"labels must be integer regime labels; got dtype {labels.dtype}.")
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have one regime per step, shape ({n},); got {labels.shape}.")
+    if np.any(labels < 0):
+        raise ValueError("labels must be non-negative regime numbers.")
+    from matplotlib.collections import PolyCollection
+
+    plt = _pyplot()
+    ax = _axes(ax, figsize=(10, 4))
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.r_[0, edges]
+    stops = np.r_[edges, n]
+    run_labels = labels[starts]
+    regimes = np.unique(labels)
+    colors = plt.get_cmap("tab10" if regimes.max() < 10 else "tab20")
+    transform = ax.get_xaxis_transform()
+    for regime in regimes:
+        runs = run_labels == regime
+        boxes = [
+            [(a - 0.5, 0), (b - 0.5, 0), (b - 0.5, 1), (a - 0.5, 1)]
+            for a, b in zip(starts[runs], stops[runs], strict=True)
+        ]
+        share = np.mean(labels == regime)
+        collection = PolyCollection(
+            boxes,
+            transform=transform,
+            facecolors=colors(int(regime) % colors.N),
+            alpha=0.3,
+            edgecolors="none",
+            label=f"regime {regime} ({share:.0%})",
+        )
+        ax.add_collection(collection, autolim=False)
+    ax.plot(np.arange(n), values, color="black", lw=0.8, label="series")
+    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("value")
+    ax.set_title(f"Regimes ({len(regimes)})")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def _kde(samples, grid):
+    """Gaussian kernel density of ``samples`` on ``grid`` (Scott's bandwidth)."""
+    sd = samples.std()
+    bandwidth = 1.06 * sd * samples.shape[0] ** (-1 / 5) if sd > 0 else 1e-3
+    z = (grid[:, None] - samples[None, :]) / bandwidth
+    return np.exp(-0.5 * z**2).sum(axis=1) / (samples.shape[0] * bandwidth * np.sqrt(2 * np.pi))
+
+
+def plot_posterior(regressor, *, names=None, fig=None):
+    """Posterior density and per-chain trace of the main coefficients of a fitted regressor.
+
+    One row per coefficient: on the left a histogram of all draws with a Gaussian kernel
+    density, the posterior mean and the central 90 % interval; on the right the draws of each
+    chain in sampling order (``coef_samples_`` is chain after chain). Mixed, overlapping
+    traces are what convergence looks like.
+
+    Parameters
+    ----------
+    regressor : Lambda3BayesRegressor or Pipeline
+        A fitted regressor, or a fitted pipeline ending in one.
+    names : sequence of str or int, optional
+        The coefficients to show, by name (``feature_names_in_``, else ``x0, x1, …``) or
+        column number. Default: all when there are at most 6, else the 6 whose posterior mean
+        is largest in posterior standard deviations, in column order.
+    fig : matplotlib Figure, optional
+        An empty figure to draw on; a new one when None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        ``2 * len(names)`` axes: density and trace of each coefficient, row by row.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``regressor`` is not a Lambda3BayesRegressor, ``names`` not a sequence or ``fig``
+        not a Figure.
+    NotFittedError
+        If ``regressor`` is not fitted.
+    ValueError
+        If a name is unknown, a column number out of range, or ``names`` is empty.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3 import Lambda3BayesRegressor
+    >>> from sklearn_lambda3.plot import plot_posterior
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 2))
+    >>> y = X @ [1.0, -0.5] + rng.normal(scale=0.3, size=100)
+    >>> reg = Lambda3BayesRegressor(num_warmup=100, num_samples=100, num_chains=2,
+    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> fig = plot_posterior(reg)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['x0: posterior', 'x0: trace', 'x1: posterior', 'x1: trace']
+    >>> plt.close(fig)
+    """
+    regressor, _ = _fitted_regressor(regressor)
+    samples = np.asarray(regressor.coef_samples_, dtype=np.float64)
+    all_names = _coef_names(regressor)
+    k = samples.shape[1]
+    if names is None:
+        if k <= _MAX_POSTERIOR_ROWS:
+            columns = list(range(k))
+        else:
+            sd = samples.std(axis=0)
+            score = np.abs(samples.mean(axis=0)) / np.where(sd > 0, sd, np.inf)
+            columns = sorted(np.argsort(-score, kind="stable")[:_MAX_POSTERIOR_ROWS].tolist())
+    else:
+        if isinstance(names, str | Integral) or not hasattr(names, "__iter__"):
+            raise TypeError(f"names must be a sequence of coefficient names or numbers; got {names!r}.")
+        columns = []
+        for name in names:
+            if isinstance(name, Integral) and not isinstance(name, bool):
+                if not 0 <= name < k:
+                    raise ValueError(f"coefficient number {name} is out of range 0 … {k - 1}.")
+                columns.append(int(name))
+            elif str(name) in all_names:
+                columns.append(all_names.index(str(name)))
+            else:
+                raise ValueError(f"unknown coefficient {name!r}; known: {all_names}.")
+        if not columns:
+            raise ValueError("names must hold at least one coefficient.")
+    plt = _pyplot()
+    if fig is None:
+        fig = plt.figure(figsize=(10, 2.2 * len(columns) + 0.6), layout="constrained")
+    else:
+        from matplotlib.figure import Figure
+
+        if not isinstance(fig, Figure):
+            raise TypeError(f"fig must be a matplotlib Figure or None; got {type(fig).__name__}.")
+    axes = fig.subplots(len(columns), 2, squeeze=False, gridspec_kw={"width_ratios": [1, 1.6]})
+    chains = int(regressor.num_chains)
+    by_chain = samples.reshape(chains, -1, k)
+    colors = plt.get_cmap("tab10")
+    for row, column in enumerate(columns):
+        name = all_names[column]
+        draws = samples[:, column]
+        left, right = axes[row]
+        left.hist(draws, bins=30, density=True, color="tab:blue", alpha=0.35, edgecolor="none")
+        lo, hi = draws.min(), draws.max()
+        pad = 0.1 * (hi - lo) if hi > lo else 1e-3
+        grid = np.linspace(lo - pad, hi + pad, 200)
+        left.plot(grid, _kde(draws, grid), color="tab:blue", lw=1.5)
+        q05, q95 = np.quantile(draws, [0.05, 0.95])
+        left.axvspan(q05, q95, color="0.85", zorder=0, lw=0)
+        left.axvline(draws.mean(), color="black", lw=1.0, ls="--")
+        left.set_title(f"{name}: posterior")
+        left.set_ylabel("density")
+        left.set_yticks([])
+        for chain in range(chains):
+            right.plot(
+                by_chain[chain, :, column],
+                color=colors(chain % 10),
+                lw=0.6,
+                alpha=0.8,
+                label=f"chain {chain}",
+            )
+        right.set_title(f"{name}: trace")
+        right.set_ylabel("value")
+        if row == len(columns) - 1:
+            left.set_xlabel("coefficient (mean --, 90 % interval shaded)")
+            right.set_xlabel("draw")
+    if chains > 1:
+        handles, labels = axes[0, 1].get_legend_handles_labels()
+        from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+        outside = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+        loc = "outside upper right" if outside else "upper right"
+        fig.legend(handles, labels, loc=loc, fontsize="small", ncol=min(chains, 8))
+    return fig

@@ -235,9 +235,15 @@ def _fit_target(names, values, features, focus, progress, random_state):
             if np.ptp(column) > 0:  # a feature that never varies explains nothing
                 columns.append(column)
                 driver_names.append(f"{name}__{suffix}")
-    X = np.column_stack(columns) if columns else np.zeros((len(values), 0))
-    if X.shape[1] == 0:
+    if not columns:
         raise InputError("the other series have no varying features to explain the target with")
+    X = np.column_stack(columns)
+    try:  # named columns give each feature its kind's prior scale, and names in the figures
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=driver_names)
+    except ImportError:
+        pass
     regressor = Lambda3BayesRegressor(
         model="dynamic",
         change_points="auto",
@@ -256,7 +262,7 @@ def _fit_target(names, values, features, focus, progress, random_state):
 
 def _regression_summary(regressor, X, y, driver_names):
     low, high = np.quantile(regressor.coef_samples_, [0.05, 0.95], axis=0)
-    effect = np.abs(regressor.coef_) * X.std(axis=0) / (y.std() or 1.0)
+    effect = np.abs(regressor.coef_) * np.asarray(X).std(axis=0) / (y.std() or 1.0)
     order = np.argsort(-effect)
     drivers = [
         {
@@ -307,9 +313,11 @@ def _figures(out_dir, names, values, features, rates, regimes, focus, regressor,
         written.append(name)
 
     p = len(names)
-    fig, axes = plt.subplots(p, 1, figsize=(10, 2.2 * p), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(p, 1, figsize=(10, 2.4 * p), sharex=True, squeeze=False, layout="constrained")
     for j, name in enumerate(names):
         plot.plot_series(values[:, j], features[:, 4 * j : 4 * j + 4], ax=axes[j, 0], name=name)
+        if j < p - 1:
+            axes[j, 0].set_xlabel("")
     save(fig, "series.png")
     if p > 1:
         fig, ax = plt.subplots(figsize=(6, 5))

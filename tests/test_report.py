@@ -19,8 +19,10 @@ def test_reads_series_and_detects_the_time_column(tmp_path):
     names, values, times = read_series_csv(write_csv(tmp_path / "a.csv", ["date", "x", "y"], rows))
     assert names == ["x", "y"] and values.shape == (24, 2) and times[0] == "2025-01-01 00:00"
     np.testing.assert_array_equal(values[:, 1], 10 - np.arange(24))
-    named, _, _ = read_series_csv(tmp_path / "a.csv", time_column="x")
-    assert named == ["y"]  # a numeric column can be the time column when named
+    numeric = write_csv(tmp_path / "b.csv", ["t", "x"], [[h, h * 0.5] for h in range(24)])
+    assert read_series_csv(numeric)[0] == ["t", "x"]  # a numeric first column is a series...
+    names, _, times = read_series_csv(numeric, time_column="t")  # ...unless named as the time
+    assert names == ["x"] and times[:2] == ["0", "1"]
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,15 @@ Jump events (ΔΛC⁺, ΔΛC⁻), tension (ρT) and Bayesian regression on them.
 
 from ._datasets import make_jump_series
 from ._features import Lambda3Features
+from ._multiscale import Lambda3MultiScale
 from ._regressor import Lambda3BayesRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["Lambda3BayesRegressor", "Lambda3Features", "make_jump_series", "__version__"]
+__all__ = [
+    "Lambda3BayesRegressor",
+    "Lambda3Features",
+    "Lambda3MultiScale",
+    "make_jump_series",
+    "__version__",
+]

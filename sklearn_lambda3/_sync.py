@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from numba import njit, prange
 
-from ._features import Lambda3Features
+from ._multiscale import Lambda3MultiScale
 
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
@@ -588,10 +588,10 @@ def scale_breaks(rho, window, k=2.0):
 def multiscale_features(X, windows=(5, 10, 20, 50), return_names=False):
     """Tension ρT and local jumps of each series at several scales (method §1).
 
-    For each scale ``w`` the features are those of
-    ``Lambda3Features(window=w, local_window=w).fit_transform(X)`` (thresholds learned on
-    ``X`` itself). Columns: for each input column, for each scale in the order given, its
-    ``rho_T`` then its ``local_jump``, named ``<name>__rho_T__w<w>`` and
+    ``Lambda3MultiScale(windows).fit_transform(X)`` as a function: for each scale ``w`` the
+    features are those of ``Lambda3Features(window=w, local_window=w).fit_transform(X)``
+    (thresholds learned on ``X`` itself). Columns: for each input column, for each scale in
+    the order given, its ``rho_T`` then its ``local_jump``, named ``<name>__rho_T__w<w>`` and
     ``<name>__local_jump__w<w>`` (input names from a DataFrame's columns, else ``x0, x1, …``).
 
     Parameters
@@ -632,27 +632,9 @@ def multiscale_features(X, windows=(5, 10, 20, 50), return_names=False):
     """
     if isinstance(windows, Integral) or not hasattr(windows, "__iter__"):
         raise TypeError(f"windows must be a sequence of integers; got {type(windows).__name__}.")
-    windows = [_check_int(w, "each window", 1) for w in windows]
-    if not windows:
-        raise ValueError("windows must hold at least one scale.")
-    if len(set(windows)) != len(windows):
-        raise ValueError(f"windows must be distinct; got {windows}.")
-    blocks = []
-    for w in windows:
-        transformer = Lambda3Features(window=w, local_window=w)
-        out = transformer.fit_transform(X)
-        blocks.append(out.reshape(out.shape[0], -1, 4)[:, :, 2:])  # (n, p, [rho_T, local_jump])
-    input_names = [str(name).rsplit("__", 1)[0] for name in transformer.get_feature_names_out()[::4]]
-    values = np.ascontiguousarray(np.stack(blocks, axis=2).reshape(blocks[0].shape[0], -1))
-    names = np.asarray(
-        [
-            f"{name}__{suffix}__w{w}"
-            for name in input_names
-            for w in windows
-            for suffix in ("rho_T", "local_jump")
-        ],
-        dtype=object,
-    )
+    multiscale = Lambda3MultiScale(windows=tuple(windows))
+    values = multiscale.fit_transform(X)
+    names = multiscale.get_feature_names_out()
     if hasattr(X, "columns") and hasattr(X, "index"):
         import pandas as pd
 

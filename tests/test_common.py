@@ -5,7 +5,7 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features, Lambda3MultiScale
 
 ROWS_ARE_TIME = (
     "rows are consecutive time steps: features of a row depend on its neighbours, so "
@@ -19,6 +19,10 @@ DYNAMIC_ROWS_ARE_TIME = (
 
 EXPECTED_FAILED_CHECKS = {
     "Lambda3Features": {
+        "check_methods_sample_order_invariance": ROWS_ARE_TIME,
+        "check_methods_subset_invariance": ROWS_ARE_TIME,
+    },
+    "Lambda3MultiScale": {
         "check_methods_sample_order_invariance": ROWS_ARE_TIME,
         "check_methods_subset_invariance": ROWS_ARE_TIME,
     },
@@ -39,6 +43,7 @@ FAST_SAMPLER = {
 
 ESTIMATORS = [
     Lambda3Features(),
+    Lambda3MultiScale(),
     Lambda3BayesRegressor(**FAST_SAMPLER),
     Lambda3BayesRegressor(model="dynamic", **FAST_SAMPLER),
 ]

@@ -10,6 +10,7 @@ MODULES = [
     "sklearn_lambda3._datasets",
     "sklearn_lambda3._regressor",
     "sklearn_lambda3._changepoints",
+    "sklearn_lambda3._multiscale",
     "sklearn_lambda3._sync",
     "sklearn_lambda3._regimes",
     "sklearn_lambda3.plot",

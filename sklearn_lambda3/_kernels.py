@@ -24,6 +24,9 @@ LOCAL_STD_EPS = 1e-8
 # Above this many rows the percentile uses a sampled bracket and one filtering pass.
 _BRACKET_MIN_ROWS = 4096
 
+# Rows per chunk of the fused feature pass: its arrays stay in a core's L2 cache.
+_CHUNK_ROWS = 8192
+
 
 @njit(cache=True, error_model="numpy")
 def _block_sweep(x, block, offset, var):
@@ -42,30 +45,76 @@ def _block_sweep(x, block, offset, var):
     same loop as its prefixes and kept for the next block only, so no scratch array as
     long as the series is needed.
     """
-    n = x.shape[0]
+    inv, weight, suf_mean, suf_m2, prev_anchor = _sweep_state(block)
+    _sweep_blocks(x, block, offset, var, 0, x.shape[0], inv, weight, suf_mean, suf_m2, prev_anchor)
+
+
+@njit(cache=True, error_model="numpy")
+def _sweep_state(block):
+    """Tables and carried state of a block sweep, for ``_sweep_blocks``."""
     inv = np.empty(block + 1)
     inv[0] = 0.0
     for k in range(1, block + 1):
         inv[k] = 1.0 / k
-    inv_block = inv[block]
     # weight[k] = n_a * n_b / (n_a + n_b) when the prefix holds k + 1 values.
     weight = np.empty(block)
     for k in range(block):
-        weight[k] = (block - k - 1) * (k + 1) * inv_block
-    # Suffix summaries of the previous block and of the current one, alternating halves.
-    suf_mean = np.zeros(2 * block)
-    suf_m2 = np.zeros(2 * block)
-    prev_anchor = 0.0
-    for start in range(0, n, block):
-        cur = block if (start // block) % 2 else 0
-        prev = block - cur
+        weight[k] = (block - k - 1) * (k + 1) * inv[block]
+    # Suffix summaries of the previous block and of the current one, alternating halves;
+    # the last slot of each half stays an empty summary.
+    suf_mean = np.zeros(2 * (block + 1))
+    suf_m2 = np.zeros(2 * (block + 1))
+    prev_anchor = np.zeros(1)  # last value of the previous block
+    return inv, weight, suf_mean, suf_m2, prev_anchor
+
+
+@njit(cache=True, error_model="numpy")
+def _sweep_blocks(x, block, offset, var, first, limit, inv, weight, suf_mean, suf_m2, prev_anchor):
+    """The part of ``_block_sweep`` for the blocks starting at ``first`` (a multiple of
+    ``block``) and before ``limit``; returns the start of the next block to sweep."""
+    n = x.shape[0]
+    inv_block = inv[block]
+    half = block + 1
+    start = first
+    while start < limit and start < n:
+        cur = half if (start // block) % 2 else 0
+        prev = half - cur
         stop = min(start + block, n)
         length = stop - start
         anchor = x[start]
         tail_anchor = x[stop - 1]
-        shift = anchor - prev_anchor
+        shift = anchor - prev_anchor[0]
         p_sum = p_m2 = p_mean = 0.0
         s_sum = s_m2 = s_mean = 0.0
+        if start > 0 and start >= offset and length == block:
+            # The common case, without branches. Views indexed from 0 spare the negative-index
+            # checks; the suffix slot past the block end holds an empty summary (M2 = 0 and
+            # weight 0), so the last window, the whole block, needs no special case.
+            values = x[start:stop]
+            out = var[start - offset : stop - offset]
+            prev_mean = suf_mean[prev : prev + half]
+            prev_m2 = suf_m2[prev : prev + half]
+            cur_mean = suf_mean[cur : cur + half]
+            cur_m2 = suf_m2[cur : cur + half]
+            for k in range(block):
+                value = values[k] - anchor
+                p_sum += value
+                mean = p_sum * inv[k + 1]
+                p_m2 += (value - p_mean) * (value - mean)
+                p_mean = mean
+                j = block - 1 - k
+                value = values[j] - tail_anchor
+                s_sum += value
+                mean = s_sum * inv[k + 1]
+                s_m2 += (value - s_mean) * (value - mean)
+                s_mean = mean
+                cur_mean[j] = s_mean
+                cur_m2[j] = s_m2
+                step = shift + (p_mean - prev_mean[k + 1])
+                out[k] = (prev_m2[k + 1] + p_m2 + step * step * weight[k]) * inv_block
+            prev_anchor[0] = tail_anchor
+            start = stop
+            continue
         for k in range(length):
             # Prefix x[start : start + k + 1].
             value = x[start + k] - anchor
@@ -93,7 +142,9 @@ def _block_sweep(x, block, offset, var):
                 step = shift + (p_mean - suf_mean[prev + k + 1])
                 total = suf_m2[prev + k + 1] + p_m2 + step * step * weight[k]
                 var[e - offset] = total * inv_block
-        prev_anchor = tail_anchor
+        prev_anchor[0] = tail_anchor
+        start = stop
+    return start
 
 
 @njit(cache=True, error_model="numpy")
@@ -149,18 +200,74 @@ def _tension(x, window, rho):
 
 
 @njit(cache=True, error_model="numpy")
+def _sqrt_rows(var, first, stop):
+    """Variances to deviations for first <= t < stop; see ``_sqrt_inplace``."""
+    _sqrt_inplace(var[first:stop])
+
+
+@njit(cache=True, error_model="numpy")
+def _score_rows(x, var, abs_diff, first, stop):
+    """``abs_diff[t] = |d[t]|`` and ``var[t]`` replaced by the local score, for first <= t < stop."""
+    if first == 0 and stop > 0:
+        abs_diff[0] = 0.0
+        var[0] = 0.0
+        first = 1
+    if stop <= first:
+        return
+    # Views indexed from 0: no negative-index wrap-around check, so the loop vectorises.
+    now = x[first:stop]
+    before = x[first - 1 : stop - 1]
+    score = var[first:stop]
+    jump = abs_diff[first:stop]
+    for i in range(now.shape[0]):
+        d = abs(now[i] - before[i])
+        jump[i] = d
+        score[i] = d / (np.sqrt(max(score[i], 0.0)) + LOCAL_STD_EPS)
+
+
+@njit(cache=True, error_model="numpy")
+def _raw_features(x, window, local_window, rho, score, abs_diff):
+    """Tension ``rho``, local score ``score`` and ``abs_diff = |d|`` of one column.
+
+    Both block sweeps and the element-wise passes after them advance together, chunk by
+    chunk of rows, so each value is produced and finished while it is still in cache and
+    the column is read from memory once.
+    """
+    n = x.shape[0]
+    b_trail = window + 1
+    b_centre = 2 * local_window + 1
+    inv1, weight1, suf_mean1, suf_m21, anchor1 = _sweep_state(b_trail)
+    inv2, weight2, suf_mean2, suf_m22, anchor2 = _sweep_state(b_centre)
+    next1 = next2 = 0
+    tail_done = False
+    for first in range(0, n, _CHUNK_ROWS):
+        stop = min(first + _CHUNK_ROWS, n)
+        next1 = _sweep_blocks(x, b_trail, 0, rho, next1, stop, inv1, weight1, suf_mean1, suf_m21, anchor1)
+        _sqrt_rows(rho, first, stop)
+        next2 = _sweep_blocks(
+            x,
+            b_centre,
+            local_window,
+            score,
+            next2,
+            stop + local_window,
+            inv2,
+            weight2,
+            suf_mean2,
+            suf_m22,
+            anchor2,
+        )
+        if stop > n - local_window and not tail_done:
+            _centred_tail(x, local_window, score)
+            tail_done = True
+        _score_rows(x, score, abs_diff, first, stop)
+
+
+@njit(cache=True, error_model="numpy")
 def _local_score(x, local_window, score, abs_diff):
     """``score[t] = |d[t]| / (σ_loc[t] + eps)`` and ``abs_diff[t] = |d[t]|``."""
     _centred_variance(x, local_window, score)
-    n = x.shape[0]
-    if n == 0:
-        return
-    abs_diff[0] = 0.0
-    score[0] = 0.0
-    for t in range(1, n):
-        d = abs(x[t] - x[t - 1])
-        abs_diff[t] = d
-        score[t] = d / (np.sqrt(max(score[t], 0.0)) + LOCAL_STD_EPS)
+    _score_rows(x, score, abs_diff, 0, x.shape[0])
 
 
 @njit(cache=True, error_model="numpy")
@@ -313,16 +420,14 @@ def _binarise(x, pos, neg, score, threshold, local_threshold):
 @njit(cache=True, error_model="numpy")
 def _column_features(x, window, local_window, threshold, local_threshold, pos, neg, rho, local):
     """The four features of one column with given thresholds (``neg`` is scratch first)."""
-    _tension(x, window, rho)
-    _local_score(x, local_window, local, neg)
+    _raw_features(x, window, local_window, rho, local, neg)
     _binarise(x, pos, neg, local, threshold, local_threshold)
 
 
 @njit(cache=True, error_model="numpy")
 def _fit_column(x, window, local_window, delta_percentile, local_percentile, pos, neg, rho, local):
     """The thresholds and four features of one column; returns the thresholds."""
-    _tension(x, window, rho)
-    _local_score(x, local_window, local, neg)
+    _raw_features(x, window, local_window, rho, local, neg)
     threshold = percentile(neg, delta_percentile)
     local_threshold = percentile(local, local_percentile)
     _binarise(x, pos, neg, local, threshold, local_threshold)

@@ -360,18 +360,18 @@ def _two_order_stats(values, k):
     lower = -np.inf if lo_index < 0 else sample[lo_index]
     upper = np.inf if hi_index >= n_sample else sample[hi_index]
     capacity = n // 8 + 16
-    kept = np.empty(capacity)
+    # One spare slot: every value is written at the end of ``kept`` and kept only by
+    # advancing the count, so the pass has no data-dependent branch.
+    kept = np.empty(capacity + 1)
     n_kept = 0
     n_below = 0
     for i in range(n):
         v = values[i]
-        if v < lower:
-            n_below += 1
-        elif v <= upper:
-            if n_kept == capacity:
-                return _two_order_stats_exact(values, k)
-            kept[n_kept] = v
-            n_kept += 1
+        n_below += v < lower
+        kept[n_kept] = v
+        n_kept += (v >= lower) & (v <= upper)
+        if n_kept > capacity:
+            return _two_order_stats_exact(values, k)
     has_low = n_below <= k < n_below + n_kept
     has_high = k + 1 >= n or k + 1 < n_below + n_kept
     if not (has_low and has_high):

@@ -45,8 +45,16 @@ def _block_sweep(x, block, offset, var):
     same loop as its prefixes and kept for the next block only, so no scratch array as
     long as the series is needed.
     """
+    block = _effective_block(block, x.shape[0])
     inv, weight, suf_mean, suf_m2, prev_anchor = _sweep_state(block)
     _sweep_blocks(x, block, offset, var, 0, x.shape[0], inv, weight, suf_mean, suf_m2, prev_anchor)
+
+
+@njit(cache=True, error_model="numpy")
+def _effective_block(block, n):
+    """Windows longer than the series are all clipped at its start, as with a block of ``n``
+    values; capping keeps the sweep tables O(n) whatever the window."""
+    return max(1, min(block, n))
 
 
 @njit(cache=True, error_model="numpy")
@@ -234,8 +242,8 @@ def _raw_features(x, window, local_window, rho, score, abs_diff):
     the column is read from memory once.
     """
     n = x.shape[0]
-    b_trail = window + 1
-    b_centre = 2 * local_window + 1
+    b_trail = _effective_block(window + 1, n)
+    b_centre = _effective_block(2 * local_window + 1, n)
     inv1, weight1, suf_mean1, suf_m21, anchor1 = _sweep_state(b_trail)
     inv2, weight2, suf_mean2, suf_m22, anchor2 = _sweep_state(b_centre)
     next1 = next2 = 0

@@ -272,13 +272,6 @@ def _raw_features(x, window, local_window, rho, score, abs_diff):
 
 
 @njit(cache=True, error_model="numpy")
-def _local_score(x, local_window, score, abs_diff):
-    """``score[t] = |d[t]| / (σ_loc[t] + eps)`` and ``abs_diff[t] = |d[t]|``."""
-    _centred_variance(x, local_window, score)
-    _score_rows(x, score, abs_diff, 0, x.shape[0])
-
-
-@njit(cache=True, error_model="numpy")
 def rolling_std_pair(x, window, local_window, rho, sigma, scratch_a=None, scratch_b=None):
     """Trailing and centred population stds of ``x``, each in O(n).
 

@@ -95,31 +95,33 @@ def _sweep_blocks(x, block, offset, var, first, limit, inv, weight, suf_mean, su
         p_sum = p_m2 = p_mean = 0.0
         s_sum = s_m2 = s_mean = 0.0
         if start > 0 and start >= offset and length == block:
-            # The common case, without branches. Views indexed from 0 spare the negative-index
-            # checks; the suffix slot past the block end holds an empty summary (M2 = 0 and
-            # weight 0), so the last window, the whole block, needs no special case.
-            values = x[start:stop]
-            out = var[start - offset : stop - offset]
-            prev_mean = suf_mean[prev : prev + half]
-            prev_m2 = suf_m2[prev : prev + half]
-            cur_mean = suf_mean[cur : cur + half]
-            cur_m2 = suf_m2[cur : cur + half]
+            # The common case, without branches. Unsigned indices spare the negative-index
+            # checks without creating views, whose reference counts on arrays shared by the
+            # threads would be contended atomics once per block. The suffix slot past the
+            # block end holds an empty summary (M2 = 0 and weight 0), so the last window, the
+            # whole block, needs no special case.
+            base = np.uint64(start)
+            out_base = np.uint64(start - offset)
+            cur_base = np.uint64(cur)
+            prev_base = np.uint64(prev + 1)
+            last = np.uint64(block - 1)
             for k in range(block):
-                value = values[k] - anchor
+                u = np.uint64(k)
+                value = x[base + u] - anchor
                 p_sum += value
-                mean = p_sum * inv[k + 1]
+                mean = p_sum * inv[u + np.uint64(1)]
                 p_m2 += (value - p_mean) * (value - mean)
                 p_mean = mean
-                j = block - 1 - k
-                value = values[j] - tail_anchor
+                j = last - u
+                value = x[base + j] - tail_anchor
                 s_sum += value
-                mean = s_sum * inv[k + 1]
+                mean = s_sum * inv[u + np.uint64(1)]
                 s_m2 += (value - s_mean) * (value - mean)
                 s_mean = mean
-                cur_mean[j] = s_mean
-                cur_m2[j] = s_m2
-                step = shift + (p_mean - prev_mean[k + 1])
-                out[k] = (prev_m2[k + 1] + p_m2 + step * step * weight[k]) * inv_block
+                suf_mean[cur_base + j] = s_mean
+                suf_m2[cur_base + j] = s_m2
+                step = shift + (p_mean - suf_mean[prev_base + u])
+                var[out_base + u] = (suf_m2[prev_base + u] + p_m2 + step * step * weight[u]) * inv_block
             prev_anchor[0] = tail_anchor
             start = stop
             continue

@@ -471,13 +471,31 @@ def _fit_columns(series, window, local_window, delta_percentile, local_percentil
         )
 
 
+@njit(cache=True, parallel=True, error_model="numpy")
+def _transpose_rows(X, series):
+    """``series[j, t] = X[t, j]``, by chunks of rows: each row is read once, whole."""
+    n, p = X.shape
+    n_chunks = (n + _CHUNK_ROWS - 1) // _CHUNK_ROWS
+    for c in prange(n_chunks):
+        first = c * _CHUNK_ROWS
+        for t in range(first, min(first + _CHUNK_ROWS, n)):
+            for j in range(p):
+                series[j, t] = X[t, j]
+
+
 def _rows(X, out):
-    """Series and output columns as rows of C-contiguous arrays (views for Fortran input).
+    """Series and output columns as rows of C-contiguous arrays.
 
     Contiguous rows let the kernels run unit-stride, vectorisable loops whatever the
-    shape; ``out`` must already be Fortran-ordered, which the estimator guarantees.
+    shape. Fortran-ordered input is used as it is (a view); any other layout is transposed
+    by ``_transpose_rows``, in parallel and cache-friendly, which is several times faster
+    than NumPy's copy to Fortran order. ``out`` must be Fortran-ordered, which the
+    estimator guarantees.
     """
-    series = np.ascontiguousarray(X.T)
+    series = X.T
+    if not series.flags.c_contiguous:
+        series = np.empty(series.shape)
+        _transpose_rows(X, series)
     columns = out.T
     if not columns.flags.c_contiguous:
         raise ValueError("out must be a Fortran-ordered array")

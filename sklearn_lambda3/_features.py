@@ -93,7 +93,8 @@ class Lambda3Features(TransformerMixin, BaseEstimator):
             X,
             reset=reset,
             dtype=np.float64,
-            order="F",
+            # Any memory layout: the kernels transpose non-Fortran input themselves, in
+            # parallel, much faster than a copy to Fortran order here.
             ensure_min_samples=2 if reset else 1,
         )
 

@@ -35,7 +35,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 SETTINGS = {"num_warmup": 100, "num_samples": 100, "num_chains": 2, "progress_bar": False, "random_state": 0}
 GRID = {"reg__jump_prior_scale": [0.5, 5.0], "reg__coef_prior_scale": [0.5, 2.0]}
-TIMEOUT = 60
+TIMEOUT = 150  # bounds every wait on the cluster; normal runs need a fraction of it
 
 
 def make_data():

@@ -8,11 +8,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._kernels import fit_lambda3_features, lambda3_features
+from ._persistence import _VersionStampMixin
 
 FEATURE_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
 
 
-class Lambda3Features(TransformerMixin, BaseEstimator):
+class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
     """Lambda³ jump and tension features of time series, computed by Numba kernels.
 
     Each column of ``X`` is one series whose rows are consecutive time steps, oldest

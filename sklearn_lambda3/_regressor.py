@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._diagnostics import ess_bulk, split_rhat
+from ._persistence import _VersionStampMixin
 
 JUMP_SUFFIXES = ("__delta_LambdaC_pos", "__delta_LambdaC_neg", "__local_jump")
 TENSION_SUFFIX = "__rho_T"
@@ -32,7 +33,7 @@ PREDICTIVE_DRAWS = 4000
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
-class Lambda3BayesRegressor(RegressorMixin, BaseEstimator):
+class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     """Bayesian regression of the Lambda³ method, sampled with NumPyro's NUTS.
 
     The linear model (spec §3) is ``y_t = β0 + Σ_k β_k f_k[t] + ε_t`` with Normal priors on the

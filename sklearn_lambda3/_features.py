@@ -12,6 +12,10 @@ from ._persistence import _VersionStampMixin
 
 FEATURE_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
 
+# Largest |x| accepted: squared deviations of larger values (and their sums over windows of
+# up to 4·10⁷ rows) would overflow float64 inside the kernels and give inf or NaN features.
+MAX_ABS_VALUE = 1e150
+
 
 class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
     """Lambda³ jump and tension features of time series, computed by Numba kernels.
@@ -60,6 +64,8 @@ class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
     -----
     The rolling standard deviations are O(n) whatever the window and exact for constant
     stretches and large offsets (no running sum of squares). Columns run in parallel.
+    Values must be at most ``1e150`` in absolute value (a ``ValueError`` says so otherwise):
+    larger squared deviations would overflow float64.
 
     Examples
     --------
@@ -89,7 +95,7 @@ class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
         self.local_jump_percentile = local_jump_percentile
 
     def _validate_X(self, X, reset):
-        return validate_data(
+        X = validate_data(
             self,
             X,
             reset=reset,
@@ -97,6 +103,15 @@ class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
             order="F",
             ensure_min_samples=2 if reset else 1,
         )
+        # min and max rather than abs: no copy of X.
+        largest = max(-float(X.min()), float(X.max()))
+        if largest > MAX_ABS_VALUE:
+            raise ValueError(
+                f"X has values as large as {largest:.3g} in absolute value; Lambda3Features "
+                f"supports |x| <= {MAX_ABS_VALUE:g} (larger squared deviations overflow float64). "
+                "Rescale X, e.g. divide it by a power of ten."
+            )
+        return X
 
     def _allocate(self, X):
         return np.empty((X.shape[0], 4 * X.shape[1]), order="F")

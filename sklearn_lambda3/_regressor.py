@@ -254,6 +254,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             The fitted regressor.
         """
         X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
+        if y.dtype.kind not in "biuf":
+            raise TypeError(f"y must hold real numbers; got dtype {y.dtype}.")
+        y = y.astype(np.float64, copy=False)
         names = getattr(self, "feature_names_in_", None)
         self.prior_scales_ = self._prior_scales(names, X.shape[1])
         tension_index = self._tension_index(names) if self.noise == "tension" else None
@@ -369,7 +372,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         from ._sampling import NOISE_FLOOR, NOISE_SITES
 
         if self.model == "linear":
-            theta = draws["theta"].reshape(-1, draws["theta"].shape[-1])
+            # float64 before adding back the means: float32 draws (the sampler's) would round an
+            # intercept near an offset of 1e12 to the nearest 2**16.
+            theta = draws["theta"].reshape(-1, draws["theta"].shape[-1]).astype(np.float64)
             coef = theta[:, 1:] * (self._y_scale / self._x_scale)
             self.intercept_samples_ = self._y_mean + self._y_scale * theta[:, 0] - coef @ self._x_mean
             self.intercept_ = float(self.intercept_samples_.mean())
@@ -379,9 +384,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             path_beta = beta[self._path_draws()]
             # Level in units of y: the standardised level plus what centring the regressors moved.
             shift = self._y_mean - (path_beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
-            self.level_samples_ = draws["level"][:, :n_rows] * self._y_scale + shift[:, None]
+            level = draws["level"][:, :n_rows].astype(np.float64)
+            self.level_samples_ = level * self._y_scale + shift[:, None]
             self._level_last = (
-                draws["level_last"] * self._y_scale
+                draws["level_last"].astype(np.float64) * self._y_scale
                 + self._y_mean
                 - (beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
             )

@@ -9,12 +9,9 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._kernels import fit_lambda3_features, lambda3_features
 from ._persistence import _VersionStampMixin
+from ._validation import check_magnitude
 
 FEATURE_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
-
-# Largest |x| accepted: squared deviations of larger values (and their sums over windows of
-# up to 4·10⁷ rows) would overflow float64 inside the kernels and give inf or NaN features.
-MAX_ABS_VALUE = 1e150
 
 
 class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
@@ -103,14 +100,7 @@ class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
             order="F",
             ensure_min_samples=2 if reset else 1,
         )
-        # min and max rather than abs: no copy of X.
-        largest = max(-float(X.min()), float(X.max()))
-        if largest > MAX_ABS_VALUE:
-            raise ValueError(
-                f"X has values as large as {largest:.3g} in absolute value; Lambda3Features "
-                f"supports |x| <= {MAX_ABS_VALUE:g} (larger squared deviations overflow float64). "
-                "Rescale X, e.g. divide it by a power of ten."
-            )
+        check_magnitude(X, "X", "Lambda3Features")
         return X
 
     def _allocate(self, X):

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._diagnostics import ess_bulk, split_rhat
 from ._persistence import _VersionStampMixin
+from ._validation import check_magnitude
 
 JUMP_SUFFIXES = ("__delta_LambdaC_pos", "__delta_LambdaC_neg", "__local_jump")
 TENSION_SUFFIX = "__rho_T"
@@ -244,9 +245,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Regressors, for example the output of :class:`Lambda3Features`.
+            Regressors, for example the output of :class:`Lambda3Features`; finite, at most
+            ``1e150`` in absolute value.
         y : array-like of shape (n_samples,)
-            Target.
+            Target, real and finite, at most ``1e150`` in absolute value.
 
         Returns
         -------
@@ -257,6 +259,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         if y.dtype.kind not in "biuf":
             raise TypeError(f"y must hold real numbers; got dtype {y.dtype}.")
         y = y.astype(np.float64, copy=False)
+        check_magnitude(X, "X", "Lambda3BayesRegressor")
+        check_magnitude(y, "y", "Lambda3BayesRegressor")
         names = getattr(self, "feature_names_in_", None)
         self.prior_scales_ = self._prior_scales(names, X.shape[1])
         tension_index = self._tension_index(names) if self.noise == "tension" else None
@@ -483,7 +487,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     # -------------------------------------------------------------- predict
     def _validated(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        check_magnitude(X, "X", "Lambda3BayesRegressor")
+        return X
 
     def _in_sample(self, X):
         """Whether ``X`` is the training data (the dynamic model's in-sample convention)."""

@@ -133,7 +133,16 @@ def test_one_row_fit_is_refused(call):
 
 @pytest.mark.parametrize("call", ["Lambda3Features.fit", "Lambda3MultiScale.fit"])
 def test_values_beyond_float64_range_of_squares_are_refused(call):
-    _raises(ValueError, r"as large as 1e\+200.*\|x\| <= 1e\+150", lambda: FIT_CALLS[call](None, _with(1e200)))
+    _raises(ValueError, r"as large as 1e\+200.*\|X\| <= 1e\+150", lambda: FIT_CALLS[call](None, _with(1e200)))
+
+
+def test_regressor_refuses_values_beyond_the_bound(fitted):
+    match = r"{0} has values as large as [0-9.]+e\+200 .* \|{0}\| <= 1e\+150"
+    _raises(ValueError, match.format("X"), lambda: Lambda3BayesRegressor(**FAST).fit(_with(1e200), Y_GOOD))
+    _raises(ValueError, match.format("y"), lambda: Lambda3BayesRegressor(**FAST).fit(X_GOOD, Y_GOOD * 1e200))
+    for call in APPLY_CALLS:
+        if not call.startswith("Lambda3"):
+            _raises(ValueError, match.format("X"), lambda call=call: APPLY_CALLS[call](fitted, _with(-1e200)))
 
 
 BAD_Y = {
@@ -367,6 +376,7 @@ def _hard_cases():
         "offset_1e12": (base + 1e12, y + 1e12),
         "scale_1e-12": (base * 1e-12, y * 1e-12),
         "float32": (base.astype(np.float32), y.astype(np.float32)),
+        "scale_1e140": (base * 1e140, y * 1e140),
         "two_rows": (base[:2], y[:2]),
     }
 

@@ -142,6 +142,14 @@ def test_older_version_warns_on_pickle_load(fitted, name):
     _assert_same(loaded, fitted[name], X)
 
 
+def test_older_version_warns_on_joblib_load(fitted, tmp_path):
+    path = tmp_path / "old.joblib"
+    path.write_bytes(_with_stamp(fitted["dynamic"], "0.0.1"))
+    match = r"Lambda3BayesRegressor was saved with sklearn-lambda3 0\.0\.1"
+    with pytest.warns(Lambda3VersionWarning, match=match):
+        joblib.load(path)
+
+
 def test_older_version_warns_on_skops_load(fitted, tmp_path, monkeypatch):
     path = tmp_path / "old.skops"
     monkeypatch.setattr(sklearn_lambda3, "__version__", "0.0.1")

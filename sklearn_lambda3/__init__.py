@@ -6,6 +6,7 @@ Jump events (ΔΛC⁺, ΔΛC⁻), tension (ρT) and Bayesian regression on them.
 from ._datasets import make_jump_series
 from ._features import Lambda3Features
 from ._multiscale import Lambda3MultiScale
+from ._persistence import TRUSTED_TYPES, Lambda3VersionWarning
 from ._regressor import Lambda3BayesRegressor
 
 __version__ = "0.1.0"
@@ -14,6 +15,8 @@ __all__ = [
     "Lambda3BayesRegressor",
     "Lambda3Features",
     "Lambda3MultiScale",
+    "Lambda3VersionWarning",
+    "TRUSTED_TYPES",
     "make_jump_series",
     "__version__",
 ]

@@ -28,6 +28,8 @@ from numbers import Integral, Real
 import numpy as np
 from numba import njit
 
+from ._validation import reject_sparse_and_complex
+
 # MAD of a standard normal: MAD / _MAD_NORMAL estimates a standard deviation.
 _MAD_NORMAL = 0.6744897501960817
 # E|Z| of a standard normal, for the fallback scale when more than half the differences are equal.
@@ -244,6 +246,7 @@ def _noise_given_drift(v2, drift):
 
 
 def _check_series(x):
+    reject_sparse_and_complex(x, "x")
     try:
         values = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -8,11 +8,13 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._kernels import fit_lambda3_features, lambda3_features
+from ._persistence import _VersionStampMixin
+from ._validation import check_magnitude
 
 FEATURE_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
 
 
-class Lambda3Features(TransformerMixin, BaseEstimator):
+class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
     """Lambda³ jump and tension features of time series, computed by Numba kernels.
 
     Each column of ``X`` is one series whose rows are consecutive time steps, oldest
@@ -59,6 +61,8 @@ class Lambda3Features(TransformerMixin, BaseEstimator):
     -----
     The rolling standard deviations are O(n) whatever the window and exact for constant
     stretches and large offsets (no running sum of squares). Columns run in parallel.
+    Values must be at most ``1e150`` in absolute value (a ``ValueError`` says so otherwise):
+    larger squared deviations would overflow float64.
 
     Examples
     --------
@@ -88,7 +92,7 @@ class Lambda3Features(TransformerMixin, BaseEstimator):
         self.local_jump_percentile = local_jump_percentile
 
     def _validate_X(self, X, reset):
-        return validate_data(
+        X = validate_data(
             self,
             X,
             reset=reset,
@@ -97,6 +101,8 @@ class Lambda3Features(TransformerMixin, BaseEstimator):
             # parallel, much faster than a copy to Fortran order here.
             ensure_min_samples=2 if reset else 1,
         )
+        check_magnitude(X, "X", "Lambda3Features")
+        return X
 
     def _allocate(self, X):
         return np.empty((X.shape[0], 4 * X.shape[1]), order="F")

@@ -8,11 +8,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._features import Lambda3Features
+from ._persistence import _VersionStampMixin
 
 MULTISCALE_SUFFIXES = ("rho_T", "local_jump")
 
 
-class Lambda3MultiScale(TransformerMixin, BaseEstimator):
+class Lambda3MultiScale(_VersionStampMixin, TransformerMixin, BaseEstimator):
     """Tension ρT and local jumps of time series at several scales (the method's §1).
 
     For each scale ``w`` in ``windows`` the transformer computes the features of

@@ -8,6 +8,8 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
+from ._validation import reject_sparse_and_complex
+
 _SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T")
 _N_INIT = 10
 
@@ -67,6 +69,7 @@ def _select_columns(features):
             values = values[:, picked]
     else:
         values = features
+    reject_sparse_and_complex(values, "features")
     try:
         values = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -169,6 +172,7 @@ def detect_regimes(features, n_regimes=3, random_state=None, level=None):
         raise ValueError(f"n_regimes must be between 1 and the number of steps ({n}); got {n_regimes}.")
     n_regimes = int(n_regimes)
     if level is not None:
+        reject_sparse_and_complex(level, "level")
         try:
             level = np.asarray(level, dtype=np.float64)
         except (TypeError, ValueError) as exc:

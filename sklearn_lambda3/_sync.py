@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._multiscale import Lambda3MultiScale
+from ._validation import reject_sparse_and_complex
 
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
@@ -151,6 +152,7 @@ def _split_frame(data):
 
 def _as_binary(values, name, ndim):
     """Events as a uint8 array of ``ndim`` dimensions; only 0 and 1 (or booleans) are accepted."""
+    reject_sparse_and_complex(values, name)
     try:
         array = np.asarray(values)
     except (TypeError, ValueError) as exc:  # pragma: no cover - ragged input
@@ -565,6 +567,7 @@ def scale_breaks(rho, window, k=2.0):
     >>> scale_breaks(rho, window=3, k=1.0)
     array([2, 7])
     """
+    reject_sparse_and_complex(rho, "rho")
     try:
         values = np.asarray(rho, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -1,0 +1,33 @@
+"""Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
+
+import numpy as np
+import scipy.sparse
+
+
+def reject_sparse_and_complex(values, name):
+    """Raise a TypeError for a scipy.sparse matrix or complex values, which would otherwise be
+    turned into object arrays or silently lose their imaginary part."""
+    if scipy.sparse.issparse(values):
+        raise TypeError(
+            f"{name} must be a dense array-like; got a scipy.sparse {type(values).__name__}. "
+            "Convert it with .toarray()."
+        )
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} must hold real numbers; got complex values.")
+
+
+# Largest |value| accepted by the estimators: squared deviations of larger values (and their
+# sums over up to 4·10⁷ rows) would overflow float64 and give inf or NaN results.
+MAX_ABS_VALUE = 1e150
+
+
+def check_magnitude(values, name, owner):
+    """Raise a ValueError if a (non-empty, finite) float array holds a value beyond MAX_ABS_VALUE."""
+    # min and max rather than abs: no copy of the data.
+    largest = max(-float(values.min()), float(values.max()))
+    if largest > MAX_ABS_VALUE:
+        raise ValueError(
+            f"{name} has values as large as {largest:.3g} in absolute value; {owner} supports "
+            f"|{name}| <= {MAX_ABS_VALUE:g} (larger squared deviations overflow float64). "
+            f"Rescale {name}, e.g. divide it by a power of ten."
+        )

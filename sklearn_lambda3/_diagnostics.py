@@ -63,11 +63,13 @@ def _ess(chains):
         var_plus += chains.mean(axis=1).var(ddof=1)
     rho = 1.0 - (within - acov.mean(axis=0)) / var_plus
     rho[0] = 1.0
-    # Sum pairs rho[2t] + rho[2t+1] while positive, forcing them monotone.
+    # Sum pairs rho[2t] + rho[2t+1] while positive, forcing them monotone; the even term of
+    # the first non-positive pair still counts once when it is positive (as Stan and ArviZ do).
     pairs = rho[: 2 * (n // 2)].reshape(-1, 2).sum(axis=1)
-    positive = np.flatnonzero(pairs <= 0)
-    pairs = pairs[: positive[0]] if positive.size else pairs
-    pairs = np.minimum.accumulate(pairs)
-    tau = -1.0 + 2.0 * pairs.sum()
+    non_positive = np.flatnonzero(pairs <= 0)
+    stop = non_positive[0] if non_positive.size else len(pairs)
+    tau = -1.0 + 2.0 * np.minimum.accumulate(pairs[:stop]).sum()
+    if stop < len(pairs) and rho[2 * stop] > 0:
+        tau += rho[2 * stop]
     tau = max(tau, 1.0 / np.log10(m * n))
     return float(m * n / tau)

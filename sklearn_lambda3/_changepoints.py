@@ -23,12 +23,12 @@ few differences that straddle a level shift.
 """
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from numba import njit
 
-from ._validation import reject_sparse_and_complex
+from ._validation import check_int, reject_sparse_and_complex
 
 # MAD of a standard normal: MAD / _MAD_NORMAL estimates a standard deviation.
 _MAD_NORMAL = 0.6744897501960817
@@ -277,17 +277,6 @@ def _check_penalty(penalty, n):
     return float(penalty)
 
 
-def _check_int(value, name, minimum, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        kind = "an integer or None" if allow_none else "an integer"
-        raise TypeError(f"{name} must be {kind}; got {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
-    return int(value)
-
-
 def _check_drift(drift):
     if isinstance(drift, str):
         if drift == "auto":
@@ -437,8 +426,8 @@ def detect_change_points(x, *, penalty="bic", min_size=3, max_change_points=None
     values = _check_series(x)
     n = values.shape[0]
     penalty = _check_penalty(penalty, n)
-    min_size = _check_int(min_size, "min_size", 1)
-    max_change_points = _check_int(max_change_points, "max_change_points", 0, allow_none=True)
+    min_size = check_int(min_size, "min_size", 1)
+    max_change_points = check_int(max_change_points, "max_change_points", 0, allow_none=True)
     fixed_drift = _check_drift(drift)
     empty = np.empty(0, dtype=np.int64)
     if n < 2 * min_size or n < 3:

@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._multiscale import Lambda3MultiScale
-from ._validation import reject_sparse_and_complex
+from ._validation import check_int, reject_sparse_and_complex
 
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
@@ -126,14 +126,6 @@ def _dynamic_sync_kernel(a, b, window, lag_window, rates, lags):
 # Input checks (before Numba sees any data)
 
 
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
-    return int(value)
-
-
 def _check_real(value, name):
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a real number; got {type(value).__name__}.")
@@ -176,7 +168,7 @@ def _as_binary(values, name, ndim):
 
 
 def _check_lag_window(lag_window, n, name="lag_window"):
-    lag_window = _check_int(lag_window, name, 0)
+    lag_window = check_int(lag_window, name, 0)
     if lag_window >= n:
         raise ValueError(
             f"{name} must be smaller than the number of steps ({n}): the lag-{lag_window} overlap "
@@ -389,10 +381,10 @@ def dynamic_sync(a, b, window=20, lag_window=10):
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same length; got {a.shape[0]} and {b.shape[0]}.")
     n = a.shape[0]
-    window = _check_int(window, "window", 1)
+    window = check_int(window, "window", 1)
     if window > n:
         raise ValueError(f"window must be at most the number of steps ({n}); got {window}.")
-    lag_window = min(_check_int(lag_window, "lag_window", 0), window - 1)
+    lag_window = min(check_int(lag_window, "lag_window", 0), window - 1)
     rates = np.empty(n - window + 1)
     lags = np.empty(n - window + 1, dtype=np.int64)
     _dynamic_sync_kernel(a, b, window, lag_window, rates, lags)
@@ -517,7 +509,7 @@ def causality_matrix(pos_events, neg_events, lag=1):
             f"pos_events and neg_events must have the same shape; got {pos.shape} and {neg.shape}."
         )
     n = pos.shape[0]
-    lag = _check_int(lag, "lag", 1)
+    lag = check_int(lag, "lag", 1)
     if lag >= n:
         raise ValueError(f"lag must be smaller than the number of steps ({n}); got {lag}.")
     source = pos[: n - lag].astype(np.float64)
@@ -578,7 +570,7 @@ def scale_breaks(rho, window, k=2.0):
         raise ValueError("rho must have at least one value.")
     if not np.all(np.isfinite(values)):
         raise ValueError("rho contains NaN or infinite values.")
-    window = _check_int(window, "window", 1)
+    window = check_int(window, "window", 1)
     k = _check_real(k, "k")
     candidates = np.flatnonzero(values > values.mean() + k * values.std())
     kept = []

@@ -1,7 +1,21 @@
 """Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse
+
+
+def check_int(value, name, minimum, allow_none=False):
+    """``value`` as an int, or a TypeError (not an integer) / ValueError (below ``minimum``)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        kind = "an integer or None" if allow_none else "an integer"
+        raise TypeError(f"{name} must be {kind}; got {type(value).__name__}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
+    return int(value)
 
 
 def reject_sparse_and_complex(values, name):

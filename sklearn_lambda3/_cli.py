@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -69,7 +70,8 @@ def _print_outcome(summary, out):
         state = "converged" if reg["converged"] else "NOT converged"
         credible = sum(driver["credible"] for driver in reg["drivers"])
         print(f"Regression of {summary['target']}: {credible} credible driver(s), sampling {state}.")
-    print(f"Report: {out}/report.md, summary: {out}/summary.json, figures: {len(summary['figures'])}")
+    out = Path(out)
+    print(f"Report: {out / 'report.md'}, summary: {out / 'summary.json'}, figures: {len(summary['figures'])}")
 
 
 def build_parser():

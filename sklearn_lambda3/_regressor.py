@@ -509,21 +509,24 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             return self._path_draws()
         return np.arange(len(self.coef_samples_))
 
-    def _draw_moments(self, X, draws):
+    def _draw_moments(self, X, draws, rows=slice(None), in_sample=None):
         """Mean and std of the predictive Normal of every row (axis 0) and draw (axis 1).
 
         Linear model: ``X β_d + β0_d`` and the noise. Dynamic model in-sample: the draw's
         level path plus ``X β_d``, with the noise; out of sample the rows are the steps after
         the training rows, so the level is the last one plus a random walk of ``h`` steps.
+        ``rows`` restricts the work to a block of ``X``'s rows, which keep their time index;
+        ``in_sample`` is :meth:`_in_sample` of ``X`` when the caller already knows it.
         """
-        mean = X @ self.coef_samples_[draws].T
-        sd = self._noise_sd(X, draws)
+        block = X[rows]
+        mean = block @ self.coef_samples_[draws].T
+        sd = self._noise_sd(block, draws)
         if self.model == "linear":
             return mean + self.intercept_samples_[draws], sd
-        if self._in_sample(X):
+        if self._in_sample(X) if in_sample is None else in_sample:
             path_rows = np.searchsorted(self._path_draws(), draws)
-            return mean + self.level_samples_[path_rows].T, sd
-        horizon = np.arange(1, X.shape[0] + 1)[:, None]
+            return mean + self.level_samples_[:, rows][path_rows].T, sd
+        horizon = np.arange(1, X.shape[0] + 1)[rows, None]
         return mean + self._level_last[draws], np.sqrt(sd**2 + horizon * self.tau_samples_[draws] ** 2)
 
     def predict(self, X, return_std=False):
@@ -617,24 +620,16 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     def _moments_by_blocks(self, X, return_std):
         """Mixture mean and std over the draws' predictive Normals, a block of rows at a time."""
         draws = self._draw_set(X)
+        in_sample = self._in_sample(X)
         mean = np.empty(X.shape[0])
         std = np.empty(X.shape[0])
         block = max(1, 2**22 // len(draws))
         for start in range(0, X.shape[0], block):
             rows = slice(start, start + block)
-            draw_mean, draw_sd = self._draw_moments_rows(X, rows, draws)
+            draw_mean, draw_sd = self._draw_moments(X, draws, rows, in_sample)
             mean[rows] = draw_mean.mean(axis=1)
             std[rows] = np.sqrt(draw_mean.var(axis=1) + (draw_sd**2).mean(axis=1))
         return (mean, std) if return_std else mean
-
-    def _draw_moments_rows(self, X, rows, draws):
-        """:meth:`_draw_moments` for a slice of rows, keeping in-sample rows aligned."""
-        if self.model == "dynamic" and self._in_sample(X):
-            path_rows = np.searchsorted(self._path_draws(), draws)
-            sub = X[rows]
-            mean = sub @ self.coef_samples_[draws].T + self.level_samples_[path_rows][:, rows].T
-            return mean, self._noise_sd(sub, draws)
-        return self._draw_moments(X[rows], draws)
 
     def predict_interval(self, X, coverage=0.9):
         """Central posterior predictive interval of the target.
@@ -665,10 +660,11 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         draws = available[np.arange(max(len(available), PREDICTIVE_DRAWS)) % len(available)]
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         block = max(1, 2**22 // len(draws))
+        in_sample = self._in_sample(X)
         out = np.empty((X.shape[0], 2))
         for start in range(0, X.shape[0], block):
             rows = slice(start, start + block)
-            mean, sd = self._draw_moments_rows(X, rows, draws)
+            mean, sd = self._draw_moments(X, draws, rows, in_sample)
             sample = mean + sd * rng.standard_normal(mean.shape)
             out[rows] = np.quantile(sample, quantiles, axis=1).T
         return out

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._diagnostics import ess_bulk, split_rhat
 from ._persistence import _VersionStampMixin
-from ._validation import check_magnitude
+from ._validation import check_magnitude, reject_sparse_and_complex
 
 JUMP_SUFFIXES = ("__delta_LambdaC_pos", "__delta_LambdaC_neg", "__local_jump")
 TENSION_SUFFIX = "__rho_T"
@@ -21,6 +21,9 @@ TENSION_SUFFIX = "__rho_T"
 # Convergence thresholds of the method (spec §3) used for the ConvergenceWarning.
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN_LIMIT = 100
+
+# Loss decrease (nats) over the last tenth of the SVI steps below which SVI counts as converged.
+SVI_LOSS_TOLERANCE = 0.05
 
 # Largest number of posterior draws whose level path the dynamic model keeps.
 LEVEL_PATHS = 500
@@ -168,7 +171,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "model": [StrOptions({"linear", "dynamic"})],
+        "model": [StrOptions({"linear", "dynamic", "hierarchical"})],
+        "inference": [StrOptions({"nuts", "svi"})],
+        "guide": [StrOptions({"normal", "lowrank"})],
+        "svi_steps": [Interval(Integral, 1, None, closed="left")],
+        "svi_learning_rate": [_POSITIVE],
+        "population_prior_scale": [_POSITIVE],
         "change_points": [None, StrOptions({"auto"}), "array-like"],
         "level_prior_scale": [_POSITIVE],
         "change_point_prior_scale": [_POSITIVE],
@@ -202,6 +210,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         noise_prior_scale=1.0,
         level_prior_scale=0.1,
         change_point_prior_scale=5.0,
+        population_prior_scale=1.0,
         tension_feature=None,
         num_warmup=1000,
         num_samples=1000,
@@ -211,6 +220,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         device="cpu",
         random_state=None,
         progress_bar="auto",
+        inference="nuts",
+        guide="normal",
+        svi_steps=4000,
+        svi_learning_rate=0.02,
     ):
         self.model = model
         self.noise = noise
@@ -222,6 +235,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self.noise_prior_scale = noise_prior_scale
         self.level_prior_scale = level_prior_scale
         self.change_point_prior_scale = change_point_prior_scale
+        self.population_prior_scale = population_prior_scale
         self.tension_feature = tension_feature
         self.num_warmup = num_warmup
         self.num_samples = num_samples
@@ -231,6 +245,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.progress_bar = progress_bar
+        self.inference = inference
+        self.guide = guide
+        self.svi_steps = svi_steps
+        self.svi_learning_rate = svi_learning_rate
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -255,20 +273,26 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self : Lambda3BayesRegressor
             The fitted regressor.
         """
-        X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
-        if y.dtype.kind not in "biuf":
-            raise TypeError(f"y must hold real numbers; got dtype {y.dtype}.")
-        y = y.astype(np.float64, copy=False)
+        if self.model == "hierarchical":
+            if self.noise != "constant":
+                raise ValueError("model='hierarchical' supports noise='constant' only.")
+            X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+            y = _hierarchical_target(y, X.shape[0])
+        else:
+            X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
+            if y.dtype.kind not in "biuf":
+                raise TypeError(f"y must hold real numbers; got dtype {y.dtype}.")
+            y = y.astype(np.float64, copy=False)
+            check_magnitude(y, "y", "Lambda3BayesRegressor")
         check_magnitude(X, "X", "Lambda3BayesRegressor")
-        check_magnitude(y, "y", "Lambda3BayesRegressor")
         names = getattr(self, "feature_names_in_", None)
         self.prior_scales_ = self._prior_scales(names, X.shape[1])
         tension_index = self._tension_index(names) if self.noise == "tension" else None
 
         self._x_mean = X.mean(axis=0)
         self._x_scale = _safe_scale(X.std(axis=0))
-        self._y_mean = float(y.mean())
-        self._y_scale = float(_safe_scale(np.atleast_1d(y.std()))[0])
+        self._y_mean = float(np.nanmean(y))
+        self._y_scale = float(_safe_scale(np.atleast_1d(np.nanstd(y)))[0])
         W = (X - self._x_mean) / self._x_scale
         ys = (y - self._y_mean) / self._y_scale
         tension = None
@@ -291,6 +315,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             data["prior_scale"] = prior
             if tension is not None:
                 data.update(_padded_rows(Z, ys, tension))
+        elif self.model == "hierarchical":
+            self._single_output = y.ndim == 1
+            Z = np.column_stack([np.ones(len(y)), W])
+            data = _series_statistics(Z, ys.reshape(len(y), -1))
+            data["prior_scale"] = np.r_[self.intercept_prior_scale, self.prior_scales_]
+            data["pool_scale"] = np.full(Z.shape[1], float(self.population_prior_scale))
         else:
             self.change_points_ = self._resolve_change_points(y)
             change = np.zeros(len(y))
@@ -310,6 +340,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
         from ._sampling import sample_posterior
 
+        if self.inference == "svi":
+            settings["svi"] = {
+                "guide": self.guide,
+                "num_steps": int(self.svi_steps),
+                "learning_rate": float(self.svi_learning_rate),
+            }
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         progress = sys.stderr.isatty() if self.progress_bar == "auto" else bool(self.progress_bar)
         draws = sample_posterior(data, self.model, self.noise, seed, self.device, settings, progress)
@@ -382,6 +418,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             coef = theta[:, 1:] * (self._y_scale / self._x_scale)
             self.intercept_samples_ = self._y_mean + self._y_scale * theta[:, 0] - coef @ self._x_mean
             self.intercept_ = float(self.intercept_samples_.mean())
+        elif self.model == "hierarchical":
+            coef = self._summarise_hierarchical(draws)
         else:
             beta = draws["beta"].astype(np.float64)
             coef = beta * (self._y_scale / self._x_scale)
@@ -402,19 +440,49 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self.coef_ = coef.mean(axis=0)
 
         noise = {}
+        n_draws = int(self.num_chains) * int(self.num_samples)
         for site in NOISE_SITES[self.noise]:
-            value = draws[site].reshape(-1).astype(np.float64)
+            value = draws[site].reshape(n_draws, -1).astype(np.float64)
             if site != "sigma_scale":
                 value = value + NOISE_FLOOR
             noise[site] = value * self._y_scale
+            if self.model != "hierarchical" or self._single_output:
+                noise[site] = noise[site][:, 0]
         self.noise_samples_ = noise
-        self._sample_stats = {
-            "diverging": draws["diverging"],
-            "num_steps": draws["num_steps"],
-            "accept_prob": draws["accept_prob"],
-            "potential_energy": draws["potential_energy"],
-        }
+        if self.inference == "svi":
+            self.loss_ = draws["loss"].astype(np.float64)
+            self._sample_stats = None
+        else:
+            self._sample_stats = {
+                "diverging": draws["diverging"],
+                "num_steps": draws["num_steps"],
+                "accept_prob": draws["accept_prob"],
+                "potential_energy": draws["potential_energy"],
+            }
         self.diagnostics_ = self._diagnose()
+
+    def _summarise_hierarchical(self, draws):
+        """Per-series and population coefficients of the hierarchical model, units of y."""
+        k = self.n_features_in_
+        theta = draws["theta"].reshape(-1, *draws["theta"].shape[-2:]).astype(np.float64)
+        unit = self._y_scale / self._x_scale
+        coef = theta[..., 1:] * unit
+        intercept = self._y_mean + self._y_scale * theta[..., 0] - coef @ self._x_mean
+        mu = draws["mu"].reshape(-1, k + 1).astype(np.float64)
+        tau = draws["tau"].reshape(-1, k + 1).astype(np.float64)
+        self.population_coef_samples_ = mu[:, 1:] * unit
+        self.population_coef_ = self.population_coef_samples_.mean(axis=0)
+        self.population_sd_samples_ = tau[:, 1:] * unit
+        self.population_sd_ = self.population_sd_samples_.mean(axis=0)
+        self._population_intercept = (
+            self._y_mean + self._y_scale * mu[:, 0] - self.population_coef_samples_ @ self._x_mean
+        )
+        self._population_intercept_sd = tau[:, 0] * self._y_scale
+        if self._single_output:
+            coef, intercept = coef[:, 0], intercept[:, 0]
+        self.intercept_samples_ = intercept
+        self.intercept_ = intercept.mean(axis=0) if intercept.ndim == 2 else float(intercept.mean())
+        return coef
 
     def _path_draws(self):
         return _path_draws(int(self.num_chains), int(self.num_samples))
@@ -435,24 +503,44 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         rng = np.random.default_rng(0)
         return weight * move + np.sqrt(weight * tau2) * rng.standard_normal(move.shape)
 
-    def _parameter_names(self):
+    def _scalar_draws(self):
+        """Names of every scalar parameter and their draws, (num_chains, num_samples, n_parameters)."""
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             names = [f"x{i}" for i in range(self.n_features_in_)]
-        middle = ["intercept"] if self.model == "linear" else ["tau"]
-        return [f"coef[{name}]" for name in names] + middle + list(self.noise_samples_)
-
-    def _draws_by_chain(self):
-        """(num_chains, num_samples, n_parameters) array of every scalar parameter."""
-        middle = self.intercept_samples_ if self.model == "linear" else self.tau_samples_
-        columns = [self.coef_samples_, middle[:, None]]
-        columns += [value[:, None] for value in self.noise_samples_.values()]
+        noise = self.noise_samples_
+        if self.model == "hierarchical":
+            coef = self.coef_samples_.reshape(len(self.coef_samples_), -1, self.n_features_in_)
+            n_series = coef.shape[1]
+            series = [""] if self._single_output else [f"[{s}]" for s in range(n_series)]
+            labels = [f"coef{tag}[{name}]" for tag in series for name in names]
+            labels += [f"intercept{tag}" for tag in series]
+            labels += [f"population_coef[{name}]" for name in names]
+            labels += [f"population_sd[{name}]" for name in names]
+            labels += ["population_intercept", "population_intercept_sd"] + [f"sigma{tag}" for tag in series]
+            columns = [
+                coef.reshape(len(coef), -1),
+                self.intercept_samples_.reshape(len(coef), -1),
+                self.population_coef_samples_,
+                self.population_sd_samples_,
+                self._population_intercept[:, None],
+                self._population_intercept_sd[:, None],
+                noise["sigma"].reshape(len(coef), -1),
+            ]
+        else:
+            middle = ["intercept"] if self.model == "linear" else ["tau"]
+            labels = [f"coef[{name}]" for name in names] + middle + list(noise)
+            middle_draws = self.intercept_samples_ if self.model == "linear" else self.tau_samples_
+            columns = [self.coef_samples_, middle_draws[:, None]]
+            columns += [value[:, None] for value in noise.values()]
         flat = np.column_stack(columns)
-        return flat.reshape(self.num_chains, -1, flat.shape[1])
+        return labels, flat.reshape(self.num_chains, -1, flat.shape[1])
 
     def _diagnose(self):
-        draws = self._draws_by_chain()
-        table = {"parameter": self._parameter_names(), "mean": [], "sd": [], "r_hat": [], "ess_bulk": []}
+        labels, draws = self._scalar_draws()
+        if self.inference == "svi":
+            return self._diagnose_svi(labels, draws)
+        table = {"parameter": labels, "mean": [], "sd": [], "r_hat": [], "ess_bulk": []}
         for j in range(draws.shape[2]):
             table["mean"].append(float(draws[:, :, j].mean()))
             table["sd"].append(float(draws[:, :, j].std()))
@@ -479,6 +567,32 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             warnings.warn(
                 "NUTS did not converge: " + "; ".join(problems) + ". Increase num_warmup/num_samples, "
                 "raise target_accept_prob, or check the regressors (see diagnostics_['table']).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return diagnostics
+
+    def _diagnose_svi(self, labels, draws):
+        """SVI: the loss at the end and whether it was still falling over the last tenth of the steps."""
+        losses = self.loss_
+        window = max(len(losses) // 10, 1)
+        last, previous = losses[-window:], losses[-2 * window : -window]
+        drop = float(previous.mean() - last.mean()) if len(previous) else 0.0
+        noise = float(np.sqrt((last.var() + (previous.var() if len(previous) else 0.0)) / window))
+        diagnostics = {
+            "final_loss": float(last.mean()),
+            "loss_drop_last_tenth": drop,
+            "table": {
+                "parameter": labels,
+                "mean": [float(v) for v in draws.mean(axis=(0, 1))],
+                "sd": [float(v) for v in draws.std(axis=(0, 1))],
+            },
+        }
+        if drop > max(3.0 * noise, SVI_LOSS_TOLERANCE):
+            warnings.warn(
+                f"SVI did not converge: the loss fell by {drop:.3g} over the last tenth of the "
+                f"{len(losses)} steps (noise {noise:.2g}). Increase svi_steps or svi_learning_rate "
+                "(see loss_).",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -519,6 +633,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         ``in_sample`` is :meth:`_in_sample` of ``X`` when the caller already knows it.
         """
         block = X[rows]
+        if self.model == "hierarchical":
+            # (rows, series, draws), or (rows, draws) for a 1-D y.
+            mean = np.einsum("nk,d...k->n...d", block, self.coef_samples_[draws])
+            mean += self.intercept_samples_[draws].T
+            sd = np.broadcast_to(self.noise_samples_["sigma"][draws].T, mean.shape)
+            return mean, sd
         mean = block @ self.coef_samples_[draws].T
         sd = self._noise_sd(block, draws)
         if self.model == "linear":
@@ -565,6 +685,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
     def _plug_in_moments(self, X, return_std):
         """Mean and std for the linear model and for forecasts, from posterior moments."""
+        if self.model == "hierarchical":
+            return self._series_moments(X, return_std)
         if self.model == "linear":
             offset, offset_samples = self.intercept_, self.intercept_samples_
         else:
@@ -578,6 +700,23 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
         var_mean = np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b
         return mean, np.sqrt(np.maximum(var_mean, 0) + self._noise_variance(X))
+
+    def _series_moments(self, X, return_std):
+        """Hierarchical model: every series' predictive mean and std from posterior moments."""
+        mean = X @ self.coef_.T + self.intercept_
+        if not return_std:
+            return mean
+        coef = self.coef_samples_.reshape(len(self.coef_samples_), -1, self.n_features_in_)
+        intercept = self.intercept_samples_.reshape(len(coef), -1)
+        sigma = self.noise_samples_["sigma"].reshape(len(coef), -1)
+        std = np.empty((X.shape[0], coef.shape[1]))
+        k = X.shape[1]
+        for s in range(coef.shape[1]):
+            covariance = np.atleast_2d(np.cov(np.column_stack([coef[:, s], intercept[:, s]]), rowvar=False))
+            cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
+            var_mean = np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b
+            std[:, s] = np.sqrt(np.maximum(var_mean, 0) + np.mean(sigma[:, s] ** 2))
+        return mean, std.reshape(mean.shape)
 
     def forecast(self, X_future, return_std=False):
         """Forecast the steps that follow the training rows (``model="dynamic"``).
@@ -661,13 +800,20 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         block = max(1, 2**22 // len(draws))
         in_sample = self._in_sample(X)
-        out = np.empty((X.shape[0], 2))
+        out = np.empty((X.shape[0], *self._output_shape(), 2))
+        block = max(1, block // max(1, np.prod(self._output_shape(), dtype=int)))
         for start in range(0, X.shape[0], block):
             rows = slice(start, start + block)
             mean, sd = self._draw_moments(X, draws, rows, in_sample)
             sample = mean + sd * rng.standard_normal(mean.shape)
-            out[rows] = np.quantile(sample, quantiles, axis=1).T
+            out[rows] = np.moveaxis(np.quantile(sample, quantiles, axis=-1), 0, -1)
         return out
+
+    def _output_shape(self):
+        """Shape of one row's prediction: () for one series, (n_series,) for a 2-D y."""
+        if self.model == "hierarchical" and not self._single_output:
+            return (self.coef_.shape[0],)
+        return ()
 
     def sample_y(self, X, n_samples=1, random_state=None):
         """Draw targets from the posterior predictive distribution.
@@ -718,15 +864,23 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             Chain by chain, as ArviZ expects.
         """
         X = self._validated(X)
-        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if self.model == "hierarchical":
+            y = _hierarchical_target(y, X.shape[0])
+            if y.shape[1:] != self._output_shape():
+                fitted = self._output_shape()[0] if self._output_shape() else "one (1-D y)"
+                raise ValueError(f"y has shape {y.shape}; the model was fitted on {fitted} series.")
+        else:
+            y = np.asarray(y, dtype=np.float64).reshape(-1)
         if len(y) != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}.")
         if self.model == "dynamic" and not self._in_sample(X):
             raise ValueError("the dynamic model's pointwise log-likelihood needs the training rows as X.")
         draws = self._draw_set(X)
         mean, sd = self._draw_moments(X, draws)
-        log_lik = -0.5 * ((y[:, None] - mean) / sd) ** 2 - np.log(sd) - 0.5 * np.log(2 * np.pi)
-        return log_lik.T.reshape(self.num_chains, -1, X.shape[0])
+        observed = ~np.isnan(y)
+        residual = (y[observed][:, None] - mean[observed]) / sd[observed]
+        log_lik = -0.5 * residual**2 - np.log(sd[observed]) - 0.5 * np.log(2 * np.pi)
+        return log_lik.T.reshape(self.num_chains, -1, observed.sum())
 
     def to_inference_data(self):
         """The posterior as an ArviZ ``InferenceData`` (needs the ``[arviz]`` extra).
@@ -749,29 +903,43 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         names = getattr(self, "feature_names_in_", None)
         names = [f"x{i}" for i in range(self.n_features_in_)] if names is None else list(names)
         draws = self._draw_set(self._X_train)
-        stats = {
-            key: value.reshape(-1)[draws].reshape(chains, -1) for key, value in self._sample_stats.items()
-        }
-        posterior = {"coef": self.coef_samples_[draws].reshape(chains, -1, self.n_features_in_)}
+        coef = self.coef_samples_[draws]
+        posterior = {"coef": coef.reshape(chains, -1, *coef.shape[1:])}
+        dims = {"coef": ["feature"], "level": ["time"], "step": ["change_point"]}
         if self.model == "linear":
             posterior["intercept"] = self.intercept_samples_.reshape(chains, -1)
+        elif self.model == "hierarchical":
+            posterior["intercept"] = self.intercept_samples_.reshape(chains, -1, *self._output_shape())
+            k = self.n_features_in_
+            posterior["population_coef"] = self.population_coef_samples_.reshape(chains, -1, k)
+            posterior["population_sd"] = self.population_sd_samples_.reshape(chains, -1, k)
+            if not self._single_output:
+                dims = {"coef": ["series", "feature"], "intercept": ["series"], "sigma": ["series"]}
+            dims.update(population_coef=["feature"], population_sd=["feature"])
         else:
             posterior["tau"] = self.tau_samples_[draws].reshape(chains, -1)
             posterior["level"] = self.level_samples_.reshape(chains, -1, self.level_samples_.shape[1])
             posterior["step"] = self.change_point_samples_.reshape(chains, -1, len(self.change_points_))
-        posterior.update({k: v[draws].reshape(chains, -1) for k, v in self.noise_samples_.items()})
-        return arviz.from_dict(
-            posterior=posterior,
-            sample_stats={
+        for site, values in self.noise_samples_.items():
+            posterior[site] = values[draws].reshape(chains, -1, *values.shape[1:])
+        sample_stats = None
+        if self._sample_stats is not None:
+            stats = {
+                key: value.reshape(-1)[draws].reshape(chains, -1) for key, value in self._sample_stats.items()
+            }
+            sample_stats = {
                 "diverging": stats["diverging"],
                 "n_steps": stats["num_steps"],
                 "acceptance_rate": stats["accept_prob"],
                 "lp": -stats["potential_energy"],
-            },
+            }
+        return arviz.from_dict(
+            posterior=posterior,
+            sample_stats=sample_stats,
             log_likelihood={"y": self.pointwise_log_likelihood(self._X_train, self._y_train)},
             observed_data={"y": self._y_train},
             coords={"feature": names},
-            dims={"coef": ["feature"], "level": ["time"], "step": ["change_point"]},
+            dims=dims,
         )
 
 
@@ -817,6 +985,67 @@ def _whitened_statistics(Z, y, prior_scale):
         "log_sigma_sd": np.float64(1.0 / np.sqrt(2.0 * n)),
         "half_inv_sigma_hat2": np.float64(0.5 / sigma_hat2),
         "rss_excess": np.float64((rss_ols - n * sigma_hat2) / (2.0 * sigma_hat2)),
+    }
+
+
+def _hierarchical_target(y, n_rows):
+    """``y`` of the hierarchical model as a float (n_rows, n_series) or (n_rows,) array.
+
+    NaN marks a step where a series is not observed; infinities and series with fewer than
+    two observed steps are errors.
+    """
+    reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = y.astype(np.float64)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_series); got shape {y.shape}.")
+    if y.shape[0] != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {y.shape[0]}.")
+    if np.isinf(y).any():
+        raise ValueError("y holds infinite values; mark missing steps with NaN.")
+    observed = (~np.isnan(y)).reshape(n_rows, -1).sum(axis=0)
+    if np.any(observed < 2):
+        raise ValueError(
+            f"every series of y needs at least 2 observed (non-NaN) steps; series "
+            f"{np.flatnonzero(observed < 2).tolist()} have fewer."
+        )
+    check_magnitude(y[~np.isnan(y)], "y", "Lambda3BayesRegressor")
+    return y
+
+
+def _series_statistics(Z, y):
+    """Per-series sufficient statistics of the hierarchical model (standardised units).
+
+    For series ``s`` (rows where ``y[:, s]`` is observed): ``G_s = Z_sᵀZ_s``, a least-squares
+    solution ``θ̂_s``, ``RSS_s`` and the reference noise level ``σ̂_s`` of the relative
+    likelihood (see :func:`sklearn_lambda3._sampling.hierarchical_model`).
+    """
+    n_series, k = y.shape[1], Z.shape[1]
+    gram = np.empty((n_series, k, k))
+    theta_hat = np.empty((n_series, k))
+    rss = np.empty(n_series)
+    n = np.empty(n_series)
+    for s in range(n_series):
+        rows = ~np.isnan(y[:, s])
+        Zs, ys = Z[rows], y[rows, s]
+        gram[s] = Zs.T @ Zs
+        theta_hat[s] = np.linalg.lstsq(Zs, ys, rcond=None)[0]
+        rss[s] = np.sum((ys - Zs @ theta_hat[s]) ** 2)
+        n[s] = rows.sum()
+    # A series with no more steps than coefficients fits exactly: its reference noise is the
+    # standardised scale, not the zero residual.
+    determined = n > k
+    sigma_hat2 = np.where(determined, np.maximum(rss / np.maximum(n, 1), NOISE_FLOOR_VARIANCE), 1.0)
+    return {
+        "gram": gram,
+        "theta_hat": theta_hat,
+        "n": n,
+        "log_sigma_hat": 0.5 * np.log(sigma_hat2),
+        "log_sigma_sd": 1.0 / np.sqrt(2.0 * np.maximum(n - k, 1)),
+        "half_inv_sigma_hat2": 0.5 / sigma_hat2,
+        "rss_excess": (rss - n * sigma_hat2) / (2.0 * sigma_hat2),
     }
 
 

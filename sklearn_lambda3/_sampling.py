@@ -10,6 +10,7 @@ static ones, so refits of the same shapes reuse the compiled program.
 """
 
 import itertools
+import math
 from functools import partial
 
 import jax
@@ -23,6 +24,9 @@ from numpyro.infer.util import constrain_fn, potential_energy
 # Smallest noise scale in standard deviations of y: keeps the posterior proper when the
 # target is (nearly) constant.
 NOISE_FLOOR = 1e-6
+
+# Largest number of latent dimensions for which the hierarchical model adapts a dense mass matrix.
+DENSE_MASS_LIMIT = 64
 
 
 def _coefficients(data):
@@ -176,7 +180,75 @@ def dynamic_model(data, noise):
     numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
 
 
+def hierarchical_model(data):
+    """Partial pooling of several series' coefficients (spec §3, hierarchical).
+
+    Series ``s`` has coefficients ``θ_s ~ Normal(μ, τ)`` (intercept included) and noise σ_s.
+    Given (μ, τ, σ_s) the series is linear-Gaussian, so ``θ_s`` is integrated out exactly
+    from its sufficient statistics and NUTS samples only μ, τ and σ: no funnel between τ
+    and the θ_s, however short or long the series (what a non-centred parameterisation
+    buys, without its trouble when the data are strong). The θ_s are then drawn exactly
+    for every draw (:func:`hierarchical_coefficients`).
+
+    With ``H = G_s / σ_s²`` (``G_s = Z_sᵀZ_s``), ``A = diag(τ) H diag(τ)`` and
+    ``q = (μ - θ̂_s) / τ`` the collapsed log-likelihood is, up to a constant,
+    ``-n log σ - RSS_ols / (2σ²) - ½ log|I + A| - ½ qᵀ(I + A)⁻¹A q``; every matrix
+    factorised is ``I + A``, whose eigenvalues are at least 1.
+    """
+    mu = numpyro.sample("mu", dist.Normal(0.0, data["prior_scale"]).to_event(1))
+    tau = numpyro.sample("tau", dist.HalfNormal(data["pool_scale"]).to_event(1))
+    n_series = data["n"].shape[0]
+    w = numpyro.sample("w", dist.ImproperUniform(constraints.real_vector, (), event_shape=(n_series,)))
+    log_sigma = data["log_sigma_hat"] + data["log_sigma_sd"] * w
+    sigma = numpyro.deterministic("sigma", jnp.exp(log_sigma))
+    numpyro.factor("sigma_prior", (dist.HalfNormal(data["noise_scale"]).log_prob(sigma) + log_sigma).sum())
+    x = -2.0 * (jnp.log(sigma + NOISE_FLOOR) - data["log_sigma_hat"])
+    scale = jnp.exp(x) * data["half_inv_sigma_hat2"] * 2.0  # 1 / σ²
+    loglik = -0.5 * data["n"] * _exp_minus_one_minus(x) - data["rss_excess"] * jnp.exp(x)
+    tau_safe = tau + 1e-12
+    A = tau_safe[:, None] * data["gram"] * scale[:, None, None] * tau_safe[None, :]
+    eye = jnp.eye(A.shape[-1])
+    cholesky = jnp.linalg.cholesky(eye + A)
+    q = (mu - data["theta_hat"]) / tau_safe
+    a = jax.scipy.linalg.solve_triangular(cholesky, q[..., None], lower=True)[..., 0]
+    b = jax.scipy.linalg.solve_triangular(cholesky, (A @ q[..., None]), lower=True)[..., 0]
+    log_det = jnp.log(jnp.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
+    numpyro.factor("loglik", (loglik - log_det - 0.5 * (a * b).sum(axis=-1)).sum())
+
+
+def hierarchical_coefficients(inputs, draws, seed):
+    """Exact draws of every series' θ_s given each draw of (μ, τ, σ), in float64 on the host.
+
+    In the coordinate φ with θ = μ + τ ⊙ φ the prior is standard normal and the posterior
+    Normal with precision ``I + A`` and mean ``(I + A)⁻¹ τ ⊙ (G(θ̂ - μ)) / σ²``.
+    """
+    import numpy as np
+
+    mu = draws["mu"].reshape(-1, draws["mu"].shape[-1]).astype(np.float64)
+    tau = draws["tau"].reshape(mu.shape).astype(np.float64) + 1e-12
+    sigma = draws["sigma"].reshape(len(mu), -1).astype(np.float64) + NOISE_FLOOR
+    gram, theta_hat = inputs["gram"], inputs["theta_hat"]
+    rng = np.random.default_rng([seed, 2])
+    noise = rng.standard_normal((len(mu), gram.shape[0], gram.shape[1]))
+    out = np.empty_like(noise)
+    k = gram.shape[1]
+    # Blocks of draws bound the (draws, series, k, k) temporaries.
+    block = max(1, 2**21 // (gram.shape[0] * k * k))
+    for start in range(0, len(mu), block):
+        rows = slice(start, start + block)
+        t, m, inv_var = tau[rows, None, :], mu[rows, None, :], 1.0 / sigma[rows, :, None] ** 2
+        A = t[..., :, None] * gram[None] * inv_var[..., None] * t[..., None, :]
+        cholesky = np.linalg.cholesky(np.eye(k) + A)
+        rhs = t * np.einsum("sij,dsj->dsi", gram, theta_hat[None] - m) * inv_var
+        mean = np.linalg.solve(np.swapaxes(cholesky, -1, -2), np.linalg.solve(cholesky, rhs[..., None]))
+        # φ = mean + L⁻ᵀ z has covariance (L Lᵀ)⁻¹.
+        phi = mean[..., 0] + np.linalg.solve(np.swapaxes(cholesky, -1, -2), noise[rows, ..., None])[..., 0]
+        out[rows] = m + t * phi
+    return out
+
+
 MODELS = {
+    ("hierarchical", "constant"): hierarchical_model,
     ("linear", "constant"): constant_noise_model,
     ("linear", "tension"): tension_noise_model,
     ("dynamic", "constant"): partial(dynamic_model, noise="constant"),
@@ -193,6 +265,9 @@ def latent_sites(model, noise, data):
         sites = {"u": (data["center"].shape[0],)}
         sites.update({"w": ()} if noise == "constant" else {site: () for site in NOISE_SITES[noise]})
         return sites
+    if model == "hierarchical":
+        k = data["prior_scale"].shape[0]
+        return {"mu": (k,), "tau": (k,), "w": (data["n"].shape[0],)}
     if noise == "constant":
         return {"tau": (), "sigma": ()}
     return {"tau": (), "noise_level": (), "noise_share": ()}
@@ -256,15 +331,18 @@ def run_nuts(
     sites = latent_sites(model, noise, data)
     starts = jax.vmap(lambda key: _initial_point(key, sites))(jax.random.split(init_key, num_chains))
 
+    # The dynamic model has three correlated variance parameters and the hierarchical one
+    # couples μ, τ and σ: a dense mass matrix is cheap at these sizes and follows them.
+    dimension = sum(math.prod(shape) for shape in sites.values())
+    dense = model == "dynamic" or (model == "hierarchical" and dimension <= DENSE_MASS_LIMIT)
+
     def init_chain(z, key):
         return init_kernel(
             z,
             num_warmup,
             target_accept_prob=target_accept_prob,
             max_tree_depth=max_tree_depth,
-            # The dynamic model has three correlated variance parameters: a dense mass
-            # matrix costs nothing there and follows σ_base against σ_scale.
-            dense_mass=model == "dynamic",
+            dense_mass=dense,
             rng_key=key,
         )
 
@@ -302,6 +380,69 @@ def run_nuts(
     return jax.tree.map(lambda a: jnp.swapaxes(a, 0, 1), out)
 
 
+def initial_values(model, noise, data):
+    """Starting values of the SVI guides: the whitened or relative coordinates' centres."""
+    if model == "linear":
+        values = {"u": jnp.zeros(data["center"].shape[0])}
+        if noise == "constant":
+            values["w"] = jnp.zeros(())
+        return values
+    if model == "hierarchical":
+        k = data["prior_scale"].shape[0]
+        return {"mu": jnp.zeros(k), "tau": 0.1 * data["pool_scale"], "w": jnp.zeros(data["n"].shape[0])}
+    return {}
+
+
+# Sites whose draws SVI returns (those NUTS reports).
+REPORTED_SITES = {
+    ("linear", "constant"): ("theta", "sigma"),
+    ("linear", "tension"): ("theta", "sigma_base", "sigma_scale"),
+    ("dynamic", "constant"): ("tau", "sigma"),
+    ("dynamic", "tension"): ("tau", "sigma_base", "sigma_scale"),
+    ("hierarchical", "constant"): ("mu", "tau", "sigma"),
+}
+
+
+@partial(
+    jax.jit,
+    static_argnames=("model", "noise", "guide", "num_steps", "num_draws", "learning_rate"),
+)
+def run_svi(rng_key, data, *, model, noise, guide, num_steps, num_draws, learning_rate):
+    """Fit an autoguide by stochastic variational inference and draw from it.
+
+    Adam runs ``num_steps`` steps whose size decays exponentially from ``learning_rate`` to a
+    tenth of it, inside one ``lax.scan`` (compiled once per model and shapes). Returns the
+    loss (negative ELBO) of every step and ``num_draws`` draws of the reported sites.
+    """
+    from numpyro.infer import SVI, Predictive, Trace_ELBO
+    from numpyro.infer.autoguide import AutoLowRankMultivariateNormal, AutoNormal
+    from numpyro.infer.initialization import init_to_value
+
+    program = MODELS[model, noise]
+    init = init_to_value(values=initial_values(model, noise, data))
+    if guide == "normal":
+        autoguide = AutoNormal(program, init_loc_fn=init)
+    else:
+        autoguide = AutoLowRankMultivariateNormal(program, init_loc_fn=init)
+    optimizer = numpyro.optim.Adam(lambda i: learning_rate * 0.1 ** (i / num_steps))
+    svi = SVI(program, autoguide, optimizer, Trace_ELBO())
+    init_key, draw_key, predict_key = jax.random.split(rng_key, 3)
+    state = svi.init(init_key, data)
+
+    def body(state, _):
+        state, loss = svi.update(state, data)
+        return state, loss
+
+    state, losses = jax.lax.scan(body, state, None, length=num_steps)
+    params = svi.get_params(state)
+    latent = autoguide.sample_posterior(draw_key, params, sample_shape=(num_draws,))
+    sites = list(REPORTED_SITES[model, noise])
+    predictive = Predictive(program, posterior_samples=latent, return_sites=sites, batch_ndims=1)
+    draws = predictive(predict_key, data)
+    draws["loss"] = losses
+    return draws
+
+
 def resolve_device(device):
     """The JAX device for ``device`` ("cpu", "gpu" or "auto"), or a ValueError naming those seen."""
     if device == "auto":
@@ -337,6 +478,8 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
 
     settings = dict(settings)
     path_draws = settings.pop("path_draws", None)
+    svi_settings = settings.pop("svi", None)
+    host = data
     target = resolve_device(device)
     token = None
     if model == "dynamic":
@@ -347,14 +490,28 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
     jax_data = jax.device_put({key: _as_jax_input(value) for key, value in data.items()}, target)
     key = jax.device_put(jax.random.PRNGKey(seed), target)
     total = settings["num_warmup"] + settings["num_samples"]
+    progress_bar = progress_bar and svi_settings is None
     every = max(1, total // 100) if progress_bar else 0
     if progress_bar:
         from tqdm.auto import tqdm
 
         _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=f"NUTS ({settings['num_chains']} chains)")
     try:
-        draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
-        draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+        if svi_settings is None:
+            draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
+            draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+        else:
+            shape = (settings["num_chains"], settings["num_samples"])
+            draws = run_svi(
+                key, jax_data, model=model, noise=noise, num_draws=math.prod(shape), **svi_settings
+            )
+            draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+            draws = {
+                name: value if name == "loss" else value.reshape(shape + value.shape[1:])
+                for name, value in draws.items()
+            }
+        if model == "hierarchical":
+            draws["theta"] = hierarchical_coefficients(host, draws, seed)
         if model == "dynamic":
             draws.update(dynamic_posterior(_HOST_DATA[token], draws, noise, path_draws, seed))
     finally:

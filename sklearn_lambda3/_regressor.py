@@ -320,6 +320,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             Z = np.column_stack([np.ones(len(y)), W])
             data = _series_statistics(Z, ys.reshape(len(y), -1))
             data["prior_scale"] = np.r_[self.intercept_prior_scale, self.prior_scales_]
+            data.update(_pooled_centre(data))
             data["pool_scale"] = np.full(Z.shape[1], float(self.population_prior_scale))
         else:
             self.change_points_ = self._resolve_change_points(y)
@@ -1047,6 +1048,22 @@ def _series_statistics(Z, y):
         "half_inv_sigma_hat2": 0.5 / sigma_hat2,
         "rss_excess": (rss - n * sigma_hat2) / (2.0 * sigma_hat2),
     }
+
+
+def _pooled_centre(data):
+    """Centre and variance of the population mean μ at τ = 0 (precision-weighted θ̂_s).
+
+    Used only to scale the sampler's coordinate for μ; each coefficient is treated on its own
+    (diagonal of G_s), and the variance is capped at the prior's.
+    """
+    sigma_hat2 = np.exp(2.0 * data["log_sigma_hat"])[:, None]
+    precision = np.diagonal(data["gram"], axis1=1, axis2=2) / sigma_hat2
+    total = precision.sum(axis=0)
+    informed = total > 0
+    weighted = (precision * data["theta_hat"]).sum(axis=0)
+    centre = np.where(informed, weighted / np.where(informed, total, 1), 0.0)
+    variance = np.where(informed, 1.0 / np.where(informed, total, 1), np.inf)
+    return {"mu_center": centre, "mu_var": np.minimum(variance, data["prior_scale"] ** 2)}
 
 
 def _path_draws(num_chains, num_samples):

@@ -195,9 +195,16 @@ def hierarchical_model(data):
     ``-n log σ - RSS_ols / (2σ²) - ½ log|I + A| - ½ qᵀ(I + A)⁻¹A q``; every matrix
     factorised is ``I + A``, whose eigenvalues are at least 1.
     """
-    mu = numpyro.sample("mu", dist.Normal(0.0, data["prior_scale"]).to_event(1))
     tau = numpyro.sample("tau", dist.HalfNormal(data["pool_scale"]).to_event(1))
     n_series = data["n"].shape[0]
+    # μ = centre + spread(τ) η: given τ, μ's posterior is about Normal(centre, spread²) with
+    # spread² = τ²/S + pooled sampling variance, so η is O(1) at every τ (no funnel between μ
+    # and τ when few series inform τ). The prior on μ is kept exactly (Jacobian: spread).
+    k = data["prior_scale"].shape[0]
+    eta = numpyro.sample("eta", dist.ImproperUniform(constraints.real_vector, (), event_shape=(k,)))
+    spread = jnp.sqrt(tau**2 / n_series + data["mu_var"])
+    mu = numpyro.deterministic("mu", data["mu_center"] + spread * eta)
+    numpyro.factor("mu_prior", (dist.Normal(0.0, data["prior_scale"]).log_prob(mu) + jnp.log(spread)).sum())
     w = numpyro.sample("w", dist.ImproperUniform(constraints.real_vector, (), event_shape=(n_series,)))
     log_sigma = data["log_sigma_hat"] + data["log_sigma_sd"] * w
     sigma = numpyro.deterministic("sigma", jnp.exp(log_sigma))
@@ -256,7 +263,7 @@ MODELS = {
 }
 NOISE_SITES = {"constant": ("sigma",), "tension": ("sigma_base", "sigma_scale")}
 # Latent sites that only reparameterise the reported ones (not returned as draws).
-SAMPLING_COORDINATES = ("u", "w", "noise_level", "noise_share")
+SAMPLING_COORDINATES = ("u", "w", "eta", "noise_level", "noise_share")
 
 
 def latent_sites(model, noise, data):
@@ -267,7 +274,7 @@ def latent_sites(model, noise, data):
         return sites
     if model == "hierarchical":
         k = data["prior_scale"].shape[0]
-        return {"mu": (k,), "tau": (k,), "w": (data["n"].shape[0],)}
+        return {"eta": (k,), "tau": (k,), "w": (data["n"].shape[0],)}
     if noise == "constant":
         return {"tau": (), "sigma": ()}
     return {"tau": (), "noise_level": (), "noise_share": ()}
@@ -389,7 +396,7 @@ def initial_values(model, noise, data):
         return values
     if model == "hierarchical":
         k = data["prior_scale"].shape[0]
-        return {"mu": jnp.zeros(k), "tau": 0.1 * data["pool_scale"], "w": jnp.zeros(data["n"].shape[0])}
+        return {"eta": jnp.zeros(k), "tau": 0.1 * data["pool_scale"], "w": jnp.zeros(data["n"].shape[0])}
     return {}
 
 

@@ -492,3 +492,204 @@ def test_forecast_needs_the_dynamic_model():
     reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="dynamic"):
         reg.forecast(X)
+
+
+# ------------------------------------------------------------------ hierarchical model
+POPULATION = {"mean": np.array([1.0, -0.5, 0.3]), "sd": np.array([0.25, 0.25, 0.25]), "noise": 2.0}
+
+
+def grouped_series(seed, n_long=500, n_short=30, n_series=10):
+    """Ten long series and one short one (NaN where unobserved), coefficients from the population."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_long, 3))
+    coef = POPULATION["mean"] + POPULATION["sd"] * rng.standard_normal((n_series + 1, 3))
+    Y = X @ coef.T + 1.0 + POPULATION["noise"] * rng.standard_normal((n_long, n_series + 1))
+    Y[n_short:, 0] = np.nan  # series 0 is observed on its first n_short steps only
+    return X, Y, coef
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_hierarchical_pooling_beats_separate_fits_for_a_short_series():
+    pooled_errors, separate_errors = [], []
+    for seed in range(8):
+        X, Y, coef = grouped_series(seed)
+        pooled = Lambda3BayesRegressor(model="hierarchical", **FAST, random_state=seed).fit(X, Y)
+        separate = Lambda3BayesRegressor(**FAST, random_state=seed).fit(X[:30], Y[:30, 0])
+        pooled_errors.append(np.mean((pooled.coef_[0] - coef[0]) ** 2))
+        separate_errors.append(np.mean((separate.coef_ - coef[0]) ** 2))
+    # A separate fit's squared error is about noise² / 30 ≈ 0.13 per coefficient; pooling pulls
+    # the short series towards the population mean (spread 0.25²), about 0.04 in theory.
+    assert np.mean(pooled_errors) < 0.6 * np.mean(separate_errors)
+
+
+@pytest.fixture(scope="module")
+def hierarchical_fit():
+    X, Y, coef = grouped_series(7)
+    settings = {**FAST, "num_warmup": 500, "num_samples": 500}
+    return X, Y, coef, Lambda3BayesRegressor(model="hierarchical", **settings, random_state=0).fit(X, Y)
+
+
+def test_hierarchical_recovers_series_and_population(hierarchical_fit):
+    X, Y, coef, reg = hierarchical_fit
+    assert reg.coef_.shape == (11, 3) and reg.intercept_.shape == (11,)
+    assert reg.coef_samples_.shape == (1000, 11, 3)
+    # Long series: within about three posterior sds of their true coefficients.
+    sd = reg.coef_samples_.std(axis=0)
+    assert np.all(np.abs(reg.coef_[1:] - coef[1:]) < 4 * sd[1:])
+    np.testing.assert_allclose(reg.intercept_[1:], 1.0, atol=0.5)
+    # Population mean near the mean of the drawn coefficients; sd of the right order.
+    np.testing.assert_allclose(reg.population_coef_, coef.mean(axis=0), atol=0.25)
+    assert np.all((reg.population_sd_ > 0.05) & (reg.population_sd_ < 0.8))
+    sigma = reg.noise_samples_["sigma"].mean(axis=0)
+    np.testing.assert_allclose(sigma[1:], POPULATION["noise"], rtol=0.15)
+    assert abs(sigma[0] - POPULATION["noise"]) < 4 * reg.noise_samples_["sigma"][:, 0].std()
+    assert reg.diagnostics_["r_hat_max"] < 1.02 and reg.diagnostics_["num_divergences"] == 0
+
+
+def test_hierarchical_predictions_have_one_column_per_series(hierarchical_fit):
+    X, Y, _, reg = hierarchical_fit
+    mean, std = reg.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5, 11)
+    np.testing.assert_allclose(mean, X[:5] @ reg.coef_.T + reg.intercept_)
+    assert np.all(std > reg.noise_samples_["sigma"].mean(axis=0) * 0.99)
+    # The short series' coefficients are the least certain, so its predictions are the widest.
+    assert np.all(std[:, 0] >= std[:, 1:].max(axis=1) * 0.99)
+    interval = reg.predict_interval(X[:5], coverage=0.9)
+    assert interval.shape == (5, 11, 2)
+    assert np.all(interval[..., 0] < mean) and np.all(mean < interval[..., 1])
+    assert reg.sample_y(X[:5], n_samples=3, random_state=0).shape == (5, 11, 3)
+    log_lik = reg.pointwise_log_likelihood(X, Y)
+    assert log_lik.shape == (2, 500, np.isfinite(Y).sum())
+    assert np.all(np.isfinite(log_lik))
+
+
+def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
+    """The collapsed likelihood equals log N(y_s; Z_s μ, Z_s D Z_sᵀ + σ² I) summed over series."""
+    import jax.numpy as jnp
+    from numpyro.infer.util import log_density
+
+    from sklearn_lambda3._regressor import _series_statistics
+    from sklearn_lambda3._sampling import hierarchical_model
+
+    rng = np.random.default_rng(3)
+    Z = np.column_stack([np.ones(12), rng.normal(size=(12, 2))])
+    Y = rng.normal(size=(12, 2))
+    Y[9:, 1] = np.nan
+    data = _series_statistics(Z, Y)
+    data.update(prior_scale=np.ones(3), pool_scale=np.ones(3), noise_scale=1.0)
+    mu, tau, sigma = np.array([0.2, -0.1, 0.4]), np.array([0.5, 0.3, 0.8]), np.array([0.7, 1.3])
+    w = (np.log(sigma) - data["log_sigma_hat"]) / data["log_sigma_sd"]
+    params = {"mu": jnp.asarray(mu), "tau": jnp.asarray(tau), "w": jnp.asarray(w)}
+    _, trace = log_density(hierarchical_model, (data,), {}, params)
+    collapsed = float(trace["loglik"]["fn"].log_prob(trace["loglik"]["value"]))
+
+    expected = 0.0
+    for s in range(2):
+        rows = ~np.isnan(Y[:, s])
+        Zs, ys = Z[rows], Y[rows, s]
+        cov = Zs @ np.diag(tau**2) @ Zs.T + sigma[s] ** 2 * np.eye(rows.sum())
+        _, logdet = np.linalg.slogdet(cov)
+        r = ys - Zs @ mu
+        expected += -0.5 * (logdet + r @ np.linalg.solve(cov, r) + rows.sum() * np.log(2 * np.pi))
+        # The sampler's form drops constants that depend only on the data: add them back.
+        sigma_hat = np.exp(data["log_sigma_hat"][s])
+        expected -= -rows.sum() * np.log(sigma_hat) - rows.sum() * np.log(2 * np.pi) / 2 - (
+            data["rss_excess"][s] + rows.sum() / 2
+        )
+    assert collapsed == pytest.approx(expected, rel=1e-4, abs=1e-3)
+
+
+# With one series τ keeps its prior, a heavy-tailed posterior that short chains mix slowly.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_hierarchical_one_series_gives_one_dimensional_output():
+    X, y, coef = linear_data(n=200, k=2, noise=0.3, seed=5)
+    reg = Lambda3BayesRegressor(model="hierarchical", **FAST, random_state=0).fit(X, y)
+    assert reg.coef_.shape == (2,) and isinstance(reg.intercept_, float)
+    assert reg.predict(X[:4]).shape == (4,)
+    np.testing.assert_allclose(reg.coef_, coef, rtol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("y_factory", "error", "match"),
+    [
+        (lambda Y: np.where(np.arange(len(Y))[:, None] > 0, np.nan, Y), ValueError, "at least 2 observed"),
+        (lambda Y: np.r_[Y[:-1], np.full((1, Y.shape[1]), np.inf)], ValueError, "infinite"),
+        (lambda Y: Y[..., None], ValueError, "1-D or 2-D"),
+        (lambda Y: Y[:-1], ValueError, "rows but y has"),
+        (lambda Y: Y.astype(str), TypeError, "real numbers"),
+    ],
+)
+def test_hierarchical_bad_targets(y_factory, error, match):
+    X, Y, _ = grouped_series(0, n_long=40, n_short=40, n_series=2)
+    with pytest.raises(error, match=match):
+        Lambda3BayesRegressor(model="hierarchical", **FAST).fit(X, y_factory(Y))
+
+
+def test_hierarchical_rejects_tension_noise():
+    X, Y, _ = grouped_series(0, n_long=40, n_short=40, n_series=2)
+    with pytest.raises(ValueError, match="noise='constant'"):
+        Lambda3BayesRegressor(model="hierarchical", noise="tension", **FAST).fit(X, Y)
+
+
+# ------------------------------------------------------------------ SVI
+SVI = {"inference": "svi", "num_samples": 1000, "num_chains": 2, "progress_bar": False}
+
+
+@pytest.mark.parametrize("guide", ["normal", "lowrank"])
+def test_svi_agrees_with_nuts_on_the_linear_model(guide):
+    X, y, _ = linear_data(n=500, k=3, noise=1.0, seed=2)
+    nuts = Lambda3BayesRegressor(num_warmup=500, num_samples=1000, num_chains=2, progress_bar=False,
+                                 random_state=0).fit(X, y)
+    svi = Lambda3BayesRegressor(**SVI, guide=guide, random_state=0).fit(X, y)
+    sd = nuts.coef_samples_.std(axis=0)
+    assert np.all(np.abs(svi.coef_ - nuts.coef_) < 0.2 * sd)
+    assert abs(svi.intercept_ - nuts.intercept_) < 0.2 * nuts.intercept_samples_.std()
+    np.testing.assert_allclose(svi.coef_samples_.std(axis=0), sd, rtol=0.25)
+    sigma_sd = nuts.noise_samples_["sigma"].std()
+    assert abs(svi.noise_samples_["sigma"].mean() - nuts.noise_samples_["sigma"].mean()) < 0.2 * sigma_sd
+    # Same result attributes as NUTS, plus the loss history.
+    assert svi.coef_samples_.shape == (2000, 3) and svi.loss_.shape == (svi.svi_steps,)
+    assert svi.loss_[-100:].mean() < svi.loss_[:100].mean()
+    assert "final_loss" in svi.diagnostics_ and len(svi.diagnostics_["table"]["mean"]) == 5
+
+
+def test_svi_runs_every_model_and_is_reproducible():
+    series = make_jump_series(300, n_series=1, random_state=3)[:, 0]
+    X = np.arange(300.0)[:, None]
+    dynamic = Lambda3BayesRegressor(model="dynamic", change_points="auto", **SVI, random_state=0)
+    dynamic.fit(X, series)
+    assert dynamic.level_samples_.shape[1] == 300 and np.all(np.isfinite(dynamic.level_mean_))
+    assert np.corrcoef(dynamic.predict(X), series)[0, 1] > 0.95
+
+    X3, Y, _ = grouped_series(1, n_long=200, n_short=30, n_series=4)
+    first = Lambda3BayesRegressor(model="hierarchical", **SVI, random_state=5).fit(X3, Y)
+    again = Lambda3BayesRegressor(model="hierarchical", **SVI, random_state=5).fit(X3, Y)
+    np.testing.assert_array_equal(first.coef_samples_, again.coef_samples_)
+    assert first.predict(X3).shape == (200, 5)
+
+    frame = make_jump_series(400, n_series=1, random_state=4)
+    import pandas as pd
+
+    to_frame = Lambda3Features().set_output(transform="pandas")
+    features = to_frame.fit_transform(pd.DataFrame(frame, columns=["a"]))
+    tension = Lambda3BayesRegressor(noise="tension", **SVI, random_state=0).fit(features, frame[:, 0])
+    assert set(tension.noise_samples_) == {"sigma_base", "sigma_scale"}
+    assert tension.to_inference_data().posterior["coef"].shape[:2] == (2, 1000)
+
+
+def test_svi_too_few_steps_warns():
+    X, y, _ = linear_data(n=200, k=2, seed=4)
+    with pytest.warns(ConvergenceWarning, match="SVI did not converge"):
+        Lambda3BayesRegressor(**SVI, svi_steps=50, svi_learning_rate=1e-3, random_state=0).fit(X, y)
+
+
+def test_svi_refit_of_same_shape_compiles_nothing():
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    X, y, _ = linear_data(n=150, k=6, seed=21)
+    Lambda3BayesRegressor(**SVI, svi_steps=500, random_state=0).fit(X, y)
+    before = COMPILES.count
+    X2, y2, _ = linear_data(n=250, k=6, seed=22)
+    Lambda3BayesRegressor(**SVI, svi_steps=500, coef_prior_scale=3.0, random_state=1).fit(X2, y2)
+    assert COMPILES.count == before

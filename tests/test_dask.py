@@ -1,8 +1,8 @@
-"""Grid search on a dask.distributed cluster of worker processes.
+"""Grid search and interaction_effects on a dask.distributed cluster of worker processes.
 
-The search under ``joblib.parallel_backend("dask")`` equals the serial one, JAX and Numba
-work in spawned workers (Numba from its on-disk cache), the dynamic model's host-side data
-are per process, and a worker killed mid-search does not lose the search.
+The search and interaction_effects under ``joblib.parallel_backend("dask")`` equal the serial
+runs, JAX and Numba work in spawned workers (Numba from its on-disk cache), the dynamic model's
+host-side data are per process, and a worker killed mid-search does not lose the search.
 """
 
 import multiprocessing
@@ -24,6 +24,7 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
 from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3.analysis import interaction_effects
 from sklearn_lambda3.datasets import make_jump_series
 
 # Short chains do not converge; the warning is beside the point here.
@@ -164,6 +165,24 @@ def test_dynamic_model_in_a_worker(cluster):
     assert all(data == {} for data in client.run(host_data).values())
     np.testing.assert_allclose(remote.coef_samples_, local.coef_samples_, rtol=0, atol=1e-10)
     np.testing.assert_allclose(remote.predict(X), local.predict(X), rtol=0, atol=1e-10)
+
+
+def test_interaction_effects_on_dask_equals_serial(cluster):
+    # interaction_effects asks joblib for threads, but the user's backend takes over: the pair
+    # fits run as tasks in the worker processes, seeded per pair, so the result is the serial one.
+    cluster, client = cluster
+    frame = pd.DataFrame(make_jump_series(300, n_series=3, random_state=1), columns=["a", "b", "c"])
+    reg = Lambda3BayesRegressor(**SETTINGS)
+    serial_result = interaction_effects(frame, regressor=reg, random_state=0, n_jobs=1)
+    with joblib.parallel_backend("dask"):
+        result = interaction_effects(frame, regressor=reg, random_state=0)
+    assert any("_fit_pair" in prefix for prefix in cluster.scheduler.task_prefixes)
+    assert result.names == serial_result.names == ["a", "b", "c"]
+    for kind in ("jump_pos", "jump_neg", "tension"):
+        for field in ("mean", "lower", "upper"):
+            np.testing.assert_array_equal(getattr(result, field)[kind], getattr(serial_result, field)[kind])
+    np.testing.assert_array_equal(result.r_hat_max, serial_result.r_hat_max)
+    np.testing.assert_array_equal(result.ess_bulk_min, serial_result.ess_bulk_min)
 
 
 def test_killed_worker_does_not_lose_the_search(cluster, serial):

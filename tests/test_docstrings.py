@@ -13,6 +13,7 @@ MODULES = [
     "sklearn_lambda3._multiscale",
     "sklearn_lambda3._sync",
     "sklearn_lambda3._regimes",
+    "sklearn_lambda3._interactions",
     "sklearn_lambda3.plot",
 ]
 

@@ -1,10 +1,12 @@
 """Model comparison by PSIS-LOO or WAIC, and posterior predictive checks (spec §3)."""
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 STATISTICS = {
@@ -74,6 +76,7 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     Examples
     --------
     >>> import numpy as np
+from sklearn.base import BaseEstimator
     >>> from sklearn_lambda3 import Lambda3BayesRegressor, compare
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 2))
@@ -127,7 +130,10 @@ def compare(models, X, y, *, ic="loo", scale="log"):
             elpd[name] = arviz.loo(idata, pointwise=True, reff=reff, scale=scale)
         else:
             elpd[name] = arviz.waic(idata, pointwise=True, scale=scale)
-    return arviz.compare(elpd, ic=ic, scale=scale)
+    with warnings.catch_warnings():
+        # ArviZ's own use of a pandas option deprecated in pandas 3 (sort_values(inplace=True)).
+        warnings.filterwarnings("ignore", message="The inplace keyword", module="arviz")
+        return arviz.compare(elpd, ic=ic, scale=scale)
 
 
 def _relative_efficiency(arviz, log_lik):
@@ -298,6 +304,7 @@ def posterior_predictive_check(
     Examples
     --------
     >>> import numpy as np
+from sklearn.base import BaseEstimator
     >>> from sklearn_lambda3 import Lambda3BayesRegressor, posterior_predictive_check
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 1))
@@ -377,7 +384,7 @@ def _named_models(models):
 def _check_model(model, name, method):
     if not callable(getattr(model, method, None)):
         raise TypeError(f"{name} ({type(model).__name__}) has no method {method}.")
-    if hasattr(model, "fit"):
+    if isinstance(model, BaseEstimator):
         check_is_fitted(model)
     elif not hasattr(model, "n_features_in_"):
         raise ValueError(f"{name} ({type(model).__name__}) has no n_features_in_: is it fitted?")

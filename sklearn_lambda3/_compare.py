@@ -76,7 +76,6 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     Examples
     --------
     >>> import numpy as np
-from sklearn.base import BaseEstimator
     >>> from sklearn_lambda3 import Lambda3BayesRegressor, compare
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 2))
@@ -304,7 +303,6 @@ def posterior_predictive_check(
     Examples
     --------
     >>> import numpy as np
-from sklearn.base import BaseEstimator
     >>> from sklearn_lambda3 import Lambda3BayesRegressor, posterior_predictive_check
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 1))

@@ -3,6 +3,7 @@
 Jump events (ΔΛC⁺, ΔΛC⁻), tension (ρT) and Bayesian regression on them.
 """
 
+from ._compare import PredictiveCheck, compare, posterior_predictive_check
 from ._datasets import make_jump_series
 from ._features import Lambda3Features
 from ._multiscale import Lambda3MultiScale
@@ -16,7 +17,10 @@ __all__ = [
     "Lambda3Features",
     "Lambda3MultiScale",
     "Lambda3VersionWarning",
+    "PredictiveCheck",
     "TRUSTED_TYPES",
+    "compare",
     "make_jump_series",
+    "posterior_predictive_check",
     "__version__",
 ]

@@ -9,6 +9,7 @@ MODULES = [
     "sklearn_lambda3._features",
     "sklearn_lambda3._datasets",
     "sklearn_lambda3._regressor",
+    "sklearn_lambda3._compare",
     "sklearn_lambda3._changepoints",
     "sklearn_lambda3._multiscale",
     "sklearn_lambda3._sync",

@@ -400,6 +400,9 @@ def initial_values(model, noise, data):
     return {}
 
 
+# Particles of the ELBO estimates that tell whether SVI has converged.
+CHECK_PARTICLES = 256
+
 # Sites whose draws SVI returns (those NUTS reports).
 REPORTED_SITES = {
     ("linear", "constant"): ("theta", "sigma"),
@@ -435,18 +438,34 @@ def run_svi(rng_key, data, *, model, noise, guide, num_steps, num_draws, learnin
     svi = SVI(program, autoguide, optimizer, Trace_ELBO())
     init_key, draw_key, predict_key = jax.random.split(rng_key, 3)
     state = svi.init(init_key, data)
+    checkpoint = num_steps - max(num_steps // 10, 1)
 
-    def body(state, _):
+    def body(carry, i):
+        state, snapshot = carry
         state, loss = svi.update(state, data)
-        return state, loss
+        params = svi.get_params(state)
+        snapshot = jax.tree.map(lambda old, new: jnp.where(i == checkpoint - 1, new, old), snapshot, params)
+        return (state, snapshot), loss
 
-    state, losses = jax.lax.scan(body, state, None, length=num_steps)
+    (state, snapshot), losses = jax.lax.scan(
+        body, (state, svi.get_params(state)), jnp.arange(num_steps)
+    )
     params = svi.get_params(state)
+    # The ELBO at the checkpoint (nine tenths of the steps) and at the end, estimated with the
+    # same random numbers (common random numbers): their difference is precise even where
+    # the single-particle losses are noisy, so slow progress is told from a plateau.
+    check_key = jax.random.fold_in(rng_key, 7)
+    precise = Trace_ELBO(num_particles=CHECK_PARTICLES)
+    check = jnp.stack([
+        precise.loss(check_key, snapshot, program, autoguide, data),
+        precise.loss(check_key, params, program, autoguide, data),
+    ])
     latent = autoguide.sample_posterior(draw_key, params, sample_shape=(num_draws,))
     sites = list(REPORTED_SITES[model, noise])
     predictive = Predictive(program, posterior_samples=latent, return_sites=sites, batch_ndims=1)
     draws = predictive(predict_key, data)
     draws["loss"] = losses
+    draws["loss_check"] = check
     return draws
 
 
@@ -514,7 +533,7 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
             )
             draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
             draws = {
-                name: value if name == "loss" else value.reshape(shape + value.shape[1:])
+                name: value if name.startswith("loss") else value.reshape(shape + value.shape[1:])
                 for name, value in draws.items()
             }
         if model == "hierarchical":

@@ -70,10 +70,31 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     any other ``X`` is read as the steps right after the training rows and forecast (see
     :meth:`forecast`), with intervals that widen with the horizon.
 
+    The hierarchical model (``model="hierarchical"``) fits several related series at once:
+    ``y`` is (n_samples, n_series), with NaN where a series is not observed (a short series
+    is a column that is NaN after its last step), all series share the regressors ``X``, and
+    series ``s`` has its own intercept and coefficients ``θ_s ~ Normal(μ, τ)`` drawn from a
+    population (``μ_k`` with the coefficient's usual prior, ``τ_k ~
+    HalfNormal(population_prior_scale)``) and its own noise σ_s. A short or noisy series is
+    pulled towards the population mean, as far as τ allows. Given (μ, τ, σ) each series is
+    linear-Gaussian, so the θ_s are integrated out exactly and NUTS samples only μ, τ and σ
+    (no funnel, whether the series are short or long); the θ_s are then drawn exactly for
+    every draw. ``predict`` returns (n_samples, n_series). A 1-D ``y`` is one series.
+
+    ``inference="svi"`` replaces NUTS by stochastic variational inference with a NumPyro
+    autoguide on the same model: ``guide="normal"`` (``AutoNormal``, mean-field) or
+    ``"lowrank"`` (``AutoLowRankMultivariateNormal``). Adam runs ``svi_steps`` steps, their
+    size decaying from ``svi_learning_rate`` to a tenth of it; the loss history is ``loss_``
+    and ``num_chains * num_samples`` independent draws from the fitted guide fill the same
+    attributes as NUTS's draws, so every method works alike. Because the coefficients are
+    sampled in a whitened coordinate, the mean-field guide is close to exact for the linear
+    model. A ``ConvergenceWarning`` is raised while the loss is still falling at the end.
+
     Parameters
     ----------
-    model : {"linear", "dynamic"}, default="linear"
-        The Lambda³ model: linear regression, or the random-walk level with change points.
+    model : {"linear", "dynamic", "hierarchical"}, default="linear"
+        The Lambda³ model: linear regression, the random-walk level with change points, or
+        partial pooling of several series' coefficients.
     noise : {"constant", "tension"}, default="constant"
         ``"constant"``: ``ε_t ~ Normal(0, σ)``, ``σ ~ HalfNormal(noise_prior_scale)``.
         ``"tension"``: ``σ_t = σ_base + σ_scale · τ_t`` with ``τ_t`` the ρT regressor divided
@@ -98,6 +119,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         Dynamic model: scale of the HalfNormal prior on τ, the sd of the level's steps.
     change_point_prior_scale : float, default=5.0
         Dynamic model: scale of the Normal prior on each change point's step δ_i.
+    population_prior_scale : float, default=1.0
+        Hierarchical model: scale of the HalfNormal prior on τ_k, the spread of coefficient
+        ``k`` across series (standardised units, like the other prior scales).
     tension_feature : str or None, default=None
         With ``noise="tension"``, the name of the ρT regressor that drives the noise;
         ``None`` takes the first column named ``*__rho_T``.
@@ -117,17 +141,32 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         Seeds the sampler; the same seed gives bitwise-identical draws on one machine.
     progress_bar : bool or "auto", default="auto"
         Show a progress bar while sampling; ``"auto"`` shows it when stderr is a terminal.
+    inference : {"nuts", "svi"}, default="nuts"
+        NUTS (exact up to Monte Carlo error) or SVI (a faster approximation).
+    guide : {"normal", "lowrank"}, default="normal"
+        SVI only: the autoguide, mean-field Normal or low-rank multivariate Normal.
+    svi_steps : int, default=4000
+        SVI only: number of optimisation steps.
+    svi_learning_rate : float, default=0.02
+        SVI only: Adam's initial step size (it decays to a tenth over the steps).
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features_in_,)
-        Posterior mean of the coefficients, original units.
-    intercept_ : float
-        Posterior mean of the intercept, original units (linear model).
-    coef_samples_ : ndarray of shape (num_chains * num_samples, n_features_in_)
+    coef_ : ndarray of shape (n_features_in_,) or (n_series, n_features_in_)
+        Posterior mean of the coefficients, original units (hierarchical model with a 2-D
+        ``y``: one row per series).
+    intercept_ : float or ndarray of shape (n_series,)
+        Posterior mean of the intercept, original units (linear and hierarchical models).
+    coef_samples_ : ndarray of shape (num_chains * num_samples, [n_series,] n_features_in_)
         Posterior draws of the coefficients, chain after chain.
-    intercept_samples_ : ndarray of shape (num_chains * num_samples,)
-        Posterior draws of the intercept (linear model).
+    intercept_samples_ : ndarray of shape (num_chains * num_samples, [n_series])
+        Posterior draws of the intercept (linear and hierarchical models).
+    population_coef_, population_sd_ : ndarray of shape (n_features_in_,)
+        Hierarchical model: posterior means of μ and τ, the population mean and spread of the
+        coefficients, original units; ``population_coef_samples_`` and
+        ``population_sd_samples_`` hold their draws.
+    loss_ : ndarray of shape (svi_steps,)
+        SVI only: the loss (negative ELBO) at every step.
     change_points_ : ndarray of int
         Dynamic model: the change points used (given or found).
     level_samples_ : ndarray of shape (n_path_draws, n_samples)
@@ -141,13 +180,16 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         Dynamic model: posterior draws of each change point's step δ_i in units of y.
     noise_samples_ : dict of str to ndarray
         Posterior draws of the noise parameters in units of y: ``"sigma"``, or
-        ``"sigma_base"`` and ``"sigma_scale"``.
+        ``"sigma_base"`` and ``"sigma_scale"`` (hierarchical model: ``"sigma"`` of every
+        series, shape (n_draws, n_series)).
     prior_scales_ : ndarray of shape (n_features_in_,)
         Prior scale used for each coefficient (standardised units).
     diagnostics_ : dict
-        ``r_hat_max``, ``ess_bulk_min``, ``num_divergences``, ``mean_num_steps`` and
+        NUTS: ``r_hat_max``, ``ess_bulk_min``, ``num_divergences``, ``mean_num_steps`` and
         ``table``, a dict of per-parameter lists (``parameter``, ``mean``, ``sd``,
-        ``r_hat``, ``ess_bulk``).
+        ``r_hat``, ``ess_bulk``). SVI: ``final_loss``, ``loss_drop_last_tenth`` and
+        ``loss_rate_last_tenth`` (ELBO estimates with common random numbers) and ``table``
+        (``parameter``, ``mean``, ``sd``).
     n_features_in_ : int
         Number of regressors.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -172,6 +214,18 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     >>> mean, std = reg.predict(X[:3], return_std=True)
     >>> bool(np.all((std > 0.09) & (std < 0.12)))
     True
+
+    Several series sharing the regressors, the first observed on 30 steps only:
+
+    >>> Y = np.column_stack([X @ [1.5 + 0.1 * s, -2.0] + rng.normal(size=200) for s in range(4)])
+    >>> Y[30:, 0] = np.nan
+    >>> pooled = Lambda3BayesRegressor("hierarchical", num_warmup=300, num_samples=300,
+    ...                                num_chains=2, random_state=0).fit(X, Y)
+    >>> pooled.coef_.shape, pooled.predict(X[:5]).shape
+    ((4, 2), (5, 4))
+    >>> fast = Lambda3BayesRegressor(inference="svi", random_state=0).fit(X, y)
+    >>> np.round(fast.coef_, 1)
+    array([ 1.5, -2. ])
     """
 
     _parameter_constraints: dict = {
@@ -269,8 +323,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Regressors, for example the output of :class:`Lambda3Features`; finite, at most
             ``1e150`` in absolute value.
-        y : array-like of shape (n_samples,)
-            Target, real and finite, at most ``1e150`` in absolute value.
+        y : array-like of shape (n_samples,) or (n_samples, n_series)
+            Target, real and finite, at most ``1e150`` in absolute value. 2-D only for
+            ``model="hierarchical"``, which also accepts NaN for steps where a series is not
+            observed (each series needs two observed steps).
 
         Returns
         -------
@@ -683,9 +739,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_mean : ndarray of shape (n_samples,)
+        y_mean : ndarray of shape (n_samples,) or (n_samples, n_series)
             Predictive mean.
-        y_std : ndarray of shape (n_samples,)
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_series)
             Predictive standard deviation; only if ``return_std``.
         """
         X = self._validated(X)
@@ -797,7 +853,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        interval : ndarray of shape (n_samples, 2)
+        interval : ndarray of shape (n_samples, 2) or (n_samples, n_series, 2)
             Lower and upper bounds.
         """
         if not isinstance(coverage, Real) or not 0 < coverage < 1:
@@ -843,7 +899,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        y_samples : ndarray of shape (n_samples_X, n_samples)
+        y_samples : ndarray of shape (n_samples_X, n_samples) or (n_samples_X, n_series, n_samples)
             The draws.
         """
         if not isinstance(n_samples, Integral) or n_samples < 1:
@@ -865,12 +921,13 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Regressors.
-        y : array-like of shape (n_samples,)
-            Target.
+        y : array-like of shape (n_samples,) or (n_samples, n_series)
+            Target; for the hierarchical model (n_samples, n_series) with NaN where a series
+            is not observed, and the observations are its non-NaN entries, row by row.
 
         Returns
         -------
-        log_lik : ndarray of shape (num_chains, n_draws_per_chain, n_samples)
+        log_lik : ndarray of shape (num_chains, n_draws_per_chain, n_observations)
             Chain by chain, as ArviZ expects.
         """
         X = self._validated(X)

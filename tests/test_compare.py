@@ -216,6 +216,23 @@ def test_ppc_2d_target_per_series_nan_aware(panel):
     assert len(frame) == 10 and set(frame["series"]) == {0, 1}
 
 
+def test_hierarchical_model_is_compared_and_checked_per_series():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 2))
+    coef = np.array([1.0, -1.0]) + 0.2 * rng.normal(size=(3, 2))
+    Y = X @ coef.T + rng.normal(size=(150, 3))
+    Y[40:, 0] = np.nan
+    full = Lambda3BayesRegressor("hierarchical", **FAST, random_state=0).fit(X, Y)
+    partial = Lambda3BayesRegressor("hierarchical", **FAST, random_state=0).fit(X[:, :1], Y)
+    table = compare({"partial": partial, "full": full}, {"partial": X[:, :1], "full": X}, Y)
+    assert list(table.index) == ["full", "partial"]
+    assert table.loc["partial", "elpd_diff"] > 4 * table.loc["partial", "dse"]
+    check = posterior_predictive_check(full, X, Y, n_samples=300, random_state=0)
+    assert check.replicated["mean"].shape == (3, 300)
+    np.testing.assert_allclose(check.observed["mean"], np.nanmean(Y, axis=0))
+    assert np.all((check.p_value["std"] > 0.01) & (check.p_value["std"] < 0.99))
+
+
 def test_ties_count_half():
     class Constant(StandIn):
         def sample_y(self, X, n_samples=1, random_state=None):

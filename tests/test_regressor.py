@@ -568,7 +568,7 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
     import jax.numpy as jnp
     from numpyro.infer.util import log_density
 
-    from sklearn_lambda3._regressor import _series_statistics
+    from sklearn_lambda3._regressor import _pooled_centre, _series_statistics
     from sklearn_lambda3._sampling import hierarchical_model
 
     rng = np.random.default_rng(3)
@@ -577,10 +577,13 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
     Y[9:, 1] = np.nan
     data = _series_statistics(Z, Y)
     data.update(prior_scale=np.ones(3), pool_scale=np.ones(3), noise_scale=1.0)
+    data.update(_pooled_centre(data))
     mu, tau, sigma = np.array([0.2, -0.1, 0.4]), np.array([0.5, 0.3, 0.8]), np.array([0.7, 1.3])
     w = (np.log(sigma) - data["log_sigma_hat"]) / data["log_sigma_sd"]
-    params = {"mu": jnp.asarray(mu), "tau": jnp.asarray(tau), "w": jnp.asarray(w)}
+    eta = (mu - data["mu_center"]) / np.sqrt(tau**2 / 2 + data["mu_var"])
+    params = {"eta": jnp.asarray(eta), "tau": jnp.asarray(tau), "w": jnp.asarray(w)}
     _, trace = log_density(hierarchical_model, (data,), {}, params)
+    np.testing.assert_allclose(trace["mu"]["value"], mu, rtol=1e-5)
     collapsed = float(trace["loglik"]["fn"].log_prob(trace["loglik"]["value"]))
 
     expected = 0.0

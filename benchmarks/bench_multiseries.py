@@ -45,6 +45,7 @@ from sklearn_lambda3.analysis import interaction_effects
 from sklearn_lambda3.datasets import make_jump_series
 
 N_SERIES = 6
+HERE = os.path.dirname(os.path.abspath(__file__))
 N_STEPS = 1000
 
 
@@ -171,13 +172,37 @@ def _agreement(svi, nuts):
     return float(gaps.max())
 
 
+def _linear_problem():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(10_000, 4))
+    return X, X @ np.array([1.0, -2.0, 0.5, 0.0]) + 3.0 + rng.normal(size=10_000)
+
+
+def _cold_svi_fit(label):
+    """Seconds of the first fit in a fresh process (NUTS or an SVI guide), JAX already imported."""
+    params = {} if label == "nuts" else {"inference": "svi", "guide": label}
+    code = (
+        f"import sys, time, json; sys.path.insert(0, {HERE!r}); import jax, numpyro; "
+        "from bench_multiseries import _linear_problem; from sklearn_lambda3 import Lambda3BayesRegressor; "
+        "X, y = _linear_problem(); t = time.perf_counter(); "
+        f"Lambda3BayesRegressor(**{params!r}, progress_bar=False, random_state=0).fit(X, y); "
+        "print(json.dumps(time.perf_counter() - t))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def bench_svi():
     from sklearn_lambda3 import Lambda3BayesRegressor
 
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(10_000, 4))
-    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 3.0 + rng.normal(size=10_000)
+    X, y = _linear_problem()
     print("\n[svi] linear model, 10,000 rows x 4 regressors, 4 x 1000 draws; SVI 4000 steps")
+    cold = {label: _cold_svi_fit(label) for label in ("nuts", "normal", "lowrank")}
+    print(
+        "  fresh processes, first fit (JAX import excluded, compilation included): NUTS "
+        f"{cold['nuts']:.2f} s, SVI normal {cold['normal']:.2f} s ({cold['nuts'] / cold['normal']:.1f}x), "
+        f"SVI lowrank {cold['lowrank']:.2f} s ({cold['nuts'] / cold['lowrank']:.1f}x)"
+    )
     fits = {}
     for label, params in (
         ("NUTS", {}),
@@ -191,6 +216,7 @@ def bench_svi():
         _, warm = timed(lambda: fit(1))
         fits[label] = (cold_fit, cold, warm)
     nuts, nuts_cold, nuts_warm = fits["NUTS"]
+    print("  in this process (earlier sections may have compiled the NUTS program already):")
     print(f"  NUTS: first fit {nuts_cold:6.2f} s, refit {nuts_warm:6.3f} s")
     for label in ("SVI normal", "SVI lowrank"):
         svi_fit, cold, warm = fits[label]

@@ -485,11 +485,30 @@ def resolve_device(device):
         ) from None
 
 
-def _as_jax_input(value):
+def _as_jax_input(value, float_type):
     import numpy as np
 
     value = np.asarray(value)
-    return value.astype(np.int32) if np.issubdtype(value.dtype, np.integer) else value.astype(np.float32)
+    return value.astype(np.int32) if np.issubdtype(value.dtype, np.integer) else value.astype(float_type)
+
+
+def _precision(model):
+    """Context for the model's floating-point precision: float64 for the hierarchical model.
+
+    Its collapsed likelihood factorises ``I + A`` whose condition number grows like
+    τ² n / σ²; in float32 a chain that wanders far out in early warm-up can meet garbage
+    densities there and stick. The switch is scoped to this fit (and thread), never global.
+    """
+    import contextlib
+
+    if model != "hierarchical":
+        return contextlib.nullcontext()
+    enable_x64 = getattr(jax, "enable_x64", None)
+    if enable_x64 is None:  # JAX before 0.7
+        from jax.experimental import enable_x64 as legacy
+
+        return legacy()
+    return enable_x64(True)
 
 
 def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
@@ -513,8 +532,8 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
         _HOST_DATA[token] = tuple(data[name] for name in KALMAN_INPUTS)
         data = {key: value for key, value in data.items() if key not in KALMAN_INPUTS}
         data["token"] = np.int32(token)
-    jax_data = jax.device_put({key: _as_jax_input(value) for key, value in data.items()}, target)
-    key = jax.device_put(jax.random.PRNGKey(seed), target)
+    float_type = np.float64 if model == "hierarchical" else np.float32
+    jax_data = {key: _as_jax_input(value, float_type) for key, value in data.items()}
     total = settings["num_warmup"] + settings["num_samples"]
     progress_bar = progress_bar and svi_settings is None
     every = max(1, total // 100) if progress_bar else 0
@@ -523,19 +542,8 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
 
         _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=f"NUTS ({settings['num_chains']} chains)")
     try:
-        if svi_settings is None:
-            draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
-            draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
-        else:
-            shape = (settings["num_chains"], settings["num_samples"])
-            draws = run_svi(
-                key, jax_data, model=model, noise=noise, num_draws=math.prod(shape), **svi_settings
-            )
-            draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
-            draws = {
-                name: value if name.startswith("loss") else value.reshape(shape + value.shape[1:])
-                for name, value in draws.items()
-            }
+        with _precision(model):
+            draws = _run(jax_data, target, seed, model, noise, settings, svi_settings, every)
         if model == "hierarchical":
             draws["theta"] = hierarchical_coefficients(host, draws, seed)
         if model == "dynamic":
@@ -546,6 +554,24 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
             _PROGRESS["bar"].close()
             _PROGRESS["bar"] = None
     return draws
+
+
+def _run(jax_data, target, seed, model, noise, settings, svi_settings, every):
+    """NUTS or SVI on ``target``; NumPy draws shaped (num_chains, num_samples, ...)."""
+    import numpy as np
+
+    jax_data = jax.device_put(jax_data, target)
+    key = jax.device_put(jax.random.PRNGKey(seed), target)
+    if svi_settings is None:
+        draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
+        return {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+    shape = (settings["num_chains"], settings["num_samples"])
+    draws = run_svi(key, jax_data, model=model, noise=noise, num_draws=math.prod(shape), **svi_settings)
+    draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
+    return {
+        name: value if name.startswith("loss") else value.reshape(shape + value.shape[1:])
+        for name, value in draws.items()
+    }
 
 
 def dynamic_posterior(inputs, draws, noise, path_draws, seed):

@@ -602,6 +602,15 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
     assert collapsed == pytest.approx(expected, rel=1e-4, abs=1e-3)
 
 
+def test_hierarchical_float64_stays_inside_the_fit(hierarchical_fit):
+    import jax
+    import jax.numpy as jnp
+
+    # The hierarchical sampler runs in float64 under a scoped switch; the global setting is untouched.
+    assert not jax.config.jax_enable_x64
+    assert jnp.ones(1).dtype == jnp.float32
+
+
 # With one series τ keeps its prior, a heavy-tailed posterior that short chains mix slowly.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_hierarchical_one_series_gives_one_dimensional_output():

@@ -760,12 +760,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         mean = X @ self.coef_ + offset
         if not return_std:
             return mean
-        params = np.column_stack([self.coef_samples_, offset_samples])
-        covariance = np.atleast_2d(np.cov(params, rowvar=False))
-        k = X.shape[1]
-        cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
-        var_mean = np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b
-        return mean, np.sqrt(np.maximum(var_mean, 0) + self._noise_variance(X))
+        var_mean = _mean_variance(X, self.coef_samples_, offset_samples)
+        return mean, np.sqrt(var_mean + self._noise_variance(X))
 
     def _series_moments(self, X, return_std):
         """Hierarchical model: every series' predictive mean and std from posterior moments."""
@@ -776,12 +772,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         intercept = self.intercept_samples_.reshape(len(coef), -1)
         sigma = self.noise_samples_["sigma"].reshape(len(coef), -1)
         std = np.empty((X.shape[0], coef.shape[1]))
-        k = X.shape[1]
         for s in range(coef.shape[1]):
-            covariance = np.atleast_2d(np.cov(np.column_stack([coef[:, s], intercept[:, s]]), rowvar=False))
-            cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
-            var_mean = np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b
-            std[:, s] = np.sqrt(np.maximum(var_mean, 0) + np.mean(sigma[:, s] ** 2))
+            std[:, s] = np.sqrt(_mean_variance(X, coef[:, s], intercept[:, s]) + np.mean(sigma[:, s] ** 2))
         return mean, std.reshape(mean.shape)
 
     def forecast(self, X_future, return_std=False):
@@ -1008,6 +1000,17 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             coords={"feature": names},
             dims=dims,
         )
+
+
+def _mean_variance(X, coef_draws, offset_draws):
+    """Posterior variance of ``X β + b`` for every row, from the draws' covariance of (β, b).
+
+    O(n k²) time and O(n k) memory: no (rows × draws) matrix is formed.
+    """
+    covariance = np.atleast_2d(np.cov(np.column_stack([coef_draws, offset_draws]), rowvar=False))
+    k = X.shape[1]
+    cov_xx, cov_xb, var_b = covariance[:k, :k], covariance[:k, k], covariance[k, k]
+    return np.maximum(np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b, 0)
 
 
 def _safe_scale(scale):

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _arviz
-from ._diagnostics import ess_bulk, split_rhat
+from ._diagnostics import e_bfmi, ess_bulk, ess_tail, mcse_mean, split_rhat, tree_depth
 from ._persistence import _VersionStampMixin
 from ._priors import TENSION_SUFFIX, column_prior_scales, evidence_shrinkage
 from ._validation import check_magnitude, reject_sparse_and_complex
@@ -20,6 +20,8 @@ from ._validation import check_magnitude, reject_sparse_and_complex
 # Convergence thresholds of the method (spec §3) used for the ConvergenceWarning.
 RHAT_LIMIT = 1.01
 ESS_PER_CHAIN_LIMIT = 100
+# E-BFMI below which a chain's momentum resampling explores the energy poorly (Betancourt 2016).
+E_BFMI_LIMIT = 0.3
 
 # Loss decrease (nats) over the last tenth of the SVI steps below which SVI counts as converged.
 SVI_LOSS_TOLERANCE = 0.05
@@ -211,9 +213,17 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     prior_shrinkage_ : float
         The shrinkage factor ``g`` used (see ``prior_shrinkage``).
     diagnostics_ : dict
-        NUTS: ``r_hat_max``, ``ess_bulk_min``, ``num_divergences``, ``mean_num_steps`` and
-        ``table``, a dict of per-parameter lists (``parameter``, ``mean``, ``sd``,
-        ``r_hat``, ``ess_bulk``). SVI: ``final_loss``, ``loss_drop_last_tenth`` and
+        NUTS: ``r_hat_max``, ``ess_bulk_min``, ``ess_tail_min``, ``num_divergences``,
+        ``mean_num_steps``, ``e_bfmi`` (ndarray of shape (num_chains,), each chain's energy
+        Bayesian fraction of missing information), ``step_size`` (ndarray of shape
+        (num_chains,), each chain's adapted step size), ``tree_depth_saturation`` (share of
+        the draws whose tree depth reached ``max_tree_depth``) and ``table``, a dict of
+        per-parameter lists (``parameter``, ``mean``, ``sd``, ``r_hat``, ``ess_bulk``,
+        ``ess_tail``, ``mcse_mean``: the Monte Carlo standard error of the mean). A
+        :class:`~sklearn.exceptions.ConvergenceWarning` names the diagnostics beyond the
+        method's limits (R-hat above 1.01, bulk or tail ESS below 100 per chain,
+        divergences, an E-BFMI below 0.3); a ``UserWarning`` tells of saturated trees.
+        SVI: ``final_loss``, ``loss_drop_last_tenth`` and
         ``loss_rate_last_tenth`` (ELBO estimates with common random numbers) and ``table``
         (``parameter``, ``mean``, ``sd``).
     n_features_in_ : int
@@ -634,34 +644,53 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         labels, draws = self._scalar_draws()
         if self.inference == "svi":
             return self._diagnose_svi(labels, draws)
-        table = {"parameter": labels, "mean": [], "sd": [], "r_hat": [], "ess_bulk": []}
+        columns = {"r_hat": split_rhat, "ess_bulk": ess_bulk, "ess_tail": ess_tail, "mcse_mean": mcse_mean}
+        table = {"parameter": labels, "mean": [], "sd": [], **{name: [] for name in columns}}
         for j in range(draws.shape[2]):
             table["mean"].append(float(draws[:, :, j].mean()))
             table["sd"].append(float(draws[:, :, j].std()))
-            table["r_hat"].append(split_rhat(draws[:, :, j]))
-            table["ess_bulk"].append(ess_bulk(draws[:, :, j]))
+            for name, function in columns.items():
+                table[name].append(function(draws[:, :, j]))
+        stats = self._sample_stats
+        depth = tree_depth(stats["num_steps"])
         diagnostics = {
             "r_hat_max": float(np.nanmax(table["r_hat"])),
             "ess_bulk_min": float(np.nanmin(table["ess_bulk"])),
-            "num_divergences": int(self._sample_stats["diverging"].sum()),
-            "mean_num_steps": float(self._sample_stats["num_steps"].mean()),
+            "ess_tail_min": float(np.nanmin(table["ess_tail"])),
+            "num_divergences": int(stats["diverging"].sum()),
+            "mean_num_steps": float(stats["num_steps"].mean()),
+            "e_bfmi": e_bfmi(stats["energy"]),
+            "step_size": np.asarray(stats["step_size"], dtype=np.float64)[:, -1],
+            "tree_depth_saturation": float(np.mean(depth >= int(self.max_tree_depth))),
             "table": table,
         }
+        ess_limit = ESS_PER_CHAIN_LIMIT * self.num_chains
         problems = []
         if diagnostics["r_hat_max"] > RHAT_LIMIT:
             problems.append(f"r_hat_max={diagnostics['r_hat_max']:.3f} > {RHAT_LIMIT}")
-        if diagnostics["ess_bulk_min"] < ESS_PER_CHAIN_LIMIT * self.num_chains:
-            problems.append(
-                f"ess_bulk_min={diagnostics['ess_bulk_min']:.0f} < "
-                f"{ESS_PER_CHAIN_LIMIT} per chain ({ESS_PER_CHAIN_LIMIT * self.num_chains})"
-            )
+        for name in ("ess_bulk_min", "ess_tail_min"):
+            if diagnostics[name] < ess_limit:
+                limit = f"{ess_limit} ({ESS_PER_CHAIN_LIMIT} per chain)"
+                problems.append(f"{name}={diagnostics[name]:.0f} < {limit}")
         if diagnostics["num_divergences"]:
             problems.append(f"num_divergences={diagnostics['num_divergences']}")
+        low = np.flatnonzero(diagnostics["e_bfmi"] < E_BFMI_LIMIT)
+        if low.size:
+            values = ", ".join(f"{diagnostics['e_bfmi'][c]:.2f} (chain {c})" for c in low)
+            problems.append(f"e_bfmi={values} < {E_BFMI_LIMIT}")
         if problems:
             warnings.warn(
                 "NUTS did not converge: " + "; ".join(problems) + ". Increase num_warmup/num_samples, "
                 "raise target_accept_prob, or check the regressors (see diagnostics_['table']).",
                 ConvergenceWarning,
+                stacklevel=3,
+            )
+        if diagnostics["tree_depth_saturation"] > 0:
+            warnings.warn(
+                f"{diagnostics['tree_depth_saturation']:.1%} of the NUTS draws hit max_tree_depth="
+                f"{self.max_tree_depth}: the trajectories were cut short, which costs efficiency (the "
+                "draws stay valid). Raise max_tree_depth, or rescale the regressors.",
+                UserWarning,
                 stacklevel=3,
             )
         return diagnostics

@@ -25,6 +25,10 @@ TENSION_SUFFIX = "__rho_T"
 # Smallest shrinkage factor searched (a prior 10⁴ times narrower than the stated one).
 MIN_SHRINKAGE = 1e-4
 _GRID = np.geomspace(MIN_SHRINKAGE, 1.0, 25)
+# Smallest noise variance searched, as a share of the mean square of y. Below it the evidence
+# of a design that fits exactly (more columns than rows) is rounding: its quadratic term
+# subtracts two numbers equal to about 1e-16 of yᵀy and divides by the noise variance.
+MIN_NOISE_SHARE = 1e-8
 
 
 def column_prior_scales(names, n_features, coef_scale, jump_scale, tension_scale):
@@ -45,37 +49,54 @@ def column_prior_scales(names, n_features, coef_scale, jump_scale, tension_scale
 def log_evidence(gram, moment, yy, n, prior_sd, noise_var):
     """``log N(y; 0, σ² I + Z V Zᵀ)`` from ``ZᵀZ``, ``Zᵀy``, ``yᵀy`` and ``n``, ``V = diag(prior_sd²)``.
 
-    Written with ``I + V½ G V½ / σ²`` (eigenvalues ≥ 1), so a prior scale near zero, as a
-    regressor constant in the training window has, is harmless.
+    Written with the eigenvalues ``λ`` of ``V½ G V½`` (see :func:`_spectrum`), so a prior scale
+    near zero, as a regressor constant in the training window has, is harmless, and so is a
+    noise variance far below the rounding of ``G`` (a design with more columns than rows).
     """
-    scaled = prior_sd[:, None] * gram * prior_sd[None, :] / noise_var
-    cholesky = np.linalg.cholesky(np.eye(len(prior_sd)) + scaled)
-    projected = np.linalg.solve(cholesky, prior_sd * moment) / noise_var
-    log_det = 2.0 * np.sum(np.log(np.diag(cholesky))) + n * math.log(noise_var)
-    quadratic = yy / noise_var - projected @ projected
+    return _spectral_log_evidence(*_spectrum(gram, moment, prior_sd), yy, n, noise_var)
+
+
+def _spectrum(gram, moment, prior_sd):
+    """Eigenvalues ``λ ≥ 0`` of ``V½ G V½`` and the projections ``c = Qᵀ V½ Zᵀy`` on their vectors."""
+    scaled = prior_sd[:, None] * gram * prior_sd[None, :]
+    eigval, eigvec = np.linalg.eigh(0.5 * (scaled + scaled.T))
+    return np.clip(eigval, 0.0, None), eigvec.T @ (prior_sd * moment)
+
+
+def _spectral_log_evidence(eigval, projection, yy, n, noise_var):
+    """``log N(y; 0, σ² I + Z V Zᵀ)``: ``|I + V½GV½/σ²| = Π (1 + λ/σ²)`` and Woodbury's inverse."""
+    log_det = np.sum(np.log1p(eigval / noise_var)) + n * math.log(noise_var)
+    quadratic = (yy - np.sum(projection**2 / (noise_var + eigval))) / noise_var
     return -0.5 * (n * math.log(2.0 * math.pi) + log_det + quadratic)
 
 
 def _profile(gram, moment, yy, n, prior_sd):
     """Largest log-evidence over the noise variance for these prior scales, and that variance."""
-    upper = math.log(max(yy / n, 1e-300)) + 1.0
+    mean_square = math.log(max(yy / n, 1e-300))
+    eigval, projection = _spectrum(gram, moment, prior_sd)
     result = minimize_scalar(
-        lambda log_var: -log_evidence(gram, moment, yy, n, prior_sd, math.exp(log_var)),
-        bounds=(upper - 40.0, upper),
+        lambda log_var: -_spectral_log_evidence(eigval, projection, yy, n, math.exp(log_var)),
+        bounds=(mean_square + math.log(MIN_NOISE_SHARE), mean_square + 1.0),
         method="bounded",
         options={"xatol": 1e-6},
     )
     return -float(result.fun)
 
 
-def evidence_shrinkage(Z, y, prior_sd, shrunk):
+def evidence_shrinkage(Z, y, prior_sd, shrunk, sample_weight=None):
     """The factor ``g`` in [1e-4, 1] applied to ``prior_sd[shrunk]`` that maximises the evidence.
 
     The noise variance is profiled out (maximised too). ``Z`` and ``y`` are the standardised
     design (intercept column included) and target; ``shrunk`` marks the scales that ``g``
-    multiplies (the coefficients, not the intercept).
+    multiplies (the coefficients, not the intercept). With ``sample_weight`` the evidence is
+    that of the data with each row repeated by its weight: it uses ``ZᵀWZ``, ``ZᵀWy``,
+    ``yᵀWy`` and ``n = Σ w``.
     """
-    gram, moment, yy, n = Z.T @ Z, Z.T @ y, float(y @ y), len(y)
+    n = len(y) if sample_weight is None else float(np.sum(sample_weight))
+    if sample_weight is not None:  # rows scaled by √w: ZᵀZ stays exactly symmetric
+        root_weight = np.sqrt(sample_weight)
+        Z, y = Z * root_weight[:, None], y * root_weight
+    gram, moment, yy = Z.T @ Z, Z.T @ y, float(y @ y)
 
     def objective(log_g):
         sd = np.where(shrunk, prior_sd * math.exp(log_g), prior_sd)

@@ -9,7 +9,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _arviz
 from ._diagnostics import e_bfmi, ess_bulk, ess_tail, mcse_mean, split_rhat, tree_depth
@@ -354,7 +354,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Sample the posterior of the model given regressors ``X`` and target ``y``.
 
         Parameters
@@ -366,12 +366,19 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             Target, real and finite, at most ``1e150`` in absolute value. 2-D only for
             ``model="hierarchical"``, which also accepts NaN for steps where a series is not
             observed (each series needs two observed steps).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative finite weight of each row, ``model="linear"`` only: each row's
+            log-likelihood is multiplied by its weight, so a weight of 2 is the row twice and
+            0 leaves it out (the standardisation and the evidence shrinkage are weighted
+            alike). None weighs every row 1.
 
         Returns
         -------
         self : Lambda3BayesRegressor
             The fitted regressor.
         """
+        if sample_weight is not None and self.model != "linear":
+            raise ValueError(f"sample_weight is supported by model='linear' only; got model={self.model!r}.")
         if self.model == "hierarchical":
             if self.noise != "constant":
                 raise ValueError("model='hierarchical' supports noise='constant' only.")
@@ -384,16 +391,26 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             y = y.astype(np.float64, copy=False)
             check_magnitude(y, "y", "Lambda3BayesRegressor")
         check_magnitude(X, "X", "Lambda3BayesRegressor")
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         names = getattr(self, "feature_names_in_", None)
         self.prior_scales_ = column_prior_scales(
             names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale
         )
         tension_index = self._tension_index(names) if self.noise == "tension" else None
 
-        self._x_mean = X.mean(axis=0)
-        self._x_scale = _safe_scale(X.std(axis=0))
-        self._y_mean = float(np.nanmean(y))
-        self._y_scale = float(_safe_scale(np.atleast_1d(np.nanstd(y)))[0])
+        if weight is None:
+            self._x_mean = X.mean(axis=0)
+            self._x_scale = _safe_scale(X.std(axis=0))
+            self._y_mean = float(np.nanmean(y))
+            self._y_scale = float(_safe_scale(np.atleast_1d(np.nanstd(y)))[0])
+        else:  # the moments of the data with each row repeated by its weight
+            self._x_mean = np.average(X, axis=0, weights=weight)
+            self._x_scale = _safe_scale(np.sqrt(np.average((X - self._x_mean) ** 2, axis=0, weights=weight)))
+            self._y_mean = float(np.average(y, weights=weight))
+            y_sd = np.sqrt(np.average((y - self._y_mean) ** 2, weights=weight))
+            self._y_scale = float(_safe_scale(np.atleast_1d(y_sd))[0])
         W = (X - self._x_mean) / self._x_scale
         ys = (y - self._y_mean) / self._y_scale
         # Priors are per raw unit of each regressor; in the standardised coordinate that is the
@@ -407,7 +424,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         tension = None
         if tension_index is not None:
             self._tension_index = tension_index
-            self._tension_scale = float(_safe_scale(np.atleast_1d(X[:, tension_index].mean()))[0])
+            tension_mean = np.average(X[:, tension_index], weights=weight)
+            self._tension_scale = float(_safe_scale(np.atleast_1d(tension_mean))[0])
             tension = X[:, tension_index] / self._tension_scale
 
         settings = {
@@ -422,12 +440,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             prior = np.r_[self.intercept_prior_scale, standardised_prior]
             if not fixed:
                 shrunk = np.r_[False, np.ones(X.shape[1], dtype=bool)]
-                self.prior_shrinkage_ = evidence_shrinkage(Z, ys, prior, shrunk)
+                self.prior_shrinkage_ = evidence_shrinkage(Z, ys, prior, shrunk, sample_weight=weight)
                 prior[1:] *= self.prior_shrinkage_
-            data = _whitened_statistics(Z, ys, prior)
+            data = _whitened_statistics(Z, ys, prior, weight)
             data["prior_scale"] = prior
             if tension is not None:
-                data.update(_padded_rows(Z, ys, tension))
+                data.update(_padded_rows(Z, ys, tension, weight))
         elif self.model == "hierarchical":
             self._single_output = y.ndim == 1
             Z = np.column_stack([np.ones(len(y)), W])
@@ -1084,30 +1102,37 @@ def _safe_scale(scale):
     return scale
 
 
-def _whitened_statistics(Z, y, prior_scale):
+def _whitened_statistics(Z, y, prior_scale, weight=None):
     """Sufficient statistics of the linear model in the whitened coordinate.
 
-    With ``G = ZᵀZ = RᵀR`` and ``θ_ols`` a least-squares solution,
-    ``|y - Zθ|² = RSS_ols + |R(θ - θ_ols)|²``. ``θ = center + whiten @ u`` where
+    With ``G = ZᵀWZ = RᵀR`` and ``θ_ols`` a weighted least-squares solution,
+    ``(y - Zθ)ᵀW(y - Zθ) = RSS_ols + |R(θ - θ_ols)|²`` (``W`` the diagonal of the sample
+    weights, the identity when ``weight`` is None; ``n`` is their sum). ``R`` is the symmetric
+    square root of ``G``, a function of ``G`` alone (not of its eigenvectors' signs), so data
+    that give the same ``G`` give the same statistics. ``θ = center + whiten @ u`` where
     ``whiten`` is the inverse transposed Cholesky factor of the approximate posterior
     precision ``G / σ̂² + diag(1 / prior_scale²)`` and ``center`` its ridge mean.
     Everything is in float64 here; the sampler then works in float32 on O(1) quantities.
     """
+    if weight is None:
+        n = len(y)
+    else:  # √w scales each row: every sum of squares below is then weighted
+        root_weight = np.sqrt(weight)
+        Z, y, n = Z * root_weight[:, None], y * root_weight, float(np.sum(weight))
     gram = Z.T @ Z
     moment = Z.T @ y
     eigval, eigvec = np.linalg.eigh(gram)
     tol = eigval.max() * len(eigval) * np.finfo(np.float64).eps
     inv_eig = np.where(eigval > tol, 1.0 / np.where(eigval > tol, eigval, 1.0), 0.0)
     theta_ols = eigvec @ (inv_eig * (eigvec.T @ moment))
-    root = np.sqrt(np.clip(eigval, 0, None))[:, None] * eigvec.T
+    root = (eigvec * np.sqrt(np.where(eigval > tol, eigval, 0.0))) @ eigvec.T
     rss_ols = float(np.sum((y - Z @ theta_ols) ** 2))
-    sigma2 = max(rss_ols / max(len(y) - Z.shape[1], 1), 1e-8)
+    sigma2 = max(rss_ols / max(n - Z.shape[1], 1), 1e-8)
     precision = gram / sigma2 + np.diag(1.0 / prior_scale**2)
     cholesky = np.linalg.cholesky(precision)
     center = np.linalg.solve(precision, moment / sigma2)
     whiten = np.linalg.inv(cholesky).T
     # Reference noise level of the likelihood (see _sampling.constant_noise_model).
-    n = len(y)
     sigma_hat2 = max(rss_ols / n, NOISE_FLOOR_VARIANCE)
     return {
         "center": center,
@@ -1207,10 +1232,11 @@ def _path_draws(num_chains, num_samples):
     return (np.arange(num_chains)[:, None] * num_samples + within).reshape(-1)
 
 
-def _padded_rows(Z, y, tension):
+def _padded_rows(Z, y, tension, weight=None):
     """Rows padded to a power-of-two bucket (at least 64), with a mask of the real ones.
 
-    Padding keeps the compiled sampler's shapes the same across folds of similar size.
+    Padding keeps the compiled sampler's shapes the same across folds of similar size. The
+    mask multiplies each row's log-likelihood: 1, or the row's sample weight, and 0 for padding.
     """
     n = len(y)
     size = max(64, 1 << int(np.ceil(np.log2(n))))
@@ -1221,5 +1247,5 @@ def _padded_rows(Z, y, tension):
         "design": design,
         "y": np.r_[y, pad[n:]],
         "tension": np.r_[tension, pad[n:]],
-        "mask": np.r_[np.ones(n), pad[n:]],
+        "mask": np.r_[np.ones(n) if weight is None else weight, pad[n:]],
     }

@@ -76,7 +76,8 @@ def constant_noise_model(data):
 def tension_noise_model(data):
     """Linear model with the method's tension-dependent noise σ_t = σ_base + σ_scale ρT[t].
 
-    Rows are padded to a bucket size; ``mask`` zeroes the padding out of the likelihood.
+    Rows are padded to a bucket size; ``mask`` weights each row's log-likelihood (1 or the
+    row's sample weight) and zeroes the padding out of it.
     """
     _, theta = _coefficients(data)
     sigma_base = numpyro.sample("sigma_base", dist.HalfNormal(data["noise_scale"]))

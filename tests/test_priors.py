@@ -142,3 +142,35 @@ def test_bad_prior_shrinkage_is_rejected(value):
     X = np.random.default_rng(0).normal(size=(20, 2))
     with pytest.raises(ValueError, match="prior_shrinkage"):
         Lambda3BayesRegressor(prior_shrinkage=value, **FAST).fit(X, X[:, 0])
+
+
+def test_weighted_evidence_shrinkage_equals_repeated_rows():
+    rng = np.random.default_rng(3)
+    Z = np.column_stack([np.ones(40), rng.normal(size=(40, 6))])
+    y = 0.3 * Z[:, 1] + rng.normal(size=40)
+    prior = np.r_[2.0, np.full(6, 1.0)]
+    shrunk = np.r_[False, np.ones(6, dtype=bool)]
+    weight = rng.integers(0, 4, size=40).astype(float)
+    repeated = np.repeat(np.arange(40), weight.astype(int))
+    weighted = evidence_shrinkage(Z, y, prior, shrunk, sample_weight=weight)
+    assert weighted == pytest.approx(evidence_shrinkage(Z[repeated], y[repeated], prior, shrunk), rel=1e-6)
+    assert weighted != pytest.approx(evidence_shrinkage(Z, y, prior, shrunk), rel=1e-3)
+
+
+def test_evidence_of_a_design_that_fits_exactly_is_computed():
+    # 27 rows (15 distinct), 30 columns: the noise variance's profile reaches far below the
+    # rounding of ZᵀZ, where a Cholesky factor of I + V½GV½/σ² fails.
+    rng = np.random.RandomState(42)
+    X = rng.rand(15, 30)
+    y = rng.randint(0, 3, size=15).astype(float)
+    rows = np.repeat(np.arange(15), rng.randint(0, 5, size=15))
+    X, y = X[rows], y[rows]
+    Z = np.column_stack([np.ones(len(y)), (X - X.mean(axis=0)) / X.std(axis=0)])
+    ys = (y - y.mean()) / y.std()
+    prior = np.r_[2.0, np.full(30, 0.3)]
+    shrunk = np.r_[False, np.ones(30, dtype=bool)]
+    g = evidence_shrinkage(Z, ys, prior, shrunk)
+    assert 1e-4 <= g <= 1.0
+    # Row order changes ZᵀZ only by rounding: the factor barely moves.
+    order = rng.permutation(len(ys))
+    assert evidence_shrinkage(Z[order], ys[order], prior, shrunk) == pytest.approx(g, rel=1e-2)

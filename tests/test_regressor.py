@@ -767,3 +767,94 @@ def test_svi_refit_of_same_shape_compiles_nothing():
     X2, y2, _ = linear_data(n=250, k=6, seed=22)
     Lambda3BayesRegressor(**SVI, svi_steps=500, coef_prior_scale=3.0, random_state=1).fit(X2, y2)
     assert COMPILES.count == before
+
+
+# ------------------------------------------------------------------------- sample_weight
+def _sampler_inputs(monkeypatch, reg, X, y, **fit_params):
+    """Fit ``reg`` and return (a copy of) the data dict its sampler was given."""
+    from sklearn_lambda3 import _sampling
+
+    seen = {}
+    with monkeypatch.context() as patch:
+        original = _sampling.sample_posterior
+
+        def recording(data, *args):
+            seen.update({name: np.copy(value) for name, value in data.items()})
+            return original(data, *args)
+
+        patch.setattr(_sampling, "sample_posterior", recording)
+        reg.fit(X, y, **fit_params)
+    return seen
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_weight_two_equals_a_repeated_row_and_zero_drops_it(monkeypatch):
+    X, y, _ = linear_data(n=120, k=3, seed=20)
+    weight = np.random.default_rng(0).integers(0, 3, size=120).astype(float)
+    rows = np.repeat(np.arange(120), weight.astype(int))
+    weighted = Lambda3BayesRegressor(**FAST, random_state=0)
+    repeated = Lambda3BayesRegressor(**FAST, random_state=0)
+    data_w = _sampler_inputs(monkeypatch, weighted, X, y, sample_weight=weight)
+    data_r = _sampler_inputs(monkeypatch, repeated, X[rows], y[rows])
+    assert data_w.keys() == data_r.keys()
+    for name in data_w:
+        np.testing.assert_allclose(data_w[name], data_r[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    assert weighted.prior_shrinkage_ == pytest.approx(repeated.prior_shrinkage_, rel=1e-6)
+    sd = repeated.coef_samples_.std(axis=0)
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=0.05 * sd.min())
+    np.testing.assert_allclose(weighted.coef_samples_.std(axis=0), sd, rtol=0.05)
+    intercept_sd = repeated.intercept_samples_.std()
+    assert weighted.intercept_ == pytest.approx(repeated.intercept_, abs=0.05 * intercept_sd)
+    # Ignoring the weights would give the sampler other statistics.
+    plain = _sampler_inputs(monkeypatch, Lambda3BayesRegressor(**FAST), X, y)
+    assert not np.allclose(plain["center"], data_w["center"])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_weighted_tension_noise_equals_repeated_rows():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(21)
+    n = 300
+    tension = np.exp(rng.normal(size=n))
+    x = rng.normal(size=n)
+    X = pd.DataFrame({"x": x, "s__rho_T": tension})
+    y = 2.0 * x + (0.1 + 0.8 * tension) * rng.standard_normal(n)
+    weight = rng.integers(0, 3, size=n)
+    rows = np.repeat(np.arange(n), weight)
+    weighted = Lambda3BayesRegressor(noise="tension", **FAST, random_state=0).fit(X, y, sample_weight=weight)
+    repeated = Lambda3BayesRegressor(noise="tension", **FAST, random_state=1).fit(X.iloc[rows], y[rows])
+    plain = Lambda3BayesRegressor(noise="tension", **FAST, random_state=0).fit(X, y)
+    pairs = [(weighted.coef_samples_[:, 0], repeated.coef_samples_[:, 0])]
+    pairs += [(weighted.noise_samples_[s], repeated.noise_samples_[s]) for s in weighted.noise_samples_]
+    for a, b in pairs:
+        # Two independent 600-draw runs of the same posterior: means within a few MCSE.
+        assert abs(a.mean() - b.mean()) < 0.25 * b.std()
+        assert a.std() == pytest.approx(b.std(), rel=0.25)
+    assert weighted._tension_scale == pytest.approx(repeated._tension_scale, rel=1e-12)
+    assert weighted._tension_scale != pytest.approx(plain._tension_scale, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        (-np.ones(30), "Negative values in data passed to `sample_weight`"),
+        (np.ones(29), r"sample_weight.shape == \(29,\), expected \(30,\)"),
+        (np.r_[np.ones(29), np.nan], "sample_weight contains NaN"),
+        (np.r_[np.ones(29), np.inf], "sample_weight contains infinity"),
+        (np.zeros(30), "Sample weights must contain at least one non-zero number"),
+    ],
+)
+def test_bad_sample_weight_is_rejected_before_sampling(weight, message, monkeypatch):
+    from sklearn_lambda3 import _sampling
+
+    monkeypatch.setattr(_sampling, "sample_posterior", None)  # a call would fail differently
+    X, y, _ = linear_data(n=30, k=2, seed=22)
+    with pytest.raises(ValueError, match=message):
+        Lambda3BayesRegressor(**FAST).fit(X, y, sample_weight=weight)
+
+
+@pytest.mark.parametrize("model", ["dynamic", "hierarchical"])
+def test_sample_weight_is_for_the_linear_model_only(model):
+    X, y, _ = linear_data(n=30, k=2, seed=23)
+    with pytest.raises(ValueError, match="sample_weight is supported by model='linear' only"):
+        Lambda3BayesRegressor(model, **FAST).fit(X, y, sample_weight=np.ones(30))

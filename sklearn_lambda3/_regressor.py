@@ -394,6 +394,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         weight = None
         if sample_weight is not None:
             weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            if not np.any(weight > 0):  # scikit-learn < 1.7 lets all-zero weights through
+                raise ValueError("Sample weights must contain at least one non-zero number.")
         names = getattr(self, "feature_names_in_", None)
         self.prior_scales_ = column_prior_scales(
             names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale

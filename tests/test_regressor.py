@@ -205,6 +205,7 @@ def test_saturated_trees_warn():
     quiet = Lambda3BayesRegressor(**FAST, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning too, not the one tested
         assert quiet.fit(X, y).diagnostics_["tree_depth_saturation"] == 0.0
 
 
@@ -858,3 +859,16 @@ def test_sample_weight_is_for_the_linear_model_only(model):
     X, y, _ = linear_data(n=30, k=2, seed=23)
     with pytest.raises(ValueError, match="sample_weight is supported by model='linear' only"):
         Lambda3BayesRegressor(model, **FAST).fit(X, y, sample_weight=np.ones(30))
+
+
+def test_fit_leaves_jax_compilation_cache_settings_alone():
+    # The persistent compilation cache is the user's choice (README): a fit never turns it on.
+    import jax
+
+    names = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs")
+    before = [getattr(jax.config, name) for name in names]
+    X, y, _ = linear_data(n=50, k=2, seed=24)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
+    assert [getattr(jax.config, name) for name in names] == before

@@ -1,6 +1,5 @@
 """Bayesian regression on Lambda³ features with NumPyro's NUTS."""
 
-import sys
 import warnings
 from numbers import Integral, Real
 
@@ -164,7 +163,10 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the sampler; the same seed gives bitwise-identical draws on one machine.
     progress_bar : bool or "auto", default="auto"
-        Show a progress bar while sampling; ``"auto"`` shows it when stderr is a terminal.
+        Show a progress bar while sampling (NUTS: its description switches from ``warmup`` to
+        ``sample``; SVI: the optimisation steps). ``"auto"`` shows it when stderr is a terminal
+        or in an IPython/Jupyter kernel (a notebook widget, by tqdm's auto front end), and not
+        in logs or CI.
     inference : {"nuts", "svi"}, default="nuts"
         NUTS (exact up to Monte Carlo error) or SVI (a faster approximation).
     guide : {"normal", "lowrank"}, default="normal"
@@ -472,7 +474,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             settings["path_draws"] = _path_draws(int(self.num_chains), int(self.num_samples))
         data["noise_scale"] = np.float64(self.noise_prior_scale)
 
-        from ._sampling import sample_posterior
+        from ._sampling import sample_posterior, show_progress
 
         if self.inference == "svi":
             settings["svi"] = {
@@ -481,7 +483,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 "learning_rate": float(self.svi_learning_rate),
             }
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        progress = sys.stderr.isatty() if self.progress_bar == "auto" else bool(self.progress_bar)
+        progress = show_progress(self.progress_bar)
         draws = sample_posterior(data, self.model, self.noise, seed, self.device, settings, progress)
         self._summarise(draws, len(y))
         self._X_train, self._y_train = X, y

@@ -11,6 +11,7 @@ static ones, so refits of the same shapes reuse the compiled program.
 
 import itertools
 import math
+import sys
 from functools import partial
 
 import jax
@@ -280,13 +281,42 @@ def latent_sites(model, noise, data):
         return {"tau": (), "sigma": ()}
     return {"tau": (), "noise_level": (), "noise_share": ()}
 
-_PROGRESS = {"bar": None}
+# The progress bar of the fit in progress and the iteration where its sampling phase starts.
+_PROGRESS = {"bar": None, "warmup": 0, "sample": None}
 
 
-def _tick(_):
+def _tick(i):
+    """Advance the progress bar by one tick at iteration ``i``; name the phase it is in."""
     bar = _PROGRESS["bar"]
-    if bar is not None:
-        bar.update(1)
+    if bar is None:
+        return
+    # Only ever forward: a late warm-up tick does not take the name back.
+    if _PROGRESS["sample"] is not None and int(i) >= _PROGRESS["warmup"]:
+        bar.set_description(_PROGRESS["sample"], refresh=False)
+        _PROGRESS["sample"] = None
+    bar.update(1)
+
+
+def _report(i, every):
+    """Call :func:`_tick` on the host every ``every`` iterations (traced; nothing when 0)."""
+    if every:
+        jax.lax.cond(i % every == 0, lambda: jax.debug.callback(_tick, i), lambda: None)
+
+
+def show_progress(setting):
+    """Whether a fit shows a progress bar: ``setting``, or for ``"auto"`` whether it is interactive.
+
+    ``"auto"`` shows one when stderr is a terminal or when running in an IPython/Jupyter kernel
+    (a notebook, where tqdm's auto front end draws a widget), and none in logs or CI.
+    """
+    if setting != "auto":
+        return bool(setting)
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is not None and isatty():
+        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return getattr(shell, "kernel", None) is not None
 
 
 def _initial_point(key, sites):
@@ -357,12 +387,8 @@ def run_nuts(
     states = jax.vmap(init_chain)(starts, jax.random.split(chain_key, num_chains))
     step = jax.vmap(sample_kernel)
 
-    def report(i):
-        if progress_every:
-            jax.lax.cond(i % progress_every == 0, lambda: jax.debug.callback(_tick, i), lambda: None)
-
     def body(states, i):
-        report(i)
+        _report(i, progress_every)
         states = step(states)
         stats = {
             "z": states.z,
@@ -418,9 +444,9 @@ REPORTED_SITES = {
 
 @partial(
     jax.jit,
-    static_argnames=("model", "noise", "guide", "num_steps", "num_draws", "learning_rate"),
+    static_argnames=("model", "noise", "guide", "num_steps", "num_draws", "learning_rate", "progress_every"),
 )
-def run_svi(rng_key, data, *, model, noise, guide, num_steps, num_draws, learning_rate):
+def run_svi(rng_key, data, *, model, noise, guide, num_steps, num_draws, learning_rate, progress_every=0):
     """Fit an autoguide by stochastic variational inference and draw from it.
 
     Adam runs ``num_steps`` steps whose size decays exponentially from ``learning_rate`` to a
@@ -444,6 +470,7 @@ def run_svi(rng_key, data, *, model, noise, guide, num_steps, num_draws, learnin
     checkpoint = num_steps - max(num_steps // 10, 1)
 
     def body(carry, i):
+        _report(i, progress_every)
         state, snapshot = carry
         state, loss = svi.update(state, data)
         params = svi.get_params(state)
@@ -537,13 +564,22 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
         data["token"] = np.int32(token)
     float_type = np.float64 if model == "hierarchical" else np.float32
     jax_data = {key: _as_jax_input(value, float_type) for key, value in data.items()}
-    total = settings["num_warmup"] + settings["num_samples"]
-    progress_bar = progress_bar and svi_settings is None
+    if svi_settings is None:
+        total = settings["num_warmup"] + settings["num_samples"]
+        chains = f"({settings['num_chains']} chains)"
+        phases = (f"NUTS warmup {chains}", f"NUTS sample {chains}")
+        warmup = settings["num_warmup"]
+    else:
+        total = svi_settings["num_steps"]
+        phases = (f"SVI optimise ({svi_settings['guide']} guide)", None)
+        warmup = total
     every = max(1, total // 100) if progress_bar else 0
     if progress_bar:
         from tqdm.auto import tqdm
 
-        _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=f"NUTS ({settings['num_chains']} chains)")
+        first = phases[0] if warmup > 0 else phases[1]
+        _PROGRESS.update(warmup=warmup, sample=phases[1] if warmup > 0 else None)
+        _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=first)
     try:
         with _precision(model):
             draws = _run(jax_data, target, seed, model, noise, settings, svi_settings, every)
@@ -569,7 +605,10 @@ def _run(jax_data, target, seed, model, noise, settings, svi_settings, every):
         draws = run_nuts(key, jax_data, model=model, noise=noise, progress_every=every, **settings)
         return {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
     shape = (settings["num_chains"], settings["num_samples"])
-    draws = run_svi(key, jax_data, model=model, noise=noise, num_draws=math.prod(shape), **svi_settings)
+    draws = run_svi(
+        key, jax_data, model=model, noise=noise, num_draws=math.prod(shape), progress_every=every,
+        **svi_settings,
+    )
     draws = {name: np.asarray(value) for name, value in jax.device_get(draws).items()}
     return {
         name: value if name.startswith("loss") else value.reshape(shape + value.shape[1:])

@@ -98,7 +98,7 @@ def e_bfmi(energy):
     """Energy Bayesian fraction of missing information of each chain.
 
     ``E-BFMI = Σ_t (E_t - E_{t-1})² / Σ_t (E_t - Ē)²`` over one chain's Hamiltonian energy
-    ``E`` (Stan's definition; ArviZ 1.x's ``bfmi``, and ArviZ 0.x's times ``n / (n - 1)``).
+    ``E`` (Stan's definition, and ArviZ's ``bfmi`` in 0.x and 1.x).
     Values below 0.3 mean the momentum resampling explores the energy distribution poorly.
 
     Parameters

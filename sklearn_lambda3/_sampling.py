@@ -92,6 +92,8 @@ def tension_noise_model(data):
 # series (any length reuses it) and no array crosses the callback boundary per step.
 _HOST_DATA = {}
 _TOKENS = itertools.count()
+# Errors of the host Kalman filter, by token (see _host_kalman).
+_HOST_ERRORS = {}
 KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var", "tension")
 
 
@@ -101,16 +103,24 @@ def _host_kalman(params, token):
 
     from ._kalman_kernels import batched_loglik_and_grad
 
-    inputs = _HOST_DATA[int(np.asarray(token).reshape(-1)[0])]
+    key = int(np.asarray(token).reshape(-1)[0])
+    inputs = _HOST_DATA[key]
     params = np.asarray(params, dtype=np.float64)
     flat = params.reshape(-1, 3)
-    values, grads = batched_loglik_and_grad(
-        *inputs,
-        np.ascontiguousarray(flat[:, 0]),
-        np.ascontiguousarray(flat[:, 1]),
-        np.ascontiguousarray(flat[:, 2]),
-        NOISE_FLOOR,
-    )
+    try:
+        values, grads = batched_loglik_and_grad(
+            *inputs,
+            np.ascontiguousarray(flat[:, 0]),
+            np.ascontiguousarray(flat[:, 1]),
+            np.ascontiguousarray(flat[:, 2]),
+            NOISE_FLOOR,
+        )
+    except Exception as error:
+        # An exception here would surface as an opaque XLA "CpuCallback error"; record it
+        # and reject the point instead, and sample_posterior raises it after the run.
+        _HOST_ERRORS.setdefault(key, f"{type(error).__name__}: {error} at (tau, sigma_base, "
+                                     f"sigma_scale) = {flat.tolist()}")
+        values, grads = np.full(len(flat), -np.inf), np.zeros_like(flat)
     values = values.reshape(params.shape[:-1]).astype(np.float32)
     return values, grads.reshape(params.shape).astype(np.float32)
 
@@ -544,12 +554,18 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
     try:
         with _precision(model):
             draws = _run(jax_data, target, seed, model, noise, settings, svi_settings, every)
+        if token in _HOST_ERRORS:
+            raise ValueError(
+                "the dynamic model's Kalman filter failed while sampling: "
+                f"{_HOST_ERRORS[token]}. Check X and y for extreme or degenerate values."
+            )
         if model == "hierarchical":
             draws["theta"] = hierarchical_coefficients(host, draws, seed)
         if model == "dynamic":
             draws.update(dynamic_posterior(_HOST_DATA[token], draws, noise, path_draws, seed))
     finally:
         _HOST_DATA.pop(token, None)
+        _HOST_ERRORS.pop(token, None)
         if _PROGRESS["bar"] is not None:
             _PROGRESS["bar"].close()
             _PROGRESS["bar"] = None

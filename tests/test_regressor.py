@@ -468,6 +468,48 @@ def test_dynamic_tension_noise_runs_through_features():
     np.testing.assert_array_equal(reg.change_points_, np.flatnonzero(jumps[0]))
 
 
+def collinear_weather(n=150, seed=1):
+    """Six related series (dew point a function of temperature and humidity), the target the
+    next step of the first: their Lambda³ features are collinear and explain y so well that a
+    chain probes σ at the noise floor, where the filter's matrix A was not positive definite."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    t = np.arange(n + 1)
+    temp = 20 + 4 * np.sin(2 * np.pi * t / 24) + np.cumsum(0.2 * rng.standard_normal(n + 1))
+    hum = 70 - 2 * (temp - 20) + rng.standard_normal(n + 1)
+    frame = pd.DataFrame({
+        "temp": temp, "hum": hum, "dew": temp - (100 - hum) / 5,
+        "rain": (rng.random(n + 1) < 0.03) * 1.0, "wind": 2 + np.abs(rng.standard_normal(n + 1)),
+        "press": 1010 + np.cumsum(0.1 * rng.standard_normal(n + 1)),
+    })
+    return frame.iloc[:-1], frame["temp"].shift(-1).iloc[:-1]
+
+
+def test_dynamic_cross_validation_on_collinear_features_runs():
+    from sklearn.model_selection import cross_val_score
+
+    X, y = collinear_weather()
+    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", random_state=0, **FAST)
+    pipe = Pipeline([("l3", Lambda3Features()), ("reg", reg)]).set_output(transform="pandas")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = cross_val_score(pipe, X, y, cv=TimeSeriesSplit(3), error_score="raise")
+    assert np.all(np.isfinite(scores))
+
+
+def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch):
+    from sklearn_lambda3 import _kalman_kernels
+
+    def broken(*args):
+        raise np.linalg.LinAlgError("Matrix is not positive definite.")
+
+    monkeypatch.setattr(_kalman_kernels, "batched_loglik_and_grad", broken)
+    X, y, _, _ = dynamic_data(n=60)
+    reg = Lambda3BayesRegressor(model="dynamic", **FAST, random_state=0)
+    with pytest.raises(ValueError, match="Kalman filter failed.*not positive definite"):
+        reg.fit(X, y)
+
+
 @pytest.mark.parametrize(
     ("points", "error", "match"),
     [

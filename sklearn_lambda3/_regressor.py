@@ -13,10 +13,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._diagnostics import ess_bulk, split_rhat
 from ._persistence import _VersionStampMixin
+from ._priors import TENSION_SUFFIX, column_prior_scales, evidence_shrinkage
 from ._validation import check_magnitude, reject_sparse_and_complex
-
-JUMP_SUFFIXES = ("__delta_LambdaC_pos", "__delta_LambdaC_neg", "__local_jump")
-TENSION_SUFFIX = "__rho_T"
 
 # Convergence thresholds of the method (spec §3) used for the ConvergenceWarning.
 RHAT_LIMIT = 1.01
@@ -28,6 +26,9 @@ SVI_LOSS_TOLERANCE = 0.05
 # Adam's step size (about the gradient's L1 norm) at which SVI counts as converged.
 SVI_LOSS_NOISE = 0.002
 SVI_RATE_TOLERANCE = 0.1
+
+# Smallest prior scale in the standardised coordinate: its square stays a normal float32.
+PRIOR_FLOOR = 1e-15
 
 # Largest number of posterior draws whose level path the dynamic model keeps.
 LEVEL_PATHS = 500
@@ -45,13 +46,26 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     """Bayesian regression of the Lambda³ method, sampled with NumPyro's NUTS.
 
     The linear model (spec §3) is ``y_t = β0 + Σ_k β_k f_k[t] + ε_t`` with Normal priors on the
-    coefficients and a HalfNormal prior on the noise. ``X`` and ``y`` are standardised
-    internally (mean 0, std 1 per column), so **every prior scale is in standard
-    deviations of y per standard deviation of the regressor**; the reported coefficients
-    are in original units. A regressor whose name ends in ``__delta_LambdaC_pos``,
-    ``__delta_LambdaC_neg`` or ``__local_jump`` gets ``jump_prior_scale``, one ending in
-    ``__rho_T`` gets ``tension_prior_scale`` and any other ``coef_prior_scale``; names come
-    from pandas columns (in a pipeline, ``set_output(transform="pandas")``).
+    coefficients and a HalfNormal prior on the noise. **Every coefficient's prior scale is in
+    standard deviations of y (over the training rows) per raw unit of its regressor**, as the
+    method states its scales: a jump indicator (0 or 1) has an effect of about
+    ``jump_prior_scale`` standard deviations of y per jump, a ρT feature ``tension_prior_scale``
+    per unit of ρT, that is per unit of its source series, and any other column
+    ``coef_prior_scale`` per unit of that column (a time index: per step). The prior does not
+    depend on how much a regressor varied in the training window, so a feature nearly constant
+    there cannot earn a huge coefficient that explodes once it varies out of sample. A regressor
+    whose name ends in ``__delta_LambdaC_pos``, ``__delta_LambdaC_neg`` or ``__local_jump`` gets
+    ``jump_prior_scale``, one ending in ``__rho_T`` gets ``tension_prior_scale`` and any other
+    ``coef_prior_scale``; names come from pandas columns (in a pipeline,
+    ``set_output(transform="pandas")``). With ``prior_shrinkage="evidence"`` (the default) the
+    linear model multiplies all coefficient scales by one factor ``g`` in (0, 1] chosen to
+    maximise the marginal likelihood (type-II maximum likelihood, as
+    :class:`~sklearn.linear_model.BayesianRidge` chooses its weight precision), so that many
+    weak regressors on a short series are shrunk together; ``prior_shrinkage_`` holds ``g``.
+    The intercept's prior (``intercept_prior_scale`` standard deviations of y around y's
+    training mean) is not shrunk. Sampling works on standardised data (mean 0, std 1 per
+    column), where the same prior has scale ``g · scale · spread``; the reported coefficients
+    are in original units.
 
     With ``noise="constant"`` the likelihood is evaluated from the sufficient statistics
     (XᵀX, Xᵀy, yᵀy, n), so sampling cost does not grow with the number of rows. The
@@ -122,6 +136,13 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     population_prior_scale : float, default=1.0
         Hierarchical model: scale of the HalfNormal prior on τ_k, the spread of coefficient
         ``k`` across series (standardised units, like the other prior scales).
+    prior_shrinkage : "evidence" or float, default="evidence"
+        Factor ``g`` applied to every coefficient's prior scale (not the intercept's).
+        ``"evidence"``: for the linear model, the ``g`` in [1e-4, 1] that maximises the
+        marginal likelihood of y (with the noise variance also maximised; under
+        ``noise="tension"`` the constant-noise likelihood chooses it); the dynamic and
+        hierarchical models keep ``g = 1`` (their scales as given). A number fixes ``g`` for
+        every model: ``1.0`` uses the scales exactly as given.
     tension_feature : str or None, default=None
         With ``noise="tension"``, the name of the ρT regressor that drives the noise;
         ``None`` takes the first column named ``*__rho_T``.
@@ -183,7 +204,11 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         ``"sigma_base"`` and ``"sigma_scale"`` (hierarchical model: ``"sigma"`` of every
         series, shape (n_draws, n_series)).
     prior_scales_ : ndarray of shape (n_features_in_,)
-        Prior scale used for each coefficient (standardised units).
+        Prior scale of each coefficient by its column kind, before shrinkage: standard
+        deviations of y per raw unit of the regressor. The prior actually used is
+        ``Normal(0, prior_shrinkage_ * prior_scales_ * std(y))`` in original units.
+    prior_shrinkage_ : float
+        The shrinkage factor ``g`` used (see ``prior_shrinkage``).
     diagnostics_ : dict
         NUTS: ``r_hat_max``, ``ess_bulk_min``, ``num_divergences``, ``mean_num_steps`` and
         ``table``, a dict of per-parameter lists (``parameter``, ``mean``, ``sd``,
@@ -235,6 +260,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         "svi_steps": [Interval(Integral, 1, None, closed="left")],
         "svi_learning_rate": [_POSITIVE],
         "population_prior_scale": [_POSITIVE],
+        "prior_shrinkage": [StrOptions({"evidence"}), _POSITIVE],
         "change_points": [None, StrOptions({"auto"}), "array-like"],
         "level_prior_scale": [_POSITIVE],
         "change_point_prior_scale": [_POSITIVE],
@@ -269,6 +295,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         level_prior_scale=0.1,
         change_point_prior_scale=5.0,
         population_prior_scale=1.0,
+        prior_shrinkage="evidence",
         tension_feature=None,
         num_warmup=1000,
         num_samples=1000,
@@ -294,6 +321,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self.level_prior_scale = level_prior_scale
         self.change_point_prior_scale = change_point_prior_scale
         self.population_prior_scale = population_prior_scale
+        self.prior_shrinkage = prior_shrinkage
         self.tension_feature = tension_feature
         self.num_warmup = num_warmup
         self.num_samples = num_samples
@@ -346,7 +374,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             check_magnitude(y, "y", "Lambda3BayesRegressor")
         check_magnitude(X, "X", "Lambda3BayesRegressor")
         names = getattr(self, "feature_names_in_", None)
-        self.prior_scales_ = self._prior_scales(names, X.shape[1])
+        self.prior_scales_ = column_prior_scales(
+            names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale
+        )
         tension_index = self._tension_index(names) if self.noise == "tension" else None
 
         self._x_mean = X.mean(axis=0)
@@ -355,6 +385,14 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         self._y_scale = float(_safe_scale(np.atleast_1d(np.nanstd(y)))[0])
         W = (X - self._x_mean) / self._x_scale
         ys = (y - self._y_mean) / self._y_scale
+        # Priors are per raw unit of each regressor; in the standardised coordinate that is the
+        # scale times the regressor's training spread (the floor keeps float32 squares normal).
+        standardised_prior = np.maximum(self.prior_scales_ * self._x_scale, PRIOR_FLOOR)
+        # The evidence needs the linear model's closed form; the other models keep g = 1.
+        fixed = self.prior_shrinkage != "evidence" or self.model != "linear"
+        self.prior_shrinkage_ = float(1.0 if self.prior_shrinkage == "evidence" else self.prior_shrinkage)
+        if fixed:
+            standardised_prior = standardised_prior * self.prior_shrinkage_
         tension = None
         if tension_index is not None:
             self._tension_index = tension_index
@@ -370,7 +408,11 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         }
         if self.model == "linear":
             Z = np.column_stack([np.ones(len(y)), W])
-            prior = np.r_[self.intercept_prior_scale, self.prior_scales_]
+            prior = np.r_[self.intercept_prior_scale, standardised_prior]
+            if not fixed:
+                shrunk = np.r_[False, np.ones(X.shape[1], dtype=bool)]
+                self.prior_shrinkage_ = evidence_shrinkage(Z, ys, prior, shrunk)
+                prior[1:] *= self.prior_shrinkage_
             data = _whitened_statistics(Z, ys, prior)
             data["prior_scale"] = prior
             if tension is not None:
@@ -379,7 +421,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             self._single_output = y.ndim == 1
             Z = np.column_stack([np.ones(len(y)), W])
             data = _series_statistics(Z, ys.reshape(len(y), -1))
-            data["prior_scale"] = np.r_[self.intercept_prior_scale, self.prior_scales_]
+            data["prior_scale"] = np.r_[self.intercept_prior_scale, standardised_prior]
             data.update(_pooled_centre(data))
             data["pool_scale"] = np.full(Z.shape[1], float(self.population_prior_scale))
         else:
@@ -389,7 +431,7 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             data = {
                 "y": ys,
                 "design": np.ascontiguousarray(W),
-                "prior_scale": self.prior_scales_,
+                "prior_scale": standardised_prior,
                 "change": change,
                 "level0_var": float(self.intercept_prior_scale**2),
                 "step_var": float(self.change_point_prior_scale**2),
@@ -438,19 +480,6 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         if np.any(np.diff(points) < 0):
             raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
         return points
-
-    def _prior_scales(self, names, n_features):
-        if names is None:
-            return np.full(n_features, float(self.coef_prior_scale))
-        scales = []
-        for name in names:
-            if name.endswith(JUMP_SUFFIXES):
-                scales.append(self.jump_prior_scale)
-            elif name.endswith(TENSION_SUFFIX):
-                scales.append(self.tension_prior_scale)
-            else:
-                scales.append(self.coef_prior_scale)
-        return np.asarray(scales, dtype=np.float64)
 
     def _tension_index(self, names):
         names = [] if names is None else list(names)

@@ -212,26 +212,13 @@ def dynamic_model(data, noise):
     numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
 
 
-def dynamic_reference(inputs, level_scale, noise_scale):
-    """Centre and whitening of the dynamic model's sampling coordinate, in float64 on the host.
-
-    The mode of the posterior of ``(τ, σ)`` (tension noise: σ the noise level σ_base +
-    σ_scale, at share 0), found by BFGS in log coordinates on the exact collapsed likelihood
-    with its gradient, and the inverse Hessian there in (τ, σ) (finite differences of the
-    gradient; each sd at most the prior scale), returned as σ's centre and sd and τ's
-    regression on σ (see :func:`dynamic_model`). It only fixes the coordinates NUTS moves in: the posterior
-    is the model's whatever it returns, and a failed search falls back to half the prior
-    scales with the prior scales as spread.
-    """
+def _scale_posterior(inputs, prior):
+    """Log posterior of (τ, σ) (HalfNormal priors of scales ``prior``) and its gradient."""
     import numpy as np
-    from scipy.optimize import minimize
 
     from ._kalman_kernels import batched_loglik_and_grad
 
-    prior = np.array([float(level_scale), float(noise_scale)])
-
     def log_density(scales):
-        """Log posterior of (τ, σ) and its gradient."""
         try:
             values, grads = batched_loglik_and_grad(
                 *inputs, scales[:1].copy(), scales[1:].copy(), np.zeros(1), NOISE_FLOOR
@@ -243,6 +230,14 @@ def dynamic_reference(inputs, level_scale, noise_scale):
             ) from error
         return values[0] - 0.5 * np.sum((scales / prior) ** 2), grads[0, :2] - scales / prior**2
 
+    return log_density
+
+
+def _scale_mode(log_density, starts):
+    """BFGS in (log τ, log σ) from each start: the best result, or None if none is finite."""
+    import numpy as np
+    from scipy.optimize import minimize
+
     def negative_log(z):
         scales = np.exp(np.clip(z, -30.0, 30.0))
         value, grad = log_density(scales)
@@ -251,15 +246,73 @@ def dynamic_reference(inputs, level_scale, noise_scale):
             return np.inf, np.zeros(2)
         return -value, -grad
 
-    fallback = {
-        "center": 0.5 * prior, "spread": prior, "slope": np.float64(0.0), "bend_scale": np.float64(1.0)
-    }
     best = None
-    for start in (np.log(0.5 * prior), np.log([0.05, 0.5] * prior)):
+    for start in starts:
         result = minimize(negative_log, start, jac=True, method="BFGS")
         found = np.all(np.isfinite(result.x)) and np.isfinite(result.fun)
         if found and (best is None or result.fun < best.fun):
             best = result
+    return best
+
+
+def dynamic_evidence_shrinkage(inputs, level_scale, noise_scale):
+    """The factor ``g`` in [1e-4, 1] of the coefficients' prior scales that maximises the evidence.
+
+    The dynamic model's counterpart of :func:`sklearn_lambda3._priors.evidence_shrinkage`:
+    the collapsed likelihood of the Kalman filter already integrates the level, the steps
+    and the coefficients out, so it is the marginal likelihood of ``g`` once τ and σ are set
+    to their posterior mode (profiled, for each ``g``). A grid of half decades, then a
+    bounded search between the neighbours of the best one.
+    """
+    import math
+
+    import numpy as np
+    from scipy.optimize import minimize_scalar
+
+    from ._priors import MIN_SHRINKAGE
+
+    prior = np.array([float(level_scale), float(noise_scale)])
+    starts = [np.log(0.5 * prior), np.log([0.05, 0.5] * prior)]
+    base = inputs[2]
+
+    def objective(log_g):
+        shrunk = (*inputs[:2], base * math.exp(log_g), *inputs[3:])
+        best = _scale_mode(_scale_posterior(shrunk, prior), starts)
+        if best is None:
+            return np.inf
+        starts[:] = [best.x, *starts[:1]]
+        return float(best.fun)
+
+    grid = np.linspace(math.log(MIN_SHRINKAGE), 0.0, 9)
+    values = [objective(log_g) for log_g in grid[::-1]][::-1]
+    if not np.any(np.isfinite(values)):
+        return 1.0
+    best = int(np.nanargmin(values))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    refined = minimize_scalar(objective, bounds=(low, high), method="bounded", options={"xatol": 1e-2})
+    log_g = refined.x if refined.fun <= values[best] else grid[best]
+    return float(min(math.exp(log_g), 1.0))
+
+
+def dynamic_reference(inputs, level_scale, noise_scale):
+    """Centre and whitening of the dynamic model's sampling coordinate, in float64 on the host.
+
+    The mode of the posterior of ``(τ, σ)`` (tension noise: σ the noise level σ_base +
+    σ_scale, at share 0), found by BFGS in log coordinates on the exact collapsed likelihood
+    with its gradient, and the inverse Hessian there in (τ, σ) (finite differences of the
+    gradient; each sd at most the prior scale), returned as σ's centre and sd and τ's
+    regression on σ (see :func:`dynamic_model`). It only fixes the coordinates NUTS moves in:
+    the posterior is the model's whatever it returns, and a failed search falls back to
+    half the prior scales with the prior scales as spread.
+    """
+    import numpy as np
+
+    prior = np.array([float(level_scale), float(noise_scale)])
+    log_density = _scale_posterior(inputs, prior)
+    fallback = {
+        "center": 0.5 * prior, "spread": prior, "slope": np.float64(0.0), "bend_scale": np.float64(1.0)
+    }
+    best = _scale_mode(log_density, (np.log(0.5 * prior), np.log([0.05, 0.5] * prior)))
     if best is None:
         return fallback
     center = np.exp(np.clip(best.x, -30.0, 30.0))

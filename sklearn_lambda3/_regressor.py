@@ -79,7 +79,13 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     at each change point ``c_i``. Given τ and the noise the model is linear-Gaussian, so the
     level, the steps and the coefficients are integrated out exactly by a Kalman filter and
     NUTS samples only τ and the noise; the coefficients, the level path and the steps are then
-    drawn exactly for each draw (forward filtering, backward sampling). Time steps are the
+    drawn exactly for each draw (forward filtering, backward sampling). The filter accumulates
+    its normal matrix in square-root form, so collinear or constant regressors and a noise at
+    its floor cannot break it (a constant column's coefficient keeps its prior). τ and σ are
+    sampled in a coordinate centred and scaled by a Laplace approximation of their posterior,
+    linear in σ and folded at 0 rather than logarithmic: the defaults then converge on the
+    method's scenario (spec §3) with 2 chains × 500 draws, where log scales left chains stuck
+    in σ's tail towards 0 (see ``benchmarks/bench_dynamic.py``). Time steps are the
     rows: ``predict(X_train)`` gives the in-sample fit (level path plus feature terms), and
     any other ``X`` is read as the steps right after the training rows and forecast (see
     :meth:`forecast`), with intervals that widen with the horizon.

@@ -300,8 +300,9 @@ def dynamic_reference(inputs, level_scale, noise_scale):
     The mode of the posterior of ``(τ, σ)`` (tension noise: σ the noise level σ_base +
     σ_scale, at share 0), found by BFGS in log coordinates on the exact collapsed likelihood
     with its gradient, and the inverse Hessian there in (τ, σ) (finite differences of the
-    gradient; each sd at most the prior scale), returned as σ's centre and sd and τ's
-    regression on σ (see :func:`dynamic_model`). It only fixes the coordinates NUTS moves in:
+    gradient; each sd at most the prior scale and twice the mode), returned as σ's centre
+    and sd and τ's regression on σ (see :func:`dynamic_model`). It only fixes the
+    coordinates NUTS moves in:
     the posterior is the model's whatever it returns, and a failed search falls back to
     half the prior scales with the prior scales as spread.
     """
@@ -315,21 +316,34 @@ def dynamic_reference(inputs, level_scale, noise_scale):
     best = _scale_mode(log_density, (np.log(0.5 * prior), np.log([0.05, 0.5] * prior)))
     if best is None:
         return fallback
-    center = np.exp(np.clip(best.x, -30.0, 30.0))
-    hessian = np.empty((2, 2))
+    z = np.clip(best.x, -30.0, 30.0)
+    center = np.exp(z)
+
+    def log_gradient(z):
+        """Gradient of the (τ, σ) log density with respect to (log τ, log σ)."""
+        return log_density(np.exp(z))[1] * np.exp(z)
+
+    # The Hessian in (τ, σ) from differences in log coordinates, which stay well scaled
+    # whatever the mode (σ at the noise floor for a constant target, say):
+    # ∂²/∂zᵢ∂zⱼ = σᵢ σⱼ Hᵢⱼ + δᵢⱼ σᵢ ∂ᵢ.
+    log_hessian = np.empty((2, 2))
     for i in range(2):
         step = np.zeros(2)
-        step[i] = 1e-4 * center[i] + 1e-9
-        hessian[:, i] = (log_density(center - step)[1] - log_density(center + step)[1]) / (2 * step[i])
-    hessian = 0.5 * (hessian + hessian.T)
+        step[i] = 1e-4
+        log_hessian[:, i] = (log_gradient(z - step) - log_gradient(z + step)) / 2e-4
+    log_hessian = 0.5 * (log_hessian + log_hessian.T) + np.diag(log_gradient(z))
+    hessian = log_hessian / np.outer(center, center)
     if not np.all(np.isfinite(hessian)):
         return {**fallback, "center": center}
     eigval, eigvec = np.linalg.eigh(hessian)
-    eigval = np.clip(eigval, 1.0 / np.max(prior) ** 2, 1e10)
+    eigval = np.clip(eigval, 1.0 / np.max(prior) ** 2, 1e40)
     covariance = (eigvec / eigval) @ eigvec.T
-    # Each sd at most its prior scale.
+    # Each sd at most its prior scale, and at most twice the mode (or the noise floor): where
+    # the posterior piles up at 0, the mode in log coordinates sits at its scale, while the
+    # curvature can vanish (a constant target: flat in σ below the noise floor).
     sd = np.sqrt(np.diag(covariance))
-    covariance *= np.outer(np.minimum(1.0, prior / sd), np.minimum(1.0, prior / sd))
+    cap = np.minimum(prior, 2.0 * np.maximum(center, NOISE_FLOOR))
+    covariance *= np.outer(np.minimum(1.0, cap / sd), np.minimum(1.0, cap / sd))
     # σ's marginal sd, τ's regression on σ and its conditional sd.
     slope = covariance[0, 1] / covariance[1, 1]
     spread = np.sqrt([covariance[0, 0] - slope * covariance[0, 1], covariance[1, 1]])

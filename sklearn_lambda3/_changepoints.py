@@ -239,6 +239,123 @@ def _estimate_noise(x):
     return v2, max(float(np.median(lag_drifts)), 0.0)
 
 
+# Outliers: points further than this many robust sds from the local median are pulled back to it.
+_CLIP_SDS = 3.0
+# E[min(Z², 9)] for a standard normal: makes the winsorised variance consistent for Gaussian noise.
+_WINSOR_NORMAL = 0.9947
+# Grid of AR(1) coefficients for the noise fit; 0.95 caps the long-run variance at 39 times the variance.
+_PHI_GRID = np.linspace(0.0, 0.95, 96)
+# A seasonal period needs this autocorrelation of the (clipped) first differences at its lag, at least.
+_SEASON_MIN_ACF = 0.3
+
+
+def _winsorised_variance(d):
+    """Variance of ``d`` with its values clipped at 3 robust sds about the median: robust to the few
+    differences that straddle a shift, yet sensitive to heavy tails (unlike the MAD)."""
+    scale2 = _robust_variance(d)
+    if not scale2 > 0.0:
+        return 0.0
+    centred = d - np.median(d)
+    return float(np.mean(np.minimum(centred * centred, _CLIP_SDS**2 * scale2))) / _WINSOR_NORMAL
+
+
+def _fit_ar1(x):
+    """AR(1) noise variance ``γ`` and coefficient ``φ`` from the variances of the lag-``k`` differences.
+
+    Around a piecewise-constant level, AR(1) noise gives lag-``k`` differences of variance
+    ``v_k = 2γ(1 - φ^k)``, but for the few that straddle a level shift, as in the variance
+    estimation of DeCAFS. ``φ`` is fitted to the shape of the robust (MAD) variances over lags
+    ``1 … min(20, n // 4)``, which ignore the straddling differences even when there are many
+    shifts; it is taken from a grid on ``[0, 0.95]`` (a negative ``φ`` would make the detector less
+    cautious, not more). ``γ`` is the mean over the lags of ``v_k / (2(1 - φ^k))`` with winsorised
+    variances, which unlike the MAD feel heavy tails. Returns ``(γ, φ)``.
+    """
+    n = x.shape[0]
+    n_lags = min(_MAX_DRIFT_LAG, max(2, n // 4))
+    lags = np.arange(1, n_lags + 1, dtype=np.float64)
+    v = np.array([_robust_variance(x[k:] - x[:-k]) for k in range(1, n_lags + 1)])
+    if not np.all(v > 0.0):
+        return 0.0, 0.0
+    best_residual, best_phi = np.inf, 0.0
+    for phi in _PHI_GRID:
+        shape = 2.0 * (1.0 - phi**lags) / v  # the model over the data, per unit γ
+        gamma = float(np.sum(shape) / (shape @ shape))
+        residual = float(np.sum((1.0 - gamma * shape) ** 2))
+        if residual < best_residual:
+            best_residual, best_phi = residual, float(phi)
+    shape = 2.0 * (1.0 - best_phi**lags)
+    wide = np.array([_winsorised_variance(x[k:] - x[:-k]) for k in range(1, n_lags + 1)]) / shape
+    return float(np.mean(wide)), best_phi
+
+
+def _seasonal_period(x):
+    """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
+    first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of the
+    largest; 0 if none. Differencing removes the level and its shifts; clipping keeps the few large
+    differences (shifts, spikes) from dominating. Only lags up to ``n / 3`` (three cycles) count."""
+    n = x.shape[0]
+    max_lag = (n - 1) // 3
+    if max_lag < 3:
+        return 0
+    d = np.diff(x)
+    scale2 = _robust_variance(d)
+    if not scale2 > 0.0:
+        return 0
+    d = d - np.median(d)
+    limit = _CLIP_SDS * math.sqrt(scale2)
+    d = np.clip(d, -limit, limit)
+    d -= d.mean()
+    spectrum = np.fft.rfft(d, 2 * d.shape[0])
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 2]
+    if not acf[0] > 0.0:
+        return 0
+    acf = acf / acf[0]
+    lags = np.arange(2, max_lag + 1)
+    peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1])]
+    if peaks.size == 0:
+        return 0
+    threshold = max(_SEASON_MIN_ACF, 4.0 / math.sqrt(n), 0.8 * float(np.max(acf[peaks])))
+    strong = peaks[acf[peaks] >= threshold]
+    return int(strong[0]) if strong.size else 0
+
+
+def _remove_season(x, period):
+    """``x`` minus a robust seasonal profile: the median, over the cycles, of ``x`` minus its centred
+    moving average over one period (a 2×p average for an even period), centred to mean 0."""
+    n = x.shape[0]
+    if period % 2:
+        kernel = np.full(period, 1.0 / period)
+    else:
+        kernel = np.r_[0.5, np.ones(period - 1), 0.5] / period
+    trend = np.convolve(x, kernel, mode="valid")
+    offset = (kernel.shape[0] - 1) // 2
+    phase = np.arange(offset, offset + trend.shape[0]) % period
+    detrended = x[offset : offset + trend.shape[0]] - trend
+    profile = np.array([np.median(detrended[phase == j]) for j in range(period)])
+    profile -= profile.mean()
+    return x - profile[np.arange(n) % period]
+
+
+def _clip_outliers(x, min_size):
+    """Pull points further than 3 robust sds from their running median back to that distance.
+
+    The running median spans ``2 min_size - 1`` points, so it follows any segment of at least
+    ``min_size`` points (a level shift is not clipped) but not a burst of fewer: spikes lose their
+    leverage on the squared-error cost, like the capped loss of Fearnhead & Rigaill (2019).
+    """
+    half = min_size - 1
+    if half < 1 or x.shape[0] <= 2 * half:
+        return x
+    padded = np.pad(x, half, mode="edge")
+    median = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    residual = x - median
+    scale2 = _robust_variance(residual)
+    if not scale2 > 0.0:
+        return x
+    limit = _CLIP_SDS * math.sqrt(scale2)
+    return median + np.clip(residual, -limit, limit)
+
+
 def _noise_given_drift(v2, drift):
     """Noise variance ``σ²`` from ``v₂ = 6σ² + q`` (the plain ``v₂ / 6`` if drift dominates)."""
     sigma2 = (v2 - drift) / 6.0
@@ -310,7 +427,73 @@ def _at_most(y, drift, penalty, min_size, max_change_points):
     return found
 
 
-def detect_change_points(x, *, penalty="bic", min_size=3, max_change_points=None, drift="auto"):
+def _check_choice(value, name, choices):
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}; got {type(value).__name__}.")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}.")
+    return value
+
+
+def _check_season(season, n):
+    if season is None or (isinstance(season, str) and season == "auto"):
+        return season
+    if isinstance(season, str):
+        raise ValueError(f"season must be None, 'auto' or an integer period >= 2; got the string {season!r}.")
+    period = check_int(season, "season", 2)
+    if 2 * period > n:
+        raise ValueError(f"season={period} needs at least two cycles, {2 * period} points; x has {n}.")
+    return period
+
+
+def _long_run_variance(gamma, phi):
+    """Variance of a sum of AR(1) noise per point, ``γ (1 + φ) / (1 - φ)``: what a segment mean sees."""
+    return gamma * (1.0 + phi) / (1.0 - phi)
+
+
+def _segment(y, drift, penalty, min_size, max_change_points):
+    found = _pelt(y, drift, penalty, min_size)
+    if max_change_points is not None and len(found) > max_change_points:
+        found = _at_most(y, drift, penalty, min_size, max_change_points)
+    return found
+
+
+def _score(centred, gamma, relative_drift, found, penalty):
+    """Gaussian deviance of the series under a segmentation, BIC-penalised (change points, and
+    ``log n`` for the drift)."""
+    n = centred.shape[0]
+    quad, log_det = _gaussian_deviance(centred / math.sqrt(gamma), relative_drift, found)
+    score = quad + log_det + (n - len(found) - 1) * math.log(gamma) + penalty * len(found)
+    return score + (math.log(n) if relative_drift > 0.0 else 0.0)
+
+
+def _ar1_score(centred, gamma, phi, found, penalty):
+    """Gaussian AR(1) deviance of the residuals about the segment means, BIC-penalised (change
+    points, and ``log n`` for ``φ`` when it is not 0). Counted as :func:`_gaussian_deviance`
+    does for the white-noise models: ``n - k - 1`` terms, and ``Σ log(length)`` for the means."""
+    n = centred.shape[0]
+    edges = np.r_[0, found, n]
+    means = np.array([np.mean(centred[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+    residual = centred - np.repeat(means, np.diff(edges))
+    innovation = residual[1:] - phi * residual[:-1]
+    sigma2 = gamma * (1.0 - phi * phi)
+    k = len(found)
+    score = float(innovation @ innovation) / sigma2 + (n - k - 1) * math.log(sigma2) + penalty * k
+    score += float(np.sum(np.log(np.diff(edges))))
+    return score + (math.log(n) if phi > 0.0 else 0.0)
+
+
+def detect_change_points(
+    x,
+    *,
+    penalty="bic",
+    min_size=3,
+    max_change_points=None,
+    drift="auto",
+    noise="ar1",
+    season="auto",
+    outliers="clip",
+):
     """Find the level shifts of a series: exact penalised segmentation by PELT.
 
     The series is modelled as noise around a level that may wander slowly (a random walk,
@@ -429,34 +612,58 @@ def detect_change_points(x, *, penalty="bic", min_size=3, max_change_points=None
     min_size = check_int(min_size, "min_size", 1)
     max_change_points = check_int(max_change_points, "max_change_points", 0, allow_none=True)
     fixed_drift = _check_drift(drift)
+    noise = _check_choice(noise, "noise", ("ar1", "white"))
+    season = _check_season(season, n)
+    outliers = _check_choice(outliers, "outliers", ("clip", "keep"))
     empty = np.empty(0, dtype=np.int64)
     if n < 2 * min_size or n < 3:
         return empty
-    v2, raw_drift = _estimate_noise(values)
+    work = values
+    period = _seasonal_period(values) if season == "auto" else season
+    if period:
+        work = _remove_season(work, period)
+    if outliers == "clip":
+        work = _clip_outliers(work, min_size)
+    v2, raw_drift = _estimate_noise(work)
     if not v2 > 0.0:
         return empty
-    centred = values - np.median(values)
-    if fixed_drift is not None:
-        models = [(v2 / (6.0 + fixed_drift), fixed_drift)]
+    centred = work - np.median(work)
+    # models: (variance that scales the segmentation, its relative drift, marginal variance, its drift)
+    if noise == "white":
+        if fixed_drift is not None:
+            sigma2 = v2 / (6.0 + fixed_drift)
+            models = [(sigma2, fixed_drift, sigma2, 0.0)]
+        else:
+            # The drift estimate is noisy (its sd is about 1.4 / sqrt(n) noise variances): the
+            # drifting model is tried with at least that much, and the deviance decides.
+            drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
+            sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
+            relative = max(raw_drift, drift_floor) / sigma2
+            models = [(v2 / 6.0, 0.0, v2 / 6.0, 0.0), (sigma2, relative, sigma2, 0.0)]
     else:
-        # The drift estimate is noisy (its sd is about 1.4 / sqrt(n) noise variances): the
-        # drifting model is tried with at least that much, and the deviance decides.
-        drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
-        sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
-        models = [(v2 / 6.0, 0.0), (sigma2, max(raw_drift, drift_floor) / sigma2)]
+        gamma0, phi0 = _fit_ar1(work)
+        if not gamma0 > 0.0:
+            return empty
+        lrv0 = _long_run_variance(gamma0, phi0)
+        if fixed_drift == 0.0:
+            models = [(lrv0, 0.0, gamma0, phi0)]
+        elif fixed_drift is not None:
+            sigma2 = v2 / (6.0 + fixed_drift)
+            models = [(sigma2, fixed_drift, sigma2, 0.0)]
+        else:
+            drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
+            sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
+            relative = max(raw_drift, drift_floor) / sigma2
+            models = [(lrv0, 0.0, gamma0, phi0), (sigma2, relative, sigma2, 0.0)]
     best_score, best_found = np.inf, empty
-    for sigma2, relative_drift in models:
-        y = centred / math.sqrt(sigma2)
-        found = _pelt(y, relative_drift, penalty, min_size)
-        if max_change_points is not None and len(found) > max_change_points:
-            found = _at_most(y, relative_drift, penalty, min_size, max_change_points)
+    for scale2, relative_drift, gamma, phi in models:
+        found = _segment(centred / math.sqrt(scale2), relative_drift, penalty, min_size, max_change_points)
         if len(models) == 1:
             return found
-        # Deviance of the whole series under this model, BIC-penalised: change points as in
-        # the segmentation, plus log(n) for the drift parameter.
-        quad, log_det = _gaussian_deviance(y, relative_drift, found)
-        score = quad + log_det + (n - len(found) - 1) * math.log(sigma2) + penalty * len(found)
-        score += math.log(n) if relative_drift > 0.0 else 0.0
+        if relative_drift > 0.0:
+            score = _score(centred, gamma, relative_drift, found, penalty)
+        else:
+            score = _ar1_score(centred, gamma, phi, found, penalty)
         if score < best_score:
             best_score, best_found = score, found
     return best_found

@@ -163,7 +163,8 @@ def null_table(n_series=100, n=500, detectors=None):
     for kind in NULL_KINDS:
         row = {"noise": kind, "n": n, "n_series": n_series}
         for label, detect in detectors.items():
-            hits = sum(len(detect(null_series(kind.replace("AR(1) φ", "phi"), n, s))) > 0 for s in range(n_series))
+            name = kind.replace("AR(1) φ", "phi")
+            hits = sum(len(detect(null_series(name, n, s))) > 0 for s in range(n_series))
             row[label] = round(hits / n_series, 3)
         rows.append(row)
     return rows
@@ -179,9 +180,10 @@ def _print_rows(title, rows):
         print(" | ".join(str(r[k]).ljust(widths[k]) for k in keys))
 
 
+# name -> (title, function of the parsed arguments returning a list of rows); add sections here.
 SECTIONS = {
-    "tcpd": ("TCPD univariate series: F1 (margin 5, TCPD scoring)", lambda args: tcpd_table(args.data_dir)),
-    "null": ("False change points on pure noise (share of 100 series of 500 steps)", lambda args: null_table()),
+    "tcpd": ("TCPD univariate series: mean F1 (margin 5, TCPD scoring)", lambda a: tcpd_table(a.data_dir)),
+    "null": ("Pure noise, 500 steps: share of 100 series with a change point", lambda a: null_table()),
 }
 
 

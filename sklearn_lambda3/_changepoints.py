@@ -339,14 +339,16 @@ def _remove_season(x, period):
 def _clip_outliers(x, min_size):
     """Pull points further than 3 robust sds from their running median back to that distance.
 
-    The running median spans ``2 min_size - 1`` points, so it follows any segment of at least
-    ``min_size`` points (a level shift is not clipped) but not a burst of fewer: spikes lose their
-    leverage on the squared-error cost, like the capped loss of Fearnhead & Rigaill (2019).
+    The running median spans ``2 min_size + 1`` points, so it follows any segment of more than
+    ``min_size`` points (such a level shift is not clipped) but not a burst of at most
+    ``min_size``: spikes and short bursts of heavy-tailed noise lose their leverage on the
+    squared-error cost, as with the capped loss of Fearnhead & Rigaill (2019). The price: a
+    segment of exactly ``min_size`` points is clipped too, and is found only if it still pays.
     """
-    half = min_size - 1
-    if half < 1 or x.shape[0] <= 2 * half:
+    half = min_size
+    if x.shape[0] <= 2 * half:
         return x
-    padded = np.pad(x, half, mode="edge")
+    padded = np.pad(x, half, mode="reflect")
     median = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
     residual = x - median
     scale2 = _robust_variance(residual)

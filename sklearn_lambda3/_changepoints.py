@@ -288,6 +288,13 @@ def _fit_ar1(x):
     return float(np.mean(wide)), best_phi
 
 
+def _robust_slope(x):
+    """Slope of a steady trend: the median of ``(x[t + m] - x[t]) / m`` with ``m = n // 2``. Long
+    differences average the noise out, and the median ignores the shorter stretches of a series."""
+    m = x.shape[0] // 2
+    return float(np.median(x[m:] - x[:-m])) / m if m > 0 else 0.0
+
+
 def _seasonal_period(x):
     """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
     first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of the
@@ -461,18 +468,16 @@ def _segment(y, drift, penalty, min_size, max_change_points):
 
 
 def _score(centred, gamma, relative_drift, found, penalty):
-    """Gaussian deviance of the series under a segmentation, BIC-penalised (change points, and
-    ``log n`` for the drift)."""
+    """Gaussian deviance of the series under a segmentation plus the penalty of its change points."""
     n = centred.shape[0]
     quad, log_det = _gaussian_deviance(centred / math.sqrt(gamma), relative_drift, found)
-    score = quad + log_det + (n - len(found) - 1) * math.log(gamma) + penalty * len(found)
-    return score + (math.log(n) if relative_drift > 0.0 else 0.0)
+    return quad + log_det + (n - len(found) - 1) * math.log(gamma) + penalty * len(found)
 
 
 def _ar1_score(centred, gamma, phi, found, penalty):
-    """Gaussian AR(1) deviance of the residuals about the segment means, BIC-penalised (change
-    points, and ``log n`` for ``φ`` when it is not 0). Counted as :func:`_gaussian_deviance`
-    does for the white-noise models: ``n - k - 1`` terms, and ``Σ log(length)`` for the means."""
+    """Gaussian AR(1) deviance of the residuals about the segment means plus the penalty of the
+    change points, counted as :func:`_gaussian_deviance` does for the white-noise models:
+    ``n - k - 1`` terms, and ``Σ log(length)`` for the means."""
     n = centred.shape[0]
     edges = np.r_[0, found, n]
     means = np.array([np.mean(centred[a:b]) for a, b in zip(edges[:-1], edges[1:], strict=True)])
@@ -481,8 +486,7 @@ def _ar1_score(centred, gamma, phi, found, penalty):
     sigma2 = gamma * (1.0 - phi * phi)
     k = len(found)
     score = float(innovation @ innovation) / sigma2 + (n - k - 1) * math.log(sigma2) + penalty * k
-    score += float(np.sum(np.log(np.diff(edges))))
-    return score + (math.log(n) if phi > 0.0 else 0.0)
+    return score + float(np.sum(np.log(np.diff(edges))))
 
 
 def detect_change_points(
@@ -630,42 +634,46 @@ def detect_change_points(
     if not v2 > 0.0:
         return empty
     centred = work - np.median(work)
-    # models: (variance that scales the segmentation, its relative drift, marginal variance, its drift)
+    # Candidate models: (series, variance that scales it, relative drift, noise variance, AR(1) φ,
+    # parameters besides the change points).
     if noise == "white":
         if fixed_drift is not None:
             sigma2 = v2 / (6.0 + fixed_drift)
-            models = [(sigma2, fixed_drift, sigma2, 0.0)]
+            models = [(centred, sigma2, fixed_drift, sigma2, 0.0, 0)]
         else:
             # The drift estimate is noisy (its sd is about 1.4 / sqrt(n) noise variances): the
             # drifting model is tried with at least that much, and the deviance decides.
             drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
             sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
             relative = max(raw_drift, drift_floor) / sigma2
-            models = [(v2 / 6.0, 0.0, v2 / 6.0, 0.0), (sigma2, relative, sigma2, 0.0)]
+            models = [(centred, v2 / 6.0, 0.0, v2 / 6.0, 0.0, 0), (centred, sigma2, relative, sigma2, 0.0, 1)]
     else:
-        gamma0, phi0 = _fit_ar1(work)
-        if not gamma0 > 0.0:
+        gamma, phi = _fit_ar1(work)
+        if not gamma > 0.0:
             return empty
-        lrv0 = _long_run_variance(gamma0, phi0)
-        if fixed_drift == 0.0:
-            models = [(lrv0, 0.0, gamma0, phi0)]
-        elif fixed_drift is not None:
-            sigma2 = v2 / (6.0 + fixed_drift)
-            models = [(sigma2, fixed_drift, sigma2, 0.0)]
-        else:
-            drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
-            sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
-            relative = max(raw_drift, drift_floor) / sigma2
-            models = [(lrv0, 0.0, gamma0, phi0), (sigma2, relative, sigma2, 0.0)]
+        models = [(centred, _long_run_variance(gamma, phi), 0.0, gamma, phi, int(phi > 0.0))]
+        if fixed_drift is None or fixed_drift > 0.0:
+            if fixed_drift is None:
+                drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
+                sigma2 = _noise_given_drift(v2, max(raw_drift, drift_floor))
+                relative = max(raw_drift, drift_floor) / sigma2
+            else:
+                sigma2, relative = v2 / (6.0 + fixed_drift), fixed_drift
+            # A random-walk level lags behind a steady trend, which would read as a run of shifts:
+            # the drifting model gets the trend removed, with one parameter more.
+            detrended = centred - _robust_slope(centred) * (np.arange(n) - 0.5 * (n - 1))
+            drifting = (detrended, sigma2, relative, sigma2, 0.0, 2)
+            models = [drifting] if fixed_drift is not None else [*models, drifting]
     best_score, best_found = np.inf, empty
-    for scale2, relative_drift, gamma, phi in models:
-        found = _segment(centred / math.sqrt(scale2), relative_drift, penalty, min_size, max_change_points)
+    for series, scale2, relative_drift, gamma, phi, n_params in models:
+        found = _segment(series / math.sqrt(scale2), relative_drift, penalty, min_size, max_change_points)
         if len(models) == 1:
             return found
-        if relative_drift > 0.0:
-            score = _score(centred, gamma, relative_drift, found, penalty)
+        if phi > 0.0:
+            score = _ar1_score(series, gamma, phi, found, penalty)
         else:
-            score = _ar1_score(centred, gamma, phi, found, penalty)
+            score = _score(series, gamma, relative_drift, found, penalty)
+        score += n_params * math.log(n)
         if score < best_score:
             best_score, best_found = score, found
     return best_found

@@ -187,8 +187,10 @@ def _robust_variance(d):
 
 
 @njit(cache=True)
-def _gaussian_deviance(y, drift, points):
+def _gaussian_deviance(y, drift, points, standardised):
     """``(Σ v²/F, Σ log F)`` of the local-level filter restarted (diffuse) at every change point.
+
+    ``standardised[t]`` receives ``v_t / sqrt(F_t)`` (0 at each segment's first point).
 
     ``y`` is in noise-variance units. With ``drift == 0`` the two sums are the residual sum of
     squares about the segment means and ``Σ log(segment length)``, so both models' Gaussian
@@ -206,11 +208,13 @@ def _gaussian_deviance(y, drift, points):
                 next_point += 1
             mean = y[t]
             var = 1.0
+            standardised[t] = 0.0
             continue
         predicted = var + drift
         total = predicted + 1.0
         innovation = y[t] - mean
         quad += innovation * innovation / total
+        standardised[t] = innovation / math.sqrt(total)
         log_det += math.log(total)
         gain = predicted / total
         mean += gain * innovation
@@ -286,6 +290,22 @@ def _fit_ar1(x):
     shape = 2.0 * (1.0 - best_phi**lags)
     wide = np.array([_winsorised_variance(x[k:] - x[:-k]) for k in range(1, n_lags + 1)]) / shape
     return float(np.mean(wide)), best_phi
+
+
+def _innovations(y, drift, found):
+    standardised = np.empty(y.shape[0])
+    _gaussian_deviance(y, drift, found, standardised)
+    return standardised
+
+
+def _lag1_correlation(x):
+    """Lag-1 autocorrelation of ``x`` winsorised at 3 robust sds, capped to ``[0, 0.95]``."""
+    scale2 = _robust_variance(x)
+    if not scale2 > 0.0:
+        return 0.0
+    limit = _CLIP_SDS * math.sqrt(scale2)
+    clipped = np.clip(x - np.median(x), -limit, limit)
+    return min(max(float(clipped[1:] @ clipped[:-1]) / float(clipped @ clipped), 0.0), _PHI_GRID[-1])
 
 
 def _robust_slope(x):
@@ -470,7 +490,7 @@ def _segment(y, drift, penalty, min_size, max_change_points):
 def _score(centred, gamma, relative_drift, found, penalty):
     """Gaussian deviance of the series under a segmentation plus the penalty of its change points."""
     n = centred.shape[0]
-    quad, log_det = _gaussian_deviance(centred / math.sqrt(gamma), relative_drift, found)
+    quad, log_det = _gaussian_deviance(centred / math.sqrt(gamma), relative_drift, found, np.empty(n))
     return quad + log_det + (n - len(found) - 1) * math.log(gamma) + penalty * len(found)
 
 
@@ -652,6 +672,15 @@ def detect_change_points(
         if not gamma > 0.0:
             return empty
         models = [(centred, _long_run_variance(gamma, phi), 0.0, gamma, phi, int(phi > 0.0))]
+        # A random-walk level lags behind a steady trend, and a constant one cannot follow it: both
+        # read it as a run of shifts. Each model is also tried with a robust global trend removed,
+        # at the price of one parameter more.
+        detrended = centred - _robust_slope(centred) * (np.arange(n) - 0.5 * (n - 1))
+        if fixed_drift is None or fixed_drift == 0.0:
+            gamma_t, phi_t = _fit_ar1(detrended)
+            if gamma_t > 0.0:
+                lrv = _long_run_variance(gamma_t, phi_t)
+                models.append((detrended, lrv, 0.0, gamma_t, phi_t, int(phi_t > 0.0) + 1))
         if fixed_drift is None or fixed_drift > 0.0:
             if fixed_drift is None:
                 drift_floor = _DRIFT_SD * v2 / (6.0 * math.sqrt(n))
@@ -659,14 +688,22 @@ def detect_change_points(
                 relative = max(raw_drift, drift_floor) / sigma2
             else:
                 sigma2, relative = v2 / (6.0 + fixed_drift), fixed_drift
-            # A random-walk level lags behind a steady trend, which would read as a run of shifts:
-            # the drifting model gets the trend removed, with one parameter more.
-            detrended = centred - _robust_slope(centred) * (np.arange(n) - 0.5 * (n - 1))
             drifting = (detrended, sigma2, relative, sigma2, 0.0, 2)
             models = [drifting] if fixed_drift is not None else [*models, drifting]
     best_score, best_found = np.inf, empty
     for series, scale2, relative_drift, gamma, phi, n_params in models:
         found = _segment(series / math.sqrt(scale2), relative_drift, penalty, min_size, max_change_points)
+        if noise == "ar1" and relative_drift > 0.0:
+            # The drifting model's noise is white: AR(1) noise over a random walk cannot be told
+            # from it in the differences. Autocorrelated one-step prediction errors show it, though;
+            # the noise variance is then raised to its long-run value and the series segmented again.
+            rho = _lag1_correlation(_innovations(series / math.sqrt(scale2), relative_drift, found))
+            if rho > 0.0:
+                inflation = _long_run_variance(1.0, rho)
+                scale2, relative_drift = scale2 * inflation, relative_drift / inflation
+                found = _segment(
+                    series / math.sqrt(scale2), relative_drift, penalty, min_size, max_change_points
+                )
         if len(models) == 1:
             return found
         if phi > 0.0:

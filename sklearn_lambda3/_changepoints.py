@@ -20,6 +20,12 @@ segment's first point, updated in O(1) per step for every live candidate. Both c
 The noise variance and the drift ``q`` are estimated robustly from the data, in the spirit of
 DeCAFS (Romano, Rigaill, Runge & Fearnhead, 2022): medians of absolute differences ignore the
 few differences that straddle a level shift.
+
+Real noise (``noise="ar1"``, the default): the piecewise-constant model takes AR(1) noise, whose
+segment means vary with the long-run variance ``γ (1 + φ) / (1 - φ)``, the unit of its costs; a
+robust global trend can be removed first (one more parameter); a season is removed by its robust
+profile and spikes are clipped about a running median before segmenting (see
+:func:`detect_change_points`).
 """
 
 import math
@@ -520,58 +526,82 @@ def detect_change_points(
     season="auto",
     outliers="clip",
 ):
-    """Find the level shifts of a series: exact penalised segmentation by PELT.
+    """Find the level shifts of a series: exact penalised segmentation by PELT, robust to real noise.
 
-    The series is modelled as noise around a level that may wander slowly (a random walk,
-    which absorbs trends and seasons) and jumps at the change points; this is the dynamic
-    Lambda³ model (random-walk level plus one step per change point). The change points are
-    the exact minimiser of
+    The series is modelled as noise around a level that jumps at the change points, and the
+    change points are the exact minimiser of
 
-        ``Σ_segments C(segment) / σ² + penalty · (number of change points)``
+        ``Σ_segments C(segment) / s² + penalty · (number of change points)``
 
-    where ``C`` is the cost of the best level path through a segment,
-    ``min Σ (x_t - a_t)² + Σ (a_t - a_{t-1})² / q``, ``σ²`` the noise variance and ``q`` the
-    variance of the level's steps (the drift). A change point lets the level restart anywhere.
-    Without drift (``q = 0``) ``C`` is the residual sum of squares about the segment mean: the
-    classical penalised Gaussian likelihood of a piecewise-constant mean (L2 cost). The
-    minimum is found by optimal partitioning with PELT pruning, written in Numba, O(n) on
-    average when change points keep coming.
+    found by optimal partitioning with PELT pruning (Numba, O(n) on average when change points
+    keep coming). Two level models are segmented and the one with the smaller penalised Gaussian
+    deviance (BIC: the change points, plus ``log n`` per further parameter) is kept:
 
-    Both ``σ²`` and ``q`` are estimated robustly (medians of absolute differences, so the few
-    differences that straddle a shift do not count), which makes the result invariant to the
-    scale and offset of ``x``: ``σ²`` from the second differences and ``q`` from the growth of
-    the variance of lag-``k`` differences, ``2σ² + kq``, over lags 1 to 20. With
-    ``drift="auto"`` two models are segmented, the piecewise-constant one (``q = 0``: a shift is
-    judged on the whole of the segments around it, so small shifts between long stable
-    stretches are found) and the drifting one (evidence is local: a shift must stand out of
-    the level's wandering, and a season, trend or random walk no longer reads as a cascade of
-    shifts); the one with the smaller Gaussian deviance plus BIC penalties (the change points,
-    and ``log n`` for the drift) is kept.
+    - piecewise constant (``C`` = residual sum of squares about the segment mean, the classical
+      L2 cost) with AR(1) noise of variance ``γ`` and coefficient ``φ``. A segment mean then
+      varies as ``s² / length`` with ``s²`` the long-run variance ``γ (1 + φ) / (1 - φ)``, so the
+      squared errors are counted in units of ``s²``: positively correlated noise, which wanders
+      in slow swings, does not read as shifts (the AR(1) term of DeCAFS, Romano et al. 2022);
+    - a level that also wanders as a random walk of step variance ``q`` (``C`` = the cost of the
+      best level path, ``min Σ (x_t - a_t)² + Σ (a_t - a_{t-1})² / q``; the dynamic Lambda³ model
+      of the method's §3), which absorbs slow trends, seasons and random walks, with white noise
+      of variance ``s²``; should its one-step prediction errors be autocorrelated (lag 1, ``ρ``),
+      ``s²`` is raised by ``(1 + ρ) / (1 - ρ)`` and the series segmented again.
+
+    Each is also tried on the series less a robust global trend (the median of the slopes over half
+    the series), as neither a constant nor a random-walk level follows a steady trend.
+
+    Before segmenting, by default, (i) a season is removed: its period is the shortest lag
+    (two to ``n / 3``) at which the autocorrelation of the clipped first differences peaks above
+    0.3, and its profile the median over the cycles of the series less its moving average over
+    one period, so that a season is not read as a cascade of shifts; (ii) outliers are clipped:
+    points further than 3 robust standard deviations from the running median of
+    ``2 min_size + 1`` points are pulled back to that distance, so that a spike or a burst of at
+    most ``min_size`` points has the bounded leverage of the capped loss of Fearnhead & Rigaill
+    (2019) instead of a change point pair. The noise parameters are estimated robustly from the
+    variances of the lag-``k`` differences (``k = 1 … 20``), which only the few differences that
+    straddle a shift feel: ``φ`` from the shape ``2γ(1 - φ^k)`` of their MAD-based values,
+    ``γ`` from winsorised ones (which feel heavy tails), ``σ²`` and ``q`` of the drifting model
+    from medians of absolute first and second differences. The segmentation is exact for the
+    costs above on the deseasonalised, clipped series; the seasonal profile, the clipping and the
+    noise parameters are plug-in estimates. The result is invariant to the scale and offset of
+    ``x``.
 
     Parameters
     ----------
     x : array-like of shape (n_samples,)
-        One series, rows in time order (``x[0]`` oldest).
+        One series, rows in time order (``x[0]`` oldest), finite values.
     penalty : "bic" or float, default="bic"
-        Cost of one change point, in units of the noise variance: larger means fewer, surer
-        change points. ``"bic"`` is ``2 log(n)``, the Bayesian information criterion for a
-        change point that adds two parameters (its position and the new level) to a
-        Gaussian log-likelihood (``-2 log L = C / σ²``). It keeps a white-noise series of
-        1000 points free of false change points in the large majority of cases and still
-        finds shifts of about 1.5 noise standard deviations between stable stretches of
-        a few hundred points.
+        Cost of one change point, in units of the noise variance ``s²``: larger means fewer,
+        surer change points. ``"bic"`` is ``2 log(n)``, the Bayesian information criterion for a
+        change point that adds two parameters (its position and the new level) to a Gaussian
+        log-likelihood. It keeps a series of 500 points of white, AR(1) (``φ`` up to 0.8) or
+        Student-t(3) noise free of false change points in about 19 cases in 20.
     min_size : int, default=3
         Smallest number of points in a segment; change points are at least this far apart
-        and from either end.
+        and from either end. With ``outliers="clip"`` it is also the longest burst that is
+        clipped rather than segmented.
     max_change_points : int or None, default=None
         If given and the penalised optimum has more change points, the penalty is raised to
         the smallest value (found by bisection, to a relative 1e-6) whose optimum has at
         most that many: the strongest shifts are kept, in the same exact sense.
     drift : "auto" or float, default="auto"
-        Variance of the level's random-walk steps in units of the noise variance (``q / σ²``).
-        ``"auto"`` estimates it as above; ``0`` forces the classical piecewise-constant
-        model (PELT with the L2 cost); a larger value tolerates more wandering of the level
-        and needs sharper shifts.
+        Variance of the level's random-walk steps in units of the noise variance (``q / s²``).
+        ``"auto"`` estimates it and compares the models as above; ``0`` forces the
+        piecewise-constant model; a larger value forces the drifting model, which tolerates more
+        wandering of the level and needs sharper shifts.
+    noise : {"ar1", "white"}, default="ar1"
+        ``"ar1"``: the noise model above (AR(1) long-run variance, trend-removed variants).
+        ``"white"``: the detector before this noise model, white noise of variance estimated from
+        the second differences (with ``outliers="keep"`` and ``season=None``, the exact former
+        behaviour); it reports false change points on most autocorrelated series.
+    season : "auto", None or int, default="auto"
+        Seasonal period to remove: ``"auto"`` detects it as above (and removes nothing when no
+        lag stands out), ``None`` removes nothing, an integer ``p >= 2`` removes the profile of
+        period ``p`` (at least two cycles needed).
+    outliers : {"clip", "keep"}, default="clip"
+        ``"clip"`` clips spikes and short bursts as above; ``"keep"`` segments the values as
+        they are (the squared-error cost then pays a change point pair for a large spike).
 
     Returns
     -------
@@ -588,7 +618,8 @@ def detect_change_points(
         If ``x`` is not numeric, or a parameter has the wrong type.
     ValueError
         If ``x`` is not 1-D, has fewer than 2 points or non-finite values, or a parameter is
-        out of range (negative penalty, unknown string, ``min_size < 1``, ...).
+        out of range (negative penalty, unknown string, ``min_size < 1``, a season longer than
+        half the series, ...).
 
     See Also
     --------
@@ -602,12 +633,19 @@ def detect_change_points(
     plain optimal partitioning. With a minimum segment size, a pruned candidate is kept for
     ``min_size - 1`` more steps, where ``t`` itself is not yet a possible change point.
 
+    Measured (``benchmarks/bench_real.py``): mean F1 over the 29 univariate series of the Turing
+    Change Point Dataset 0.73 (margin 5, TCPD scoring; no change point 0.65, the former
+    behaviour 0.62); false change points in 1 to 5 series in 100 of pure white, AR(1) or
+    Student-t(3) noise. The defaults were chosen on synthetic series; TCPD served as a check.
+
     References
     ----------
     R. Killick, P. Fearnhead and I. A. Eckley, "Optimal detection of changepoints with a
     linear computational cost", JASA 107 (2012). G. Romano, G. Rigaill, V. Runge and
     P. Fearnhead, "Detecting abrupt changes in the presence of local fluctuations and
-    autocorrelated noise", JASA 117 (2022).
+    autocorrelated noise", JASA 117 (2022). P. Fearnhead and G. Rigaill, "Changepoint detection
+    in the presence of outliers", JASA 114 (2019). G. J. J. van den Burg and C. K. I. Williams,
+    "An evaluation of change point detection algorithms", arXiv:2003.06222 (2020).
 
     Examples
     --------
@@ -626,11 +664,35 @@ def detect_change_points(
     >>> np.flatnonzero(jumps[0])
     array([ 15, 288, 357, 707, 790])
 
-    White noise has none:
+    White noise has none, nor has autocorrelated noise, which the former white-noise model
+    (``noise="white"``) cuts into pieces:
 
     >>> rng = np.random.default_rng(0)
     >>> detect_change_points(rng.standard_normal(1000))
     array([], dtype=int64)
+    >>> rng = np.random.default_rng(2)
+    >>> ar = np.zeros(500)
+    >>> for t in range(1, 500):
+    ...     ar[t] = 0.8 * ar[t - 1] + rng.standard_normal()
+    >>> detect_change_points(ar)
+    array([], dtype=int64)
+    >>> detect_change_points(ar, noise="white", outliers="keep", season=None)
+    array([232, 292])
+
+    A monthly season with one shift of two noise standard deviations, and two spikes: the shift
+    is found, the spikes are not change points. Without the season removed the shift is lost in
+    it, and without clipping each spike costs a pair of change points:
+
+    >>> rng = np.random.default_rng(1)
+    >>> t = np.arange(240)
+    >>> y = 3 * np.sin(2 * np.pi * t / 12) + 2.0 * (t >= 150) + rng.standard_normal(240)
+    >>> y[[40, 90]] += 12.0
+    >>> detect_change_points(y)
+    array([150])
+    >>> detect_change_points(y, season=None)
+    array([], dtype=int64)
+    >>> detect_change_points(y, outliers="keep")
+    array([ 38,  41,  88,  91, 150])
     """
     values = _check_series(x)
     n = values.shape[0]

@@ -321,28 +321,33 @@ def _robust_slope(x):
     return float(np.median(x[m:] - x[:-m])) / m if m > 0 else 0.0
 
 
+def _difference_acf(x, max_lag):
+    """Autocorrelation at lags ``0 … max_lag + 1`` of the first differences of ``x``, clipped at 3
+    robust sds (so that the few large ones, shifts and spikes, do not dominate); None if they are
+    constant. Differencing removes the level and its shifts."""
+    d = np.diff(x)
+    scale2 = _robust_variance(d)
+    if not scale2 > 0.0:
+        return None
+    limit = _CLIP_SDS * math.sqrt(scale2)
+    d = np.clip(d - np.median(d), -limit, limit)
+    d -= d.mean()
+    spectrum = np.fft.rfft(d, 2 * d.shape[0])
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 2]
+    return acf / acf[0] if acf[0] > 0.0 else None
+
+
 def _seasonal_period(x):
     """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
     first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of the
-    largest; 0 if none. Differencing removes the level and its shifts; clipping keeps the few large
-    differences (shifts, spikes) from dominating. Only lags up to ``n / 3`` (three cycles) count."""
+    largest; 0 if none. Only lags up to ``n / 3`` (three cycles) count."""
     n = x.shape[0]
     max_lag = (n - 1) // 3
     if max_lag < 3:
         return 0
-    d = np.diff(x)
-    scale2 = _robust_variance(d)
-    if not scale2 > 0.0:
+    acf = _difference_acf(x, max_lag)
+    if acf is None:
         return 0
-    d = d - np.median(d)
-    limit = _CLIP_SDS * math.sqrt(scale2)
-    d = np.clip(d, -limit, limit)
-    d -= d.mean()
-    spectrum = np.fft.rfft(d, 2 * d.shape[0])
-    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: max_lag + 2]
-    if not acf[0] > 0.0:
-        return 0
-    acf = acf / acf[0]
     lags = np.arange(2, max_lag + 1)
     peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1])]
     if peaks.size == 0:
@@ -350,6 +355,16 @@ def _seasonal_period(x):
     threshold = max(_SEASON_MIN_ACF, 4.0 / math.sqrt(n), 0.8 * float(np.max(acf[peaks])))
     strong = peaks[acf[peaks] >= threshold]
     return int(strong[0]) if strong.size else 0
+
+
+def _season_removed(x, period):
+    """``x`` less its seasonal profile, or None if the season is still there afterwards: its shape
+    changes over time (a growing amplitude, say), which a fixed profile would turn into shifts."""
+    removed = _remove_season(x, period)
+    acf = _difference_acf(removed, period)
+    if acf is not None and acf[period] >= _SEASON_MIN_ACF:
+        return None
+    return removed
 
 
 def _remove_season(x, period):
@@ -554,7 +569,9 @@ def detect_change_points(
     Before segmenting, by default, (i) a season is removed: its period is the shortest lag
     (two to ``n / 3``) at which the autocorrelation of the clipped first differences peaks above
     0.3, and its profile the median over the cycles of the series less its moving average over
-    one period, so that a season is not read as a cascade of shifts; (ii) outliers are clipped:
+    one period, so that a season is not read as a cascade of shifts (kept if the season is
+    still there after removal: one whose shape changes, which the AR(1) and drifting models
+    then absorb); (ii) outliers are clipped:
     points further than 3 robust standard deviations from the running median of
     ``2 min_size + 1`` points are pulled back to that distance, so that a spike or a burst of at
     most ``min_size`` points has the bounded leverage of the capped loss of Fearnhead & Rigaill
@@ -707,9 +724,12 @@ def detect_change_points(
     if n < 2 * min_size or n < 3:
         return empty
     work = values
-    period = _seasonal_period(values) if season == "auto" else season
-    if period:
-        work = _remove_season(work, period)
+    if season == "auto":
+        period = _seasonal_period(values)
+        removed = _season_removed(values, period) if period else None
+        work = values if removed is None else removed
+    elif season is not None:
+        work = _remove_season(values, season)
     if outliers == "clip":
         work = _clip_outliers(work, min_size)
     v2, raw_drift = _estimate_noise(work)

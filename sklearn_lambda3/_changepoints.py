@@ -651,7 +651,7 @@ def detect_change_points(
     ``min_size - 1`` more steps, where ``t`` itself is not yet a possible change point.
 
     Measured (``benchmarks/bench_real.py``): mean F1 over the 29 univariate series of the Turing
-    Change Point Dataset 0.73 (margin 5, TCPD scoring; no change point 0.65, the former
+    Change Point Dataset 0.72 (margin 5, TCPD scoring; no change point 0.65, the former
     behaviour 0.62); false change points in 1 to 5 series in 100 of pure white, AR(1) or
     Student-t(3) noise. The defaults were chosen on synthetic series; TCPD served as a check.
 

@@ -278,7 +278,8 @@ def _fit_ar1(x):
     ``1 … min(20, n // 4)``, which ignore the straddling differences even when there are many
     shifts; it is taken from a grid on ``[0, 0.95]`` (a negative ``φ`` would make the detector less
     cautious, not more). ``γ`` is the mean over the lags of ``v_k / (2(1 - φ^k))`` with winsorised
-    variances, which unlike the MAD feel heavy tails. Returns ``(γ, φ)``.
+    variances, which unlike the MAD feel heavy tails. ``φ`` is 0 when more than half the first
+    differences are exactly 0. Returns ``(γ, φ)``.
     """
     n = x.shape[0]
     n_lags = min(_MAX_DRIFT_LAG, max(2, n // 4))
@@ -286,8 +287,12 @@ def _fit_ar1(x):
     v = np.array([_robust_variance(x[k:] - x[:-k]) for k in range(1, n_lags + 1)])
     if not np.all(v > 0.0):
         return 0.0, 0.0
+    first = np.diff(x)
+    # More than half the steps exactly 0 (quantised or noise-free data): the MADs are 0 and their
+    # fallback grows with the shifts a lag straddles, which would read as persistence.
+    quantised = np.median(np.abs(first - np.median(first))) == 0.0
     best_residual, best_phi = np.inf, 0.0
-    for phi in _PHI_GRID:
+    for phi in _PHI_GRID[:1] if quantised else _PHI_GRID:
         shape = 2.0 * (1.0 - phi**lags) / v  # the model over the data, per unit γ
         gamma = float(np.sum(shape) / (shape @ shape))
         residual = float(np.sum((1.0 - gamma * shape) ** 2))

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3._changepoints import (
+    _clip_outliers,
     _fit_ar1,
     _long_run_variance,
     _pelt,
@@ -292,3 +293,31 @@ def test_old_behaviour_is_kept_by_parameter():
     # Output of the detector before the noise, season and outlier models (commit ddfdda3).
     np.testing.assert_array_equal(detect_change_points(x, **OLD), [206, 247, 252])
     assert detect_change_points(x).size == 0
+
+
+def test_noise_free_and_quantised_steps_are_found():
+    np.testing.assert_array_equal(detect_change_points([0.0] * 3 + [5.0] * 3), [3])
+    np.testing.assert_array_equal(detect_change_points([0.0] * 8 + [5.0] * 8), [8])
+    rng = np.random.default_rng(0)
+    x = np.round(np.r_[np.zeros(100), np.full(100, 2.0)] + 0.3 * rng.standard_normal(200))
+    np.testing.assert_array_equal(detect_change_points(x), [100])
+
+
+def test_clipped_series_is_segmented_exactly():
+    """Clipping is a transform of the data; the segmentation of the clipped series is still the
+    optimal partition (brute force), of the series or of the series less its robust trend."""
+    rng = np.random.default_rng(6)
+    for _ in range(6):
+        x = rng.standard_t(3, 36) + np.repeat(rng.normal(0, 4, 3), 12)
+        found = detect_change_points(x, drift=0, season=None)
+        clipped = _clip_outliers(x, 3)
+        centred = clipped - np.median(clipped)
+        detrended = centred - _robust_slope(centred) * (np.arange(36) - 17.5)
+        penalty = 2 * np.log(len(x))
+        optimal = []
+        for series in (centred, detrended):
+            y = series / np.sqrt(_long_run_variance(*_fit_ar1(series)))
+            optimal.append(
+                np.isclose(penalised_cost(y, found, 0.0, penalty), brute_force(y, 0.0, penalty, 3))
+            )
+        assert any(optimal)

@@ -323,13 +323,15 @@ def test_clipped_series_is_segmented_exactly():
         assert any(optimal)
 
 
-def test_several_shifts_in_a_short_series_are_found():
-    # The AR(1) fit must not take the differences that straddle the shifts for persistence.
+@pytest.mark.parametrize("n, size, minimum", [(100, 3.0, 0.95), (200, 2.0, 0.9)])
+def test_several_shifts_in_a_short_series_are_found(n, size, minimum):
+    # The AR(1) fit must not take the differences that straddle the shifts for persistence, nor
+    # the deviance judge the model with shifts by that blurred fit.
     recalls = []
     for seed in range(30):
         rng = np.random.default_rng(seed)
-        truth = np.sort(rng.choice(np.arange(15, 85, 15), 3, replace=False))
-        levels = np.cumsum(np.r_[0.0, rng.choice([-3.0, 3.0], 3)])
-        x = levels[np.searchsorted(truth, np.arange(100), side="right")] + rng.standard_normal(100)
+        truth = np.sort(rng.choice(np.arange(15, n - 15, 15), 3, replace=False))
+        levels = np.cumsum(np.r_[0.0, rng.choice([-size, size], 3)])
+        x = levels[np.searchsorted(truth, np.arange(n), side="right")] + rng.standard_normal(n)
         recalls.append(f1_within(detect_change_points(x), truth)[1])
-    assert np.mean(recalls) >= 0.8
+    assert np.mean(recalls) >= minimum

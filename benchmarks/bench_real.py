@@ -21,12 +21,16 @@ differences divided by 0.6745 √2; and the no-change baseline.
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from sklearn_lambda3.analysis import detect_change_points
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _real_linear import tokyo_linear_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -170,18 +174,26 @@ def null_table(n_series=100, n=500, detectors=None):
     return rows
 
 
+def _cell(value):
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
 def _print_rows(title, rows):
     print(f"\n## {title}")
     keys = [k for k in rows[0] if k != "per_series"]
-    widths = {k: max(len(k), *(len(str(r[k])) for r in rows)) for k in keys}
+    widths = {k: max(len(k), *(len(_cell(r[k])) for r in rows)) for k in keys}
     print(" | ".join(k.ljust(widths[k]) for k in keys))
     print("-|-".join("-" * widths[k] for k in keys))
     for r in rows:
-        print(" | ".join(str(r[k]).ljust(widths[k]) for k in keys))
+        print(" | ".join(_cell(r[k]).ljust(widths[k]) for k in keys))
 
 
 # name -> (title, function of the parsed arguments returning a list of rows); add sections here.
 SECTIONS = {
+    "linear": (
+        "Tokyo, next hour's temperature on Lambda3Features of all six columns, TimeSeriesSplit(3)",
+        lambda a: tokyo_linear_table(a.data_dir),
+    ),
     "tcpd": ("TCPD univariate series: mean F1 (margin 5, TCPD scoring)", lambda a: tcpd_table(a.data_dir)),
     "null": ("Pure noise, 500 steps: share of 100 series with a change point", lambda a: null_table()),
 }

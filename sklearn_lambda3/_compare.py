@@ -1,6 +1,5 @@
 """Model comparison by PSIS-LOO or WAIC, and posterior predictive checks (spec §3)."""
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -8,6 +7,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from . import _arviz
 
 STATISTICS = {
     "mean": np.nanmean,
@@ -24,8 +25,12 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     """Rank fitted models by their expected log predictive density (PSIS-LOO or WAIC).
 
     Each model's pointwise log-likelihood of ``(X, y)`` under its posterior draws is
-    wrapped in an ArviZ ``InferenceData`` and the models are ranked by
-    :func:`arviz.compare`. Needs the ``[arviz]`` extra.
+    passed to ArviZ and the models are ranked as :func:`arviz.compare` of ArviZ 0.x ranks
+    them (stacking weights). Needs the ``[arviz]`` extra; works with ArviZ 0.x and 1.x and
+    returns the same table with both. ArviZ 1.x has no WAIC and no ``scale`` in its
+    ``loo`` and ``compare``: there WAIC is computed here from the pointwise log-likelihood
+    exactly as ArviZ 0.x computes it, LOO by ArviZ on the log scale and converted to
+    ``scale``, and the table built here as ArviZ 0.x builds it.
 
     For PSIS-LOO the relative efficiency ``r_eff`` of the draws (which sets how hard the
     importance ratios are smoothed) is the mean, over observations, of the effective
@@ -53,7 +58,7 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     Returns
     -------
     comparison : pandas.DataFrame
-        One row per model, best first, as :func:`arviz.compare` returns it: ``rank``,
+        One row per model, best first, as :func:`arviz.compare` of ArviZ 0.x returns it: ``rank``,
         ``elpd_loo`` or ``elpd_waic``, ``p_loo`` or ``p_waic`` (effective number of
         parameters), ``elpd_diff`` (to the best model), ``weight`` (stacking), ``se``,
         ``dse`` (standard error of the difference), ``warning`` (True when the estimate may
@@ -71,7 +76,7 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     See Also
     --------
     posterior_predictive_check : Bayesian p-values of summary statistics.
-    arviz.compare : The comparison this function calls.
+    arviz.compare : The comparison this function calls (ArviZ 0.x) or reproduces (1.x).
 
     Examples
     --------
@@ -108,11 +113,7 @@ def compare(models, X, y, *, ic="loo", scale="log"):
         _check_model(model, name, "pointwise_log_likelihood")
         _check_rows(model, name, X_of[name], y)
 
-    try:
-        import arviz
-    except ImportError as error:
-        raise ImportError("compare needs ArviZ: pip install 'sklearn-lambda3[arviz]'") from error
-
+    arviz = _arviz.import_arviz("compare")
     elpd = {}
     for name, model in models.items():
         log_lik = np.asarray(model.pointwise_log_likelihood(X_of[name], y), dtype=np.float64)
@@ -123,16 +124,12 @@ def compare(models, X, y, *, ic="loo", scale="log"):
             )
         if not np.all(np.isfinite(log_lik)):
             raise ValueError(f"model {name!r}: the pointwise log-likelihood has non-finite values.")
-        idata = arviz.from_dict(log_likelihood={"y": log_lik})
         if ic == "loo":
             reff = _relative_efficiency(arviz, log_lik)
-            elpd[name] = arviz.loo(idata, pointwise=True, reff=reff, scale=scale)
+            elpd[name] = _arviz.loo(arviz, log_lik, reff=reff, scale=scale)
         else:
-            elpd[name] = arviz.waic(idata, pointwise=True, scale=scale)
-    with warnings.catch_warnings():
-        # ArviZ's own use of a pandas option deprecated in pandas 3 (sort_values(inplace=True)).
-        warnings.filterwarnings("ignore", message="The inplace keyword", module="arviz")
-        return arviz.compare(elpd, ic=ic, scale=scale)
+            elpd[name] = _arviz.waic(arviz, log_lik, scale=scale)
+    return _arviz.compare(arviz, elpd, ic=ic, scale=scale)
 
 
 def _relative_efficiency(arviz, log_lik):
@@ -143,8 +140,7 @@ def _relative_efficiency(arviz, log_lik):
     # ESS does not change when each observation's likelihood is rescaled, so subtract its
     # maximum first: exp() then neither overflows nor underflows to all zeros.
     likelihood = np.exp(log_lik - log_lik.max(axis=(0, 1), keepdims=True))
-    ess = arviz.ess(arviz.convert_to_dataset(likelihood), method="mean")
-    values = np.asarray(ess.to_array()).reshape(-1)
+    values = _arviz.ess_mean(arviz, likelihood).reshape(-1)
     values = values[np.isfinite(values)]
     if values.size == 0:
         return 1.0

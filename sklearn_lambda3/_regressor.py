@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from . import _arviz
 from ._diagnostics import ess_bulk, split_rhat
 from ._persistence import _VersionStampMixin
 from ._priors import TENSION_SUFFIX, column_prior_scales, evidence_shrinkage
@@ -568,6 +569,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 "num_steps": draws["num_steps"],
                 "accept_prob": draws["accept_prob"],
                 "potential_energy": draws["potential_energy"],
+                "energy": draws["energy"],
+                "step_size": draws["step_size"],
             }
         self.diagnostics_ = self._diagnose()
 
@@ -990,22 +993,21 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         return log_lik.T.reshape(self.num_chains, -1, observed.sum())
 
     def to_inference_data(self):
-        """The posterior as an ArviZ ``InferenceData`` (needs the ``[arviz]`` extra).
+        """The posterior in ArviZ's container (needs the ``[arviz]`` extra).
+
+        The groups and names are those ``arviz.from_numpyro`` gives.
 
         Returns
         -------
-        idata : arviz.InferenceData
-            Groups ``posterior`` (coef, intercept, noise), ``sample_stats`` (diverging,
-            n_steps, acceptance_rate, lp), ``log_likelihood`` (y, on the training rows) and
-            ``observed_data`` (y).
+        idata : arviz.InferenceData or xarray.DataTree
+            An ``InferenceData`` under ArviZ 0.x, a ``DataTree`` under ArviZ 1.x, with groups
+            ``posterior`` (coef, intercept, noise; the dynamic model's tau, level, step),
+            ``sample_stats`` (NUTS only: diverging, acceptance_rate, lp, n_steps, and for fits
+            that recorded them energy, step_size and tree_depth), ``log_likelihood`` (y, on
+            the training rows) and ``observed_data`` (y).
         """
         check_is_fitted(self)
-        try:
-            import arviz
-        except ImportError as error:
-            raise ImportError(
-                "to_inference_data needs ArviZ: pip install 'sklearn-lambda3[arviz]'"
-            ) from error
+        arviz = _arviz.import_arviz("to_inference_data")
         chains = self.num_chains
         names = getattr(self, "feature_names_in_", None)
         names = [f"x{i}" for i in range(self.n_features_in_)] if names is None else list(names)
@@ -1036,18 +1038,22 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             }
             sample_stats = {
                 "diverging": stats["diverging"],
-                "n_steps": stats["num_steps"],
                 "acceptance_rate": stats["accept_prob"],
                 "lp": -stats["potential_energy"],
+                "n_steps": stats["num_steps"],
+                # As arviz.from_numpyro derives it from the number of leapfrog steps.
+                "tree_depth": np.log2(stats["num_steps"]).astype(int) + 1,
             }
-        return arviz.from_dict(
-            posterior=posterior,
-            sample_stats=sample_stats,
-            log_likelihood={"y": self.pointwise_log_likelihood(self._X_train, self._y_train)},
-            observed_data={"y": self._y_train},
-            coords={"feature": names},
-            dims=dims,
-        )
+            for name in ("energy", "step_size"):  # absent from models saved before they were recorded
+                if name in stats:
+                    sample_stats[name] = stats[name]
+        groups = {
+            "posterior": posterior,
+            "sample_stats": sample_stats,
+            "log_likelihood": {"y": self.pointwise_log_likelihood(self._X_train, self._y_train)},
+            "observed_data": {"y": self._y_train},
+        }
+        return _arviz.from_groups(arviz, groups, coords={"feature": names}, dims=dims)
 
 
 def _mean_variance(X, coef_draws, offset_draws):

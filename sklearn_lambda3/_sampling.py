@@ -544,6 +544,8 @@ def run_nuts(
             "num_steps": states.num_steps,
             "accept_prob": states.accept_prob,
             "potential_energy": states.potential_energy,
+            "energy": states.energy,
+            "step_size": states.adapt_state.step_size,
         }
         return states, stats
 

@@ -59,6 +59,13 @@ def test_loo_and_waic_agree_and_scales_convert(linear_fits):
     assert loo["elpd_loo"].iloc[0] == pytest.approx(waic["elpd_waic"].iloc[0], abs=0.5)
     assert deviance["elpd_loo"].iloc[0] == pytest.approx(-2 * loo["elpd_loo"].iloc[0])
     assert not loo["warning"].iloc[0]
+    # The ArviZ 0.x table with either ArviZ generation.
+    for table, ic in ((loo, "loo"), (waic, "waic"), (deviance, "loo")):
+        columns = ["rank", f"elpd_{ic}", f"p_{ic}", "elpd_diff", "weight", "se", "dse", "warning", "scale"]
+        assert list(table.columns) == columns
+    assert list(deviance["scale"]) == ["deviance"]
+    assert deviance["se"].iloc[0] == pytest.approx(2 * loo["se"].iloc[0])
+    assert deviance["p_loo"].iloc[0] == pytest.approx(loo["p_loo"].iloc[0])
 
 
 def test_tension_noise_beats_constant_noise_on_heteroscedastic_data():

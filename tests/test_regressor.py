@@ -279,8 +279,8 @@ def test_to_inference_data_groups():
     X, y, _ = linear_data(n=70, k=2, seed=15)
     reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
     idata = reg.to_inference_data()
-    for group in ("posterior", "sample_stats", "log_likelihood", "observed_data"):
-        assert group in idata.groups()
+    groups = set(idata.groups()) if callable(idata.groups) else set(idata.children)  # ArviZ 0.x or 1.x
+    assert groups == {"posterior", "sample_stats", "log_likelihood", "observed_data"}
     assert idata.posterior["coef"].shape == (2, 300, 2)
     assert idata.log_likelihood["y"].shape == (2, 300, 70)
     np.testing.assert_allclose(idata.observed_data["y"].values, y)
@@ -291,6 +291,23 @@ def test_to_inference_data_groups():
     sigma = reg.noise_samples_["sigma"][0]
     expected = -0.5 * ((y - mu) / sigma) ** 2 - np.log(sigma * np.sqrt(2 * np.pi))
     np.testing.assert_allclose(ll[0, 0], expected, rtol=1e-10)
+    # sample_stats as arviz.from_numpyro names them.
+    stats = idata.sample_stats
+    names = {"diverging", "acceptance_rate", "lp", "n_steps", "tree_depth", "energy", "step_size"}
+    assert set(stats.data_vars) == names
+    assert all(stats[name].shape == (2, 300) for name in names)
+    n_steps = stats["n_steps"].values
+    np.testing.assert_array_equal(stats["tree_depth"].values, np.floor(np.log2(n_steps)) + 1)
+    assert np.all((stats["acceptance_rate"] >= 0) & (stats["acceptance_rate"] <= 1))
+    # Hamiltonian = potential (-lp) + kinetic (>= 0); the step size is fixed after warm-up.
+    assert np.all(stats["energy"].values >= -stats["lp"].values - 1e-4)
+    assert np.any(stats["energy"].values > -stats["lp"].values + 1e-2)
+    step = stats["step_size"].values
+    assert np.all(step > 0) and np.all(step == step[:, :1])
+    # A model saved before energy and step size were recorded still converts.
+    for name in ("energy", "step_size"):
+        del reg._sample_stats[name]
+    assert set(reg.to_inference_data().sample_stats.data_vars) == names - {"energy", "step_size"}
 
 
 @pytest.mark.parametrize(

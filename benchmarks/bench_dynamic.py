@@ -112,10 +112,12 @@ def method_series(n=1000, random_state=0):
 
 
 def default_convergence(seeds=range(5), n=1000):
-    """Default settings (``noise="constant"``, no change points) on the method's scenario."""
+    """Default settings (``noise="constant"``, no change points) on the method's scenario.
+
+    Prints the table and returns its rows (dicts)."""
     print(f"\n== dynamic model defaults, method scenario at {n} steps, 2 chains x 500 draws (500 warm-up) ==")
     print(f"{'seed':>4s} {'max R-hat':>9s} {'min bulk ESS':>12s} {'divergences':>11s} {'wall s':>7s}")
-    rows = []
+    rows, table = [], []
     for seed in seeds:
         x = method_series(n, random_state=seed)
         features = Lambda3Features().set_output(transform="pandas").fit_transform(x.reshape(-1, 1))
@@ -130,6 +132,13 @@ def default_convergence(seeds=range(5), n=1000):
         seconds = time.perf_counter() - start
         d = reg.diagnostics_
         rows.append((d["r_hat_max"], d["ess_bulk_min"], d["num_divergences"], seconds))
+        table.append({
+            "seed": seed,
+            "max R-hat": d["r_hat_max"],
+            "min bulk ESS": d["ess_bulk_min"],
+            "divergences": d["num_divergences"],
+            "wall s": seconds,
+        })
         print(f"{seed:4d} {d['r_hat_max']:9.4f} {d['ess_bulk_min']:12.0f} {d['num_divergences']:11d} "
               f"{seconds:7.1f}" + ("  (first fit: compiles)" if seed == seeds[0] else ""))
     rows = np.array(rows)
@@ -137,6 +146,7 @@ def default_convergence(seeds=range(5), n=1000):
     met = worst_rhat <= 1.01 and worst_ess >= 400 and rows[:, 2].sum() == 0 and slowest < 20
     print(f"target R-hat <= 1.01, ESS >= 400, 0 divergences, < 20 s: {'met' if met else 'NOT met'} "
           f"(worst R-hat {worst_rhat:.4f}, ESS {worst_ess:.0f}, slowest {slowest:.1f} s)")
+    return table
 
 
 def change_point_comparison(n_series, n, **shape):

@@ -30,7 +30,9 @@ import numpy as np
 from sklearn_lambda3.analysis import detect_change_points
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _real_dynamic import dynamic_cross_validation, dynamic_forecast_table  # noqa: E402
 from _real_linear import tokyo_linear_table  # noqa: E402
+from bench_dynamic import default_convergence  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
@@ -188,11 +190,34 @@ def _print_rows(title, rows):
         print(" | ".join(_cell(r[k]).ljust(widths[k]) for k in keys))
 
 
+def _forecast_rows(data_dir):
+    """Forecast RMSE and coverage with the test features from the test rows alone (a pipeline)
+    and with the training rows as their past; the overall figures, then per fold."""
+    rows = []
+    for context in (False, True):
+        for row in dynamic_forecast_table(Path(data_dir) / "tokyo_weather_days.csv", context=context):
+            features = "train rows as past" if context else "test rows alone"
+            rows.append({"test features": features, **row})
+    return sorted(rows, key=lambda r: (r["fold"] != "all", r["test features"], str(r["fold"])))
+
+
 # name -> (title, function of the parsed arguments returning a list of rows); add sections here.
 SECTIONS = {
     "linear": (
         "Tokyo, next hour's temperature on Lambda3Features of all six columns, TimeSeriesSplit(3)",
         lambda a: tokyo_linear_table(a.data_dir),
+    ),
+    "dynamic": (
+        "Tokyo, temperature forecast from the other five series' features, TimeSeriesSplit(3) test folds",
+        lambda a: _forecast_rows(a.data_dir),
+    ),
+    "crash": (
+        "Tokyo, cross_val_score of the dynamic pipeline (used to die inside the Kalman callback)",
+        lambda a: dynamic_cross_validation(Path(a.data_dir) / "tokyo_weather_days.csv"),
+    ),
+    "convergence": (
+        "Dynamic model defaults on the method's scenario (1000 steps), 2 chains x 500 draws",
+        lambda a: default_convergence(),
     ),
     "tcpd": ("TCPD univariate series: mean F1 (margin 5, TCPD scoring)", lambda a: tcpd_table(a.data_dir)),
     "null": ("Pure noise, 500 steps: share of 100 series with a change point", lambda a: null_table()),

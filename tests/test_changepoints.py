@@ -258,6 +258,19 @@ def test_ar1_fit_recovers_the_noise_despite_shifts(phi):
     assert gamma == pytest.approx(0.25 / (1 - phi**2), rel=0.1)
 
 
+def _optimal_for_series_or_detrended(x, found):
+    """Whether ``found`` is the brute-force optimal L2 partition, in long-run-variance units, of
+    ``x`` centred or of ``x`` less its robust trend (whichever the deviance kept)."""
+    centred = x - np.median(x)
+    detrended = centred - _robust_slope(centred) * (np.arange(len(x)) - (len(x) - 1) / 2)
+    penalty = 2 * np.log(len(x))
+    optimal = []
+    for series in (centred, detrended):
+        y = series / np.sqrt(_long_run_variance(*_fit_ar1(series)))
+        optimal.append(np.isclose(penalised_cost(y, found, 0.0, penalty), brute_force(y, 0.0, penalty, 3)))
+    return any(optimal)
+
+
 def test_piecewise_constant_ar1_model_is_exact():
     """With the drifting model, season and clipping off, the result is the optimal partition of
     the L2 cost in units of the long-run variance (brute force), of the series or of the series
@@ -266,16 +279,7 @@ def test_piecewise_constant_ar1_model_is_exact():
     for _ in range(6):
         x = ar1(0.4, 36, int(rng.integers(1000))) + np.repeat(rng.normal(0, 3, 3), 12)
         found = detect_change_points(x, drift=0, season=None, outliers="keep")
-        centred = x - np.median(x)
-        detrended = centred - _robust_slope(centred) * (np.arange(36) - 17.5)
-        penalty = 2 * np.log(len(x))
-        optimal = []
-        for series in (centred, detrended):
-            y = series / np.sqrt(_long_run_variance(*_fit_ar1(series)))
-            optimal.append(
-                np.isclose(penalised_cost(y, found, 0.0, penalty), brute_force(y, 0.0, penalty, 3))
-            )
-        assert any(optimal)
+        assert _optimal_for_series_or_detrended(x, found)
 
 
 def test_trend_with_autocorrelated_noise_has_no_change_points():
@@ -310,17 +314,7 @@ def test_clipped_series_is_segmented_exactly():
     for _ in range(6):
         x = rng.standard_t(3, 36) + np.repeat(rng.normal(0, 4, 3), 12)
         found = detect_change_points(x, drift=0, season=None)
-        clipped = _clip_outliers(x, 3)
-        centred = clipped - np.median(clipped)
-        detrended = centred - _robust_slope(centred) * (np.arange(36) - 17.5)
-        penalty = 2 * np.log(len(x))
-        optimal = []
-        for series in (centred, detrended):
-            y = series / np.sqrt(_long_run_variance(*_fit_ar1(series)))
-            optimal.append(
-                np.isclose(penalised_cost(y, found, 0.0, penalty), brute_force(y, 0.0, penalty, 3))
-            )
-        assert any(optimal)
+        assert _optimal_for_series_or_detrended(_clip_outliers(x, 3), found)
 
 
 @pytest.mark.parametrize("n, size, minimum", [(100, 3.0, 0.95), (200, 2.0, 0.9)])

@@ -21,7 +21,11 @@ Measured
    piecewise-constant series (no trend, no season) with shifts of 5 noise sds, where the
    L2 cost's model is exactly right.
 
-Targets: (1) R-hat <= 1.01, min bulk ESS >= 400, 0 divergences, <= 20 s at 1,000 steps and
+3. **Defaults** (``noise="constant"``, no change points): the method's scenario of spec §3
+   (``15 t / 1000 + sin(0.2 t) + ε``, ε ~ N(0, 0.3²), 10 level jumps of size U(2, 4)) at 1,000
+   steps, 2 chains x 500 draws after 500 warm-up, for 5 seeds.
+
+Targets: (1) and (3) R-hat <= 1.01, min bulk ESS >= 400, 0 divergences, <= 20 s at 1,000 steps and
 <= 120 s at 10,000 steps (2 CPU cores); (2) our F1 >= ruptures' tuned F1.
 """
 
@@ -96,6 +100,55 @@ def dynamic_fits(n, chains, draws):
     print("reference code (spec §4, 1,000 steps): 35 s, R-hat 1.47, min ESS 4, 3 divergences")
 
 
+def method_series(n=1000, random_state=0):
+    """The method's scenario (spec §3): ``x_t = 15 t / n + sin(0.2 t) + ε_t``, ε ~ N(0, 0.3²),
+    plus 10 level jumps of random sign and size U(2, 4) at random steps."""
+    rng = np.random.default_rng(random_state)
+    t = np.arange(n)
+    x = 15 * t / n + np.sin(0.2 * t) + 0.3 * rng.standard_normal(n)
+    for point in rng.choice(np.arange(1, n), 10, replace=False):
+        x[point:] += rng.choice([-1, 1]) * rng.uniform(2, 4)
+    return x
+
+
+def default_convergence(seeds=range(5), n=1000):
+    """Default settings (``noise="constant"``, no change points) on the method's scenario.
+
+    Prints the table and returns its rows (dicts)."""
+    print(f"\n== dynamic model defaults, method scenario at {n} steps, 2 chains x 500 draws (500 warm-up) ==")
+    print(f"{'seed':>4s} {'max R-hat':>9s} {'min bulk ESS':>12s} {'divergences':>11s} {'wall s':>7s}")
+    rows, table = [], []
+    for seed in seeds:
+        x = method_series(n, random_state=seed)
+        features = Lambda3Features().set_output(transform="pandas").fit_transform(x.reshape(-1, 1))
+        reg = Lambda3BayesRegressor(
+            model="dynamic", num_warmup=500, num_samples=500, num_chains=2, random_state=seed,
+            progress_bar=False,
+        )
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reg.fit(features, x)
+        seconds = time.perf_counter() - start
+        d = reg.diagnostics_
+        rows.append((d["r_hat_max"], d["ess_bulk_min"], d["num_divergences"], seconds))
+        table.append({
+            "seed": seed,
+            "max R-hat": d["r_hat_max"],
+            "min bulk ESS": d["ess_bulk_min"],
+            "divergences": d["num_divergences"],
+            "wall s": seconds,
+        })
+        print(f"{seed:4d} {d['r_hat_max']:9.4f} {d['ess_bulk_min']:12.0f} {d['num_divergences']:11d} "
+              f"{seconds:7.1f}" + ("  (first fit: compiles)" if seed == seeds[0] else ""))
+    rows = np.array(rows)
+    worst_rhat, worst_ess, slowest = rows[:, 0].max(), rows[:, 1].min(), rows[:, 3].max()
+    met = worst_rhat <= 1.01 and worst_ess >= 400 and rows[:, 2].sum() == 0 and slowest < 20
+    print(f"target R-hat <= 1.01, ESS >= 400, 0 divergences, < 20 s: {'met' if met else 'NOT met'} "
+          f"(worst R-hat {worst_rhat:.4f}, ESS {worst_ess:.0f}, slowest {slowest:.1f} s)")
+    return table
+
+
 def change_point_comparison(n_series, n, **shape):
     print(
         f"\n== change points: {n_series} series of make_jump_series({n}, n_jumps=15"
@@ -151,10 +204,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}")
     if args.quick:
+        default_convergence(seeds=range(2), n=500)
         dynamic_fits(500, 2, 200)
         change_point_comparison(3, 1000)
         change_point_comparison(3, 1000, trend=0.0, seasonal_amplitude=0.0, jump_size=1.0)
         return
+    default_convergence()
     dynamic_fits(1000, 2, 500)
     dynamic_fits(10000, 4, 1000)
     change_point_comparison(10, 2000)

@@ -173,17 +173,7 @@ def loo(arviz, log_lik, *, reff, scale="log"):
     """
     data = from_groups(arviz, {"log_likelihood": {"y": log_lik}})
     if generation(arviz) == 0:
-        result = arviz.loo(data, pointwise=True, reff=reff, scale=scale)
-        return Elpd(
-            "loo",
-            float(result["elpd_loo"]),
-            float(result["se"]),
-            float(result["p_loo"]),
-            np.asarray(result["loo_i"]).reshape(-1),
-            bool(result["warning"]),
-            scale,
-            result,
-        )
+        return _elpd_of_0x("loo", arviz.loo(data, pointwise=True, reff=reff, scale=scale), scale)
     result = arviz.loo(data, pointwise=True, reff=reff)
     factor = SCALE_FACTOR[scale]
     return Elpd(
@@ -218,12 +208,17 @@ def waic(arviz, log_lik, *, scale="log"):
     if generation(arviz) == 1:  # ArviZ 1.x has no WAIC
         return waic_numpy(log_lik, scale=scale)
     result = arviz.waic(from_groups(arviz, {"log_likelihood": {"y": log_lik}}), pointwise=True, scale=scale)
+    return _elpd_of_0x("waic", result, scale)
+
+
+def _elpd_of_0x(kind, result, scale):
+    """An :class:`Elpd` from ArviZ 0.x's ``ELPDData`` of ``kind`` ("loo" or "waic")."""
     return Elpd(
-        "waic",
-        float(result["elpd_waic"]),
+        kind,
+        float(result[f"elpd_{kind}"]),
         float(result["se"]),
-        float(result["p_waic"]),
-        np.asarray(result["waic_i"]).reshape(-1),
+        float(result[f"p_{kind}"]),
+        np.asarray(result[f"{kind}_i"]).reshape(-1),
         bool(result["warning"]),
         scale,
         result,

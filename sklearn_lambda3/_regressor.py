@@ -81,7 +81,13 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     at each change point ``c_i``. Given τ and the noise the model is linear-Gaussian, so the
     level, the steps and the coefficients are integrated out exactly by a Kalman filter and
     NUTS samples only τ and the noise; the coefficients, the level path and the steps are then
-    drawn exactly for each draw (forward filtering, backward sampling). Time steps are the
+    drawn exactly for each draw (forward filtering, backward sampling). The filter accumulates
+    its normal matrix in square-root form, so collinear or constant regressors and a noise at
+    its floor cannot break it (a constant column's coefficient keeps its prior). τ and σ are
+    sampled in a coordinate centred and scaled by a Laplace approximation of their posterior,
+    linear in σ and folded at 0 rather than logarithmic: the defaults then converge on the
+    method's scenario (spec §3) with 2 chains × 500 draws, where log scales left chains stuck
+    in σ's tail towards 0 (see ``benchmarks/bench_dynamic.py``). Time steps are the
     rows: ``predict(X_train)`` gives the in-sample fit (level path plus feature terms), and
     any other ``X`` is read as the steps right after the training rows and forecast (see
     :meth:`forecast`), with intervals that widen with the horizon.
@@ -142,9 +148,13 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         Factor ``g`` applied to every coefficient's prior scale (not the intercept's).
         ``"evidence"``: for the linear model, the ``g`` in [1e-4, 1] that maximises the
         marginal likelihood of y (with the noise variance also maximised; under
-        ``noise="tension"`` the constant-noise likelihood chooses it); the dynamic and
-        hierarchical models keep ``g = 1`` (their scales as given). A number fixes ``g`` for
-        every model: ``1.0`` uses the scales exactly as given.
+        ``noise="tension"`` the constant-noise likelihood chooses it); for the dynamic model,
+        the ``g`` that maximises the Kalman filter's collapsed likelihood (level, steps and
+        coefficients integrated out) with τ and σ at their posterior mode for that ``g``
+        (under ``noise="tension"``, σ constant), so that features that only add noise are
+        shrunk and the forecast falls back to the local level's; the hierarchical model
+        keeps ``g = 1`` (its scales as given). A number fixes ``g`` for every model: ``1.0``
+        uses the scales exactly as given.
     tension_feature : str or None, default=None
         With ``noise="tension"``, the name of the ρT regressor that drives the noise;
         ``None`` takes the first column named ``*__rho_T``.
@@ -420,8 +430,9 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         # Priors are per raw unit of each regressor; in the standardised coordinate that is the
         # scale times the regressor's training spread (the floor keeps float32 squares normal).
         standardised_prior = np.maximum(self.prior_scales_ * self._x_scale, PRIOR_FLOOR)
-        # The evidence needs the linear model's closed form; the other models keep g = 1.
-        fixed = self.prior_shrinkage != "evidence" or self.model != "linear"
+        # The evidence needs a closed form (the linear model's, the dynamic model's Kalman
+        # filter); the hierarchical model keeps g = 1.
+        fixed = self.prior_shrinkage != "evidence" or self.model == "hierarchical"
         self.prior_shrinkage_ = float(1.0 if self.prior_shrinkage == "evidence" else self.prior_shrinkage)
         if fixed:
             standardised_prior = standardised_prior * self.prior_shrinkage_
@@ -471,6 +482,14 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 "tension": np.zeros(len(y)) if tension is None else tension,
                 "level_scale": np.float64(self.level_prior_scale),
             }
+            if not fixed:
+                from ._sampling import KALMAN_INPUTS, dynamic_evidence_shrinkage
+
+                inputs = tuple(data[name] for name in KALMAN_INPUTS)
+                self.prior_shrinkage_ = dynamic_evidence_shrinkage(
+                    inputs, self.level_prior_scale, self.noise_prior_scale
+                )
+                data["prior_scale"] = np.maximum(standardised_prior * self.prior_shrinkage_, PRIOR_FLOOR)
             settings["path_draws"] = _path_draws(int(self.num_chains), int(self.num_samples))
         data["noise_scale"] = np.float64(self.noise_prior_scale)
 

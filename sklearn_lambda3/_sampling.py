@@ -94,6 +94,8 @@ def tension_noise_model(data):
 # series (any length reuses it) and no array crosses the callback boundary per step.
 _HOST_DATA = {}
 _TOKENS = itertools.count()
+# Errors of the host Kalman filter, by token (see _host_kalman).
+_HOST_ERRORS = {}
 KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var", "tension")
 
 
@@ -103,16 +105,24 @@ def _host_kalman(params, token):
 
     from ._kalman_kernels import batched_loglik_and_grad
 
-    inputs = _HOST_DATA[int(np.asarray(token).reshape(-1)[0])]
+    key = int(np.asarray(token).reshape(-1)[0])
+    inputs = _HOST_DATA[key]
     params = np.asarray(params, dtype=np.float64)
     flat = params.reshape(-1, 3)
-    values, grads = batched_loglik_and_grad(
-        *inputs,
-        np.ascontiguousarray(flat[:, 0]),
-        np.ascontiguousarray(flat[:, 1]),
-        np.ascontiguousarray(flat[:, 2]),
-        NOISE_FLOOR,
-    )
+    try:
+        values, grads = batched_loglik_and_grad(
+            *inputs,
+            np.ascontiguousarray(flat[:, 0]),
+            np.ascontiguousarray(flat[:, 1]),
+            np.ascontiguousarray(flat[:, 2]),
+            NOISE_FLOOR,
+        )
+    except Exception as error:
+        # An exception here would surface as an opaque XLA "CpuCallback error"; record it
+        # and reject the point instead, and sample_posterior raises it after the run.
+        _HOST_ERRORS.setdefault(key, f"{type(error).__name__}: {error} at (tau, sigma_base, "
+                                     f"sigma_scale) = {flat.tolist()}")
+        values, grads = np.full(len(flat), -np.inf), np.zeros_like(flat)
     values = values.reshape(params.shape[:-1]).astype(np.float32)
     return values, grads.reshape(params.shape).astype(np.float32)
 
@@ -154,32 +164,197 @@ def dynamic_model(data, noise):
     """Dynamic Lambda³ model: random-walk level, change-point steps, feature terms, noise.
 
     The level path, the steps and the coefficients are integrated out exactly by a Kalman
-    filter; NUTS samples only τ and the noise parameters. Tension noise is sampled as its
-    level ``σ_base + σ_scale`` and the share ``σ_scale / (σ_base + σ_scale)``, with the
-    method's priors on σ_base and σ_scale kept exactly (the Jacobian of that change of
-    variables is the level): the data fix the level, whatever the share, so the two are
-    nearly independent where σ_base and σ_scale trade off against each other.
+    filter; NUTS samples only τ and the noise. They are sampled in a whitened, folded
+    coordinate ``v``: ``σ = |c_σ + s_σ v_σ|`` and ``τ = |c_τ + b (σ - c_σ) + s_τ v_τ|``, with
+    the centre ``c``, the spreads ``s`` and the slope ``b`` of τ on σ from a Laplace
+    approximation of their posterior (:func:`dynamic_reference`), so ``v`` is O(1) and
+    nearly isotropic whatever the series. The map has a constant Jacobian, so the priors on
+    τ and σ are kept exactly, and either sign of a folded coordinate gives the same τ and σ.
+
+    Why not log τ and log σ: when a random walk can explain the data, σ's posterior has a
+    shoulder reaching down to σ = 0 (and τ's likewise when the level barely moves). In log σ
+    that shoulder is a tail without end (density ∝ σ), where chains stuck for hundreds of
+    draws (R-hat 1.02, bulk ESS under 400 on the method's scenario of spec §3 with 2 × 500
+    draws); folded, it is a short plateau between the mode and its mirror image. τ is
+    regressed on σ itself, not on σ's signed coordinate, so the mirror image is exact.
+
+    Tension noise is sampled as its level ``σ_base + σ_scale`` (the σ above) and the share
+    ``σ_scale / (σ_base + σ_scale)``, with the method's priors on σ_base and σ_scale kept
+    exactly (the Jacobian of that change of variables is the level): the data fix the
+    level, whatever the share, so the two are nearly independent where σ_base and σ_scale
+    trade off against each other.
     """
-    tau = numpyro.sample("tau", dist.HalfNormal(data["level_scale"]))
+    v = numpyro.sample("v", dist.ImproperUniform(constraints.real_vector, (), event_shape=(2,)))
+    center, spread = data["center"], data["spread"]
+    level = jnp.abs(center[1] + spread[1] * v[1])
+    # τ given σ follows the ridge τ² + κσ² ≈ const: regressed on σ² (the bend), scaled to
+    # the Laplace slope at the mode. A function of σ, not of its signed coordinate, so the
+    # posterior of v is exactly symmetric about the fold σ = 0.
+    bend = (level**2 - center[1] ** 2) * data["bend_scale"]
+    tau = numpyro.deterministic("tau", jnp.abs(center[0] + data["slope"] * bend + spread[0] * v[0]))
+    prior = dist.HalfNormal(data["level_scale"]).log_prob(tau)
     if noise == "constant":
-        sigma_base = numpyro.sample("sigma", dist.HalfNormal(data["noise_scale"]))
+        sigma_base = numpyro.deterministic("sigma", level)
         sigma_scale = jnp.zeros_like(sigma_base)
+        prior = prior + dist.HalfNormal(data["noise_scale"]).log_prob(sigma_base)
     else:
-        level = numpyro.sample("noise_level", dist.ImproperUniform(constraints.positive, (), ()))
         # Folded: the share is |g| with g in (-1, 1), so a share near 0 is the middle of g's
         # range (a symmetric, NUTS-friendly posterior) rather than an exponential tail.
         signed = dist.ImproperUniform(constraints.interval(-1.0, 1.0), (), ())
         share = jnp.abs(numpyro.sample("noise_share", signed))
         sigma_base = numpyro.deterministic("sigma_base", level * (1.0 - share))
         sigma_scale = numpyro.deterministic("sigma_scale", level * share)
-        prior = (
+        prior = prior + (
             dist.HalfNormal(data["noise_scale"]).log_prob(sigma_base)
             + dist.HalfNormal(0.5 * data["noise_scale"]).log_prob(sigma_scale)
             + jnp.log(level)
         )
-        numpyro.factor("noise_prior", prior)
+    numpyro.factor("scale_prior", prior)
     params = jnp.stack([tau, sigma_base, sigma_scale], axis=-1)
     numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
+
+
+def _scale_posterior(inputs, prior):
+    """Log posterior of (τ, σ) (HalfNormal priors of scales ``prior``) and its gradient."""
+    import numpy as np
+
+    from ._kalman_kernels import batched_loglik_and_grad
+
+    def log_density(scales):
+        try:
+            values, grads = batched_loglik_and_grad(
+                *inputs, scales[:1].copy(), scales[1:].copy(), np.zeros(1), NOISE_FLOOR
+            )
+        except Exception as error:
+            raise ValueError(
+                f"the dynamic model's Kalman filter failed: {type(error).__name__}: {error} at "
+                f"(tau, sigma) = {scales.tolist()}. Check X and y for extreme or degenerate values."
+            ) from error
+        return values[0] - 0.5 * np.sum((scales / prior) ** 2), grads[0, :2] - scales / prior**2
+
+    return log_density
+
+
+def _scale_mode(log_density, starts):
+    """BFGS in (log τ, log σ) from each start: the best result, or None if none is finite."""
+    import numpy as np
+    from scipy.optimize import minimize
+
+    def negative_log(z):
+        scales = np.exp(np.clip(z, -30.0, 30.0))
+        value, grad = log_density(scales)
+        value, grad = value + z.sum(), grad * scales + 1.0
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return np.inf, np.zeros(2)
+        return -value, -grad
+
+    best = None
+    for start in starts:
+        result = minimize(negative_log, start, jac=True, method="BFGS")
+        found = np.all(np.isfinite(result.x)) and np.isfinite(result.fun)
+        if found and (best is None or result.fun < best.fun):
+            best = result
+    return best
+
+
+def dynamic_evidence_shrinkage(inputs, level_scale, noise_scale):
+    """The factor ``g`` in [1e-4, 1] of the coefficients' prior scales that maximises the evidence.
+
+    The dynamic model's counterpart of :func:`sklearn_lambda3._priors.evidence_shrinkage`:
+    the collapsed likelihood of the Kalman filter already integrates the level, the steps
+    and the coefficients out, so it is the marginal likelihood of ``g`` once τ and σ are set
+    to their posterior mode (profiled, for each ``g``). A grid of half decades, then a
+    bounded search between the neighbours of the best one.
+    """
+    import math
+
+    import numpy as np
+    from scipy.optimize import minimize_scalar
+
+    from ._priors import MIN_SHRINKAGE
+
+    prior = np.array([float(level_scale), float(noise_scale)])
+    starts = [np.log(0.5 * prior), np.log([0.05, 0.5] * prior)]
+    base = inputs[2]
+
+    def objective(log_g):
+        shrunk = (*inputs[:2], base * math.exp(log_g), *inputs[3:])
+        best = _scale_mode(_scale_posterior(shrunk, prior), starts)
+        if best is None:
+            return np.inf
+        starts[:] = [best.x, *starts[:1]]
+        return float(best.fun)
+
+    grid = np.linspace(math.log(MIN_SHRINKAGE), 0.0, 9)
+    values = [objective(log_g) for log_g in grid[::-1]][::-1]
+    if not np.any(np.isfinite(values)):
+        return 1.0
+    best = int(np.nanargmin(values))
+    low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    refined = minimize_scalar(objective, bounds=(low, high), method="bounded", options={"xatol": 1e-2})
+    log_g = refined.x if refined.fun <= values[best] else grid[best]
+    return float(min(math.exp(log_g), 1.0))
+
+
+def dynamic_reference(inputs, level_scale, noise_scale):
+    """Centre and whitening of the dynamic model's sampling coordinate, in float64 on the host.
+
+    The mode of the posterior of ``(τ, σ)`` (tension noise: σ the noise level σ_base +
+    σ_scale, at share 0), found by BFGS in log coordinates on the exact collapsed likelihood
+    with its gradient, and the inverse Hessian there in (τ, σ) (finite differences of the
+    gradient; each sd at most the prior scale and twice the mode), returned as σ's centre
+    and sd and τ's regression on σ (see :func:`dynamic_model`). It only fixes the
+    coordinates NUTS moves in:
+    the posterior is the model's whatever it returns, and a failed search falls back to
+    half the prior scales with the prior scales as spread.
+    """
+    import numpy as np
+
+    prior = np.array([float(level_scale), float(noise_scale)])
+    log_density = _scale_posterior(inputs, prior)
+    fallback = {
+        "center": 0.5 * prior, "spread": prior, "slope": np.float64(0.0), "bend_scale": np.float64(1.0)
+    }
+    best = _scale_mode(log_density, (np.log(0.5 * prior), np.log([0.05, 0.5] * prior)))
+    if best is None:
+        return fallback
+    z = np.clip(best.x, -30.0, 30.0)
+    center = np.exp(z)
+
+    def log_gradient(z):
+        """Gradient of the (τ, σ) log density with respect to (log τ, log σ)."""
+        return log_density(np.exp(z))[1] * np.exp(z)
+
+    # The Hessian in (τ, σ) from differences in log coordinates, which stay well scaled
+    # whatever the mode (σ at the noise floor for a constant target, say):
+    # ∂²/∂zᵢ∂zⱼ = σᵢ σⱼ Hᵢⱼ + δᵢⱼ σᵢ ∂ᵢ.
+    log_hessian = np.empty((2, 2))
+    for i in range(2):
+        step = np.zeros(2)
+        step[i] = 1e-4
+        log_hessian[:, i] = (log_gradient(z - step) - log_gradient(z + step)) / 2e-4
+    log_hessian = 0.5 * (log_hessian + log_hessian.T) + np.diag(log_gradient(z))
+    hessian = log_hessian / np.outer(center, center)
+    if not np.all(np.isfinite(hessian)):
+        return {**fallback, "center": center}
+    eigval, eigvec = np.linalg.eigh(hessian)
+    eigval = np.clip(eigval, 1.0 / np.max(prior) ** 2, 1e40)
+    covariance = (eigvec / eigval) @ eigvec.T
+    # Each sd at most its prior scale, and at most twice the mode (or the noise floor): where
+    # the posterior piles up at 0, the mode in log coordinates sits at its scale, while the
+    # curvature can vanish (a constant target: flat in σ below the noise floor).
+    sd = np.sqrt(np.diag(covariance))
+    cap = np.minimum(prior, 2.0 * np.maximum(center, NOISE_FLOOR))
+    covariance *= np.outer(np.minimum(1.0, cap / sd), np.minimum(1.0, cap / sd))
+    # σ's marginal sd, τ's regression on σ and its conditional sd.
+    slope = covariance[0, 1] / covariance[1, 1]
+    spread = np.sqrt([covariance[0, 0] - slope * covariance[0, 1], covariance[1, 1]])
+    # σ² / (2 c_σ) has slope 1 at the mode; c_σ is bounded below by its sd, where σ's
+    # posterior reaches 0.
+    bend_scale = 0.5 / max(center[1], spread[1])
+    return {
+        "center": center, "spread": spread, "slope": np.float64(slope), "bend_scale": np.float64(bend_scale)
+    }
 
 
 def hierarchical_model(data):
@@ -265,7 +440,7 @@ MODELS = {
 }
 NOISE_SITES = {"constant": ("sigma",), "tension": ("sigma_base", "sigma_scale")}
 # Latent sites that only reparameterise the reported ones (not returned as draws).
-SAMPLING_COORDINATES = ("u", "w", "eta", "noise_level", "noise_share")
+SAMPLING_COORDINATES = ("u", "w", "eta", "v", "noise_share")
 
 
 def latent_sites(model, noise, data):
@@ -278,8 +453,8 @@ def latent_sites(model, noise, data):
         k = data["prior_scale"].shape[0]
         return {"eta": (k,), "tau": (k,), "w": (data["n"].shape[0],)}
     if noise == "constant":
-        return {"tau": (), "sigma": ()}
-    return {"tau": (), "noise_level": (), "noise_share": ()}
+        return {"v": (2,)}
+    return {"v": (2,), "noise_share": ()}
 
 # The progress bar of the fit in progress and the iteration where its sampling phase starts.
 _PROGRESS = {"bar": None, "warmup": 0, "sample": None}
@@ -426,7 +601,10 @@ def initial_values(model, noise, data):
     if model == "hierarchical":
         k = data["prior_scale"].shape[0]
         return {"eta": jnp.zeros(k), "tau": 0.1 * data["pool_scale"], "w": jnp.zeros(data["n"].shape[0])}
-    return {}
+    values = {"v": jnp.zeros(2)}
+    if noise == "tension":
+        values["noise_share"] = jnp.zeros(())
+    return values
 
 
 # Particles of the ELBO estimates that tell whether SVI has converged.
@@ -560,7 +738,9 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
     if model == "dynamic":
         token = next(_TOKENS)
         _HOST_DATA[token] = tuple(data[name] for name in KALMAN_INPUTS)
+        reference = dynamic_reference(_HOST_DATA[token], data["level_scale"], data["noise_scale"])
         data = {key: value for key, value in data.items() if key not in KALMAN_INPUTS}
+        data.update(reference)
         data["token"] = np.int32(token)
     float_type = np.float64 if model == "hierarchical" else np.float32
     jax_data = {key: _as_jax_input(value, float_type) for key, value in data.items()}
@@ -583,12 +763,18 @@ def sample_posterior(data, model, noise, seed, device, settings, progress_bar):
     try:
         with _precision(model):
             draws = _run(jax_data, target, seed, model, noise, settings, svi_settings, every)
+        if token in _HOST_ERRORS:
+            raise ValueError(
+                "the dynamic model's Kalman filter failed while sampling: "
+                f"{_HOST_ERRORS[token]}. Check X and y for extreme or degenerate values."
+            )
         if model == "hierarchical":
             draws["theta"] = hierarchical_coefficients(host, draws, seed)
         if model == "dynamic":
             draws.update(dynamic_posterior(_HOST_DATA[token], draws, noise, path_draws, seed))
     finally:
         _HOST_DATA.pop(token, None)
+        _HOST_ERRORS.pop(token, None)
         if _PROGRESS["bar"] is not None:
             _PROGRESS["bar"].close()
             _PROGRESS["bar"] = None

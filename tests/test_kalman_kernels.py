@@ -124,3 +124,102 @@ def test_conditional_draws_follow_the_exact_gaussian_posterior():
     assert no_paths.shape == (0, n)
     np.testing.assert_allclose(beta_only, beta[:50], rtol=1e-12)
     np.testing.assert_allclose(last_only, last[:50], rtol=1e-12)
+
+
+def collinear_case(n=97, k=24, rank=6, seed=0):
+    """Standardised regressors spanning only ``rank`` directions (Lambda³ features of a few
+    related series): at σ near the noise floor, ``Σ e eᵀ`` formed directly is indefinite
+    beyond the prior precision and the Cholesky factorisation failed."""
+    rng = np.random.default_rng(seed)
+    base = rng.standard_normal((n, rank)).cumsum(axis=0)
+    design = base @ rng.standard_normal((rank, k))
+    design = (design - design.mean(axis=0)) / design.std(axis=0)
+    design[:, 3] = 0.0  # a column constant in training, centred
+    y = np.cumsum(rng.standard_normal(n)) * 0.3
+    return {
+        "y": (y - y.mean()) / y.std(),
+        "design": design,
+        "prior_scale": np.full(k, 5.0),
+        "change": np.zeros(n),
+        "level0_var": 4.0,
+        "step_var": 25.0,
+        "tension": np.zeros(n),
+    }
+
+
+def exact_dense_loglik(case, tau, sigma_base, sigma_scale):
+    """The dense Normal log-density of y in exact rational arithmetic (no rounding at all
+    until the final logarithms), a reference where float64 dense algebra is ill-conditioned."""
+    from fractions import Fraction
+    from math import log, pi
+
+    y = [Fraction(v) for v in case["y"]]
+    W = [[Fraction(v) for v in row] for row in case["design"]]
+    s2 = [Fraction(v) ** 2 for v in case["prior_scale"]]
+    n, k = len(y), len(s2)
+    tau2 = Fraction(tau) ** 2
+    step_var = Fraction(case["step_var"])
+    q = [
+        (Fraction(case["level0_var"]) if t == 0 else tau2) + Fraction(case["change"][t]) * step_var
+        for t in range(n)
+    ]
+    cum = np.cumsum(np.array(q, dtype=object))
+    noise = [(Fraction(sigma_base) + Fraction(sigma_scale) * Fraction(v) + Fraction(FLOOR)) ** 2
+             for v in case["tension"]]
+    C = [[cum[min(i, j)] + sum(W[i][m] * s2[m] * W[j][m] for m in range(k)) + (noise[i] if i == j else 0)
+          for j in range(n)] for i in range(n)]
+    # LDLᵀ elimination: log det C = Σ log d_i and yᵀC⁻¹y = Σ z_i² / d_i with L z = y.
+    z = list(y)
+    log_det = 0.0
+    quad = Fraction(0)
+    for i in range(n):
+        d = C[i][i]
+        log_det += log(d.numerator) - log(d.denominator)
+        quad += z[i] * z[i] / d
+        for r in range(i + 1, n):
+            factor = C[r][i] / d
+            if factor:
+                for c in range(i + 1, n):
+                    C[r][c] -= factor * C[i][c]
+                z[r] -= factor * z[i]
+    return -0.5 * n * log(2 * pi) - 0.5 * log_det - 0.5 * float(quad)
+
+
+@pytest.mark.parametrize("params", [(0.0, 0.0, 0.0), (1e-10, 0.0, 0.0), (1e-3, 0.0, 0.0), (0.3, 0.2, 0.0)])
+def test_collinear_design_at_the_noise_floor_matches_the_exact_density(params):
+    case = collinear_case(n=24, k=10, rank=3, seed=1)
+    value, grad = kernel_loglik(case, *params)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    assert value == pytest.approx(exact_dense_loglik(case, *params), rel=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_collinear_design_no_longer_breaks_the_filter(seed):
+    # The shapes of the failing cross-validation fold: 97 steps, 24 features of rank 6.
+    case = collinear_case(seed=seed)
+    for tau, sigma_base in [(0.0, 0.0), (1e-10, 0.0), (9e-11, 0.0)]:
+        value, grad = kernel_loglik(case, tau, sigma_base, 0.0)
+        assert np.isfinite(value) and value < kernel_loglik(case, 0.3, 0.3, 0.0)[0]
+        assert np.all(np.isfinite(grad))
+    ones = np.ones(2)
+    beta, last, paths = conditional_draws(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], np.array([0.0, 1e-10]), 0 * ones, 0 * ones, FLOOR,
+        np.zeros((2, 24)), np.zeros(2), np.zeros((2, 97)), True,
+    )
+    assert np.all(np.isfinite(beta)) and np.all(np.isfinite(paths)) and np.all(np.isfinite(last))
+    # The constant column is not informed by the data: its coefficient's draw is the prior's.
+    assert np.all(beta[:, 3] == 0.0)
+
+
+def test_collinear_gradient_matches_finite_differences():
+    case = collinear_case(n=60, k=12, rank=3, seed=3)
+    params = np.array([0.05, 0.02, 0.0])
+    _, grad = kernel_loglik(case, *params)
+    for i in range(2):
+        step = 1e-7 * params[i]
+        up, down = params.copy(), params.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-4)

@@ -41,14 +41,19 @@ def split_rhat(draws):
     return max(bulk, folded)
 
 
-def ess_bulk(draws):
-    """Bulk effective sample size of one scalar's draws, shaped (chains, draws)."""
+def _split_ess(draws, transform):
+    """ESS of ``transform`` of the split chains; NaN under 4 draws a chain, all draws if constant."""
     draws = np.asarray(draws, dtype=np.float64)
     if draws.shape[1] < 4:
         return float("nan")
     if np.ptp(draws) == 0:
         return float(draws.size)
-    return _ess(_z_scale(_split_chains(draws)))
+    return _ess(transform(_split_chains(draws)))
+
+
+def ess_bulk(draws):
+    """Bulk effective sample size of one scalar's draws, shaped (chains, draws)."""
+    return _split_ess(draws, _z_scale)
 
 
 def ess_tail(draws, prob=0.05):
@@ -72,12 +77,7 @@ def ess_tail(draws, prob=0.05):
 
 def ess_mean(draws):
     """Effective sample size of the mean of one scalar's draws (split chains, raw values)."""
-    draws = np.asarray(draws, dtype=np.float64)
-    if draws.shape[1] < 4:
-        return float("nan")
-    if np.ptp(draws) == 0:
-        return float(draws.size)
-    return _ess(_split_chains(draws))
+    return _split_ess(draws, lambda split: split)
 
 
 def mcse_mean(draws):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3 import _arviz
@@ -67,6 +67,9 @@ def arviz_scalar(az, function, draws, **kwargs):
 )
 def test_tail_ess_and_mcse_match_arviz(chains, draws, phi, seed):
     az = pytest.importorskip("arviz")
+    # When 0.05 (N - 1) is a whole number the type-7 quantile is exactly a draw, and ArviZ's
+    # computation of it may round just below that draw, leaving it out of the indicator.
+    assume((chains * draws - 1) % 20 != 0)
     x = ar1_chains(chains, draws, phi, seed) ** 3  # skewed, heavy tails
     tail = arviz_scalar(az, az.ess, x, method="tail", prob=(0.05, 0.95))
     assert ess_tail(x) == pytest.approx(tail, rel=1e-9)

@@ -1232,8 +1232,15 @@ def _dynamic_target(y, n_rows):
     """
     if y is None:
         raise ValueError("Lambda3BayesRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
     reject_sparse_and_complex(y, "y")
-    y = np.asarray(y)
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if y.dtype.kind not in "biuf":
         raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
     y = column_or_1d(y, warn=True).astype(np.float64)

@@ -7,7 +7,10 @@ The dynamic model in standardised units is
     β ~ Normal(0, diag(s²)).
 
 A change point at ``c`` adds a step δ ~ Normal(0, s_δ²) to the level from ``c`` on, which is
-exactly an extra innovation variance there: ``q_c = τ² + s_δ²``. The level, the steps and
+exactly an extra innovation variance there: ``q_c = τ² + s_δ²``. A NaN in ``y`` is a step
+that is not observed: the filter only predicts there (the level's variance grows by ``q_t``,
+its mean stays), with no innovation, no likelihood term and no row of the normal matrix, and
+the backward pass samples the level through the gap from those predicted moments. The level, the steps and
 the coefficients are integrated out exactly (de Jong's augmented filter): one filter pass
 over the columns ``[y, w_1, …, w_k]`` shares the gains, and β is then a small Gaussian
 regression on the scaled innovations. Its normal matrix ``A = Σ e eᵀ + diag(1/s²)`` is
@@ -121,6 +124,13 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
         P = p + q
         for i in range(N_PARAMS):
             dP[i] = dp[i] + dq[i]
+        if math.isnan(y[t]):
+            # Not observed: prediction only (no innovation, no likelihood term, no row; the
+            # columns of w are not updated either, they share y's gains).
+            p = P
+            for i in range(N_PARAMS):
+                dp[i] = dP[i]
+            continue
         n_obs += 1.0
         sigma = sigma_base + sigma_scale * tension[t] + noise_floor
         r = sigma * sigma
@@ -227,6 +237,13 @@ def _draw_given_variances(y, design, prior_scale, change, level0_var, step_var, 
     for t in range(n):
         q = (level0_var if t == 0 else tau2) + change[t] * step_var
         P = p + q
+        if math.isnan(y[t]):
+            # Not observed: the filtered moments are the predicted ones.
+            p = P
+            if with_path:
+                filt_mean[t] = mean
+                filt_var[t] = p
+            continue
         sigma = sigma_base + sigma_scale * tension[t] + noise_floor
         r = sigma * sigma
         F = P + r

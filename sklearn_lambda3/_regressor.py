@@ -4,11 +4,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from . import _arviz
 from ._diagnostics import e_bfmi, ess_bulk, ess_tail, mcse_mean, split_rhat, tree_depth
@@ -90,7 +91,12 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
     in σ's tail towards 0 (see ``benchmarks/bench_dynamic.py``). Time steps are the
     rows: ``predict(X_train)`` gives the in-sample fit (level path plus feature terms), and
     any other ``X`` is read as the steps right after the training rows and forecast (see
-    :meth:`forecast`), with intervals that widen with the horizon.
+    :meth:`forecast`), with intervals that widen with the horizon. A NaN in ``y`` is a step
+    that is not observed (``X`` stays finite there): the filter only predicts through it
+    (the level's variance grows, no likelihood term), so the in-sample fit there is the
+    smoothed level, which interpolates across a gap, and ``pointwise_log_likelihood`` covers
+    the observed steps only. ``change_points="auto"`` runs the detector on the observed steps
+    and puts a change found across a gap at the first observed row after it.
 
     The hierarchical model (``model="hierarchical"``) fits several related series at once:
     ``y`` is (n_samples, n_series), with NaN where a series is not observed (a short series
@@ -126,7 +132,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         ``model="dynamic"`` only: row indices where the level may jump (a jump between rows
         ``c - 1`` and ``c`` is at ``c``; sorted, distinct, in ``[1, n_samples - 1]``), or
         ``"auto"`` to find them with
-        :func:`~sklearn_lambda3.analysis.detect_change_points` on ``y``.
+        :func:`~sklearn_lambda3.analysis.detect_change_points` on ``y`` (its observed steps
+        when ``y`` has NaN; a change between two observed rows is put at the later one).
     intercept_prior_scale : float, default=2.0
         Scale of the Normal prior on the intercept (dynamic model: on the first level).
     coef_prior_scale : float, default=1.0
@@ -375,9 +382,11 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             Regressors, for example the output of :class:`Lambda3Features`; finite, at most
             ``1e150`` in absolute value.
         y : array-like of shape (n_samples,) or (n_samples, n_series)
-            Target, real and finite, at most ``1e150`` in absolute value. 2-D only for
-            ``model="hierarchical"``, which also accepts NaN for steps where a series is not
-            observed (each series needs two observed steps).
+            Target, real, at most ``1e150`` in absolute value, and finite for
+            ``model="linear"`` (NaN is an error). ``model="dynamic"`` reads NaN as a step that
+            is not observed (the level is carried through it by the Kalman filter; at least
+            two observed steps). 2-D only for ``model="hierarchical"``, which also accepts NaN
+            for steps where a series is not observed (each series needs two observed steps).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative finite weight of each row, ``model="linear"`` only: each row's
             log-likelihood is multiplied by its weight, so a weight of 2 is the row twice and
@@ -396,7 +405,16 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 raise ValueError("model='hierarchical' supports noise='constant' only.")
             X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
             y = _hierarchical_target(y, X.shape[0])
+        elif self.model == "dynamic":
+            X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+            y = _dynamic_target(y, X.shape[0])
         else:
+            values = None if y is None or scipy.sparse.issparse(y) else np.asarray(y)
+            if values is not None and values.dtype.kind == "f" and np.isnan(values).any():
+                raise ValueError(
+                    "y holds NaN; model='linear' needs every target observed (model='dynamic' and "
+                    "model='hierarchical' read NaN in y as a step that is not observed)."
+                )
             X, y = validate_data(self, X, y, dtype=np.float64, y_numeric=True, ensure_min_samples=2)
             if y.dtype.kind not in "biuf":
                 raise TypeError(f"y must hold real numbers; got dtype {y.dtype}.")
@@ -516,7 +534,11 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         if isinstance(self.change_points, str):
             from ._changepoints import detect_change_points
 
-            return np.asarray(detect_change_points(y), dtype=np.int64)
+            # On the observed steps only; a change found between two observed steps is put
+            # at the row of the later one (the first step where the new level is seen).
+            rows = np.flatnonzero(~np.isnan(y))
+            found = np.asarray(detect_change_points(y[rows]), dtype=np.int64)
+            return rows[found]
         points = np.asarray(self.change_points)
         if points.ndim != 1:
             raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
@@ -1009,7 +1031,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         """Log-likelihood of every row under every posterior draw.
 
         For the dynamic model ``X`` must be the training rows, and the likelihood is the
-        observation density given each draw's level path (the draws with a stored path).
+        observation density given each draw's level path (the draws with a stored path), on
+        the observed (non-NaN) steps of ``y``.
 
         Parameters
         ----------
@@ -1055,7 +1078,8 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             ``posterior`` (coef, intercept, noise; the dynamic model's tau, level, step),
             ``sample_stats`` (NUTS only: diverging, acceptance_rate, lp, n_steps, and for fits
             that recorded them energy, step_size and tree_depth), ``log_likelihood`` (y, on
-            the training rows) and ``observed_data`` (y).
+            the training rows) and ``observed_data`` (y; for the dynamic model its observed,
+            non-NaN steps, those of ``log_likelihood``).
         """
         check_is_fitted(self)
         arviz = _arviz.import_arviz("to_inference_data")
@@ -1098,11 +1122,15 @@ class Lambda3BayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
             for name in ("energy", "step_size"):  # absent from models saved before they were recorded
                 if name in stats:
                     sample_stats[name] = stats[name]
+        observed_y = self._y_train
+        if self.model == "dynamic":
+            observed_y = observed_y[~np.isnan(observed_y)]
         groups = {
             "posterior": posterior,
             "sample_stats": sample_stats,
             "log_likelihood": {"y": self.pointwise_log_likelihood(self._X_train, self._y_train)},
-            "observed_data": {"y": self._y_train},
+            # The dynamic model's observations are its observed steps, as in log_likelihood.
+            "observed_data": {"y": observed_y},
         }
         return _arviz.from_groups(arviz, groups, coords={"feature": names}, dims=dims)
 
@@ -1194,6 +1222,36 @@ def _hierarchical_target(y, n_rows):
             f"{np.flatnonzero(observed < 2).tolist()} have fewer."
         )
     check_magnitude(y[~np.isnan(y)], "y", "Lambda3BayesRegressor")
+    return y
+
+
+def _dynamic_target(y, n_rows):
+    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
+
+    Infinities and fewer than two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3BayesRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = column_or_1d(y, warn=True).astype(np.float64)
+    if y.shape[0] != n_rows:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
+    if np.isinf(y).any():
+        raise ValueError("y holds infinity; mark missing steps with NaN.")
+    observed = ~np.isnan(y)
+    if observed.sum() < 2:
+        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
+    check_magnitude(y[observed], "y", "Lambda3BayesRegressor")
     return y
 
 

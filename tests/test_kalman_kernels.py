@@ -223,3 +223,80 @@ def test_collinear_gradient_matches_finite_differences():
         down[i] -= step
         numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
         assert grad[i] == pytest.approx(numeric, rel=1e-4)
+
+
+# Missing steps (NaN in y): the first, one at a change point, an inner gap and the last.
+MISSING = [0, 3, 10, 11, 12, 13, 16, 24]
+
+
+def gapped_case(seed=0, n=25, k=2):
+    case = small_case(n=n, k=k, seed=seed)
+    case["y"] = case["y"].copy()
+    case["y"][[m for m in MISSING if m < n]] = np.nan
+    return case
+
+
+@pytest.mark.parametrize("params", [(0.3, 0.5, 0.2), (0.05, 1.2, 0.0), (1.5, 0.1, 0.7)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_likelihood_with_missing_steps_is_the_marginal_of_the_observed(params, seed):
+    case = gapped_case(seed=seed)
+    observed = ~np.isnan(case["y"])
+    _, _, y_cov = dense_moments(case, *params)
+    expected = multivariate_normal(np.zeros(observed.sum()), y_cov[np.ix_(observed, observed)]).logpdf(
+        case["y"][observed]
+    )
+    value, grad = kernel_loglik(case, *params)
+    assert value == pytest.approx(expected, rel=1e-10, abs=1e-9)
+    assert np.all(np.isfinite(grad))
+
+
+def test_gradient_with_missing_steps_matches_finite_differences():
+    case = gapped_case(seed=2, n=25, k=3)
+    params = np.array([0.4, 0.6, 0.3])
+    _, grad = kernel_loglik(case, *params)
+    step = 1e-6
+    for i in range(3):
+        up, down = params.copy(), params.copy()
+        up[i] += step
+        down[i] -= step
+        numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
+        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_conditional_draws_through_a_gap_follow_the_exact_posterior_and_interpolate():
+    case = gapped_case(seed=4)
+    n, k = case["design"].shape
+    observed = ~np.isnan(case["y"])
+    tau, sigma_base, sigma_scale = 0.4, 0.5, 0.2
+    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
+    # Condition (level, β) on the observed y only.
+    cross = np.vstack([level_cov, coef_cov @ case["design"].T])[:, observed]
+    solved = np.linalg.solve(y_cov[np.ix_(observed, observed)], cross.T).T
+    mean = solved @ case["y"][observed]
+    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+
+    draws = 40000
+    rng = np.random.default_rng(6)
+    ones = np.ones(draws)
+    beta, last, paths = conditional_draws(
+        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
+        case["step_var"], case["tension"], tau * ones, sigma_base * ones, sigma_scale * ones, FLOOR,
+        rng.standard_normal((draws, k)), rng.standard_normal(draws), rng.standard_normal((draws, n)), True,
+    )
+    sample = np.column_stack([paths, beta])
+    assert np.all(np.isfinite(sample))
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(sample.mean(axis=0) - mean) < 5 * sd / np.sqrt(draws))
+    np.testing.assert_allclose(sample.std(axis=0), sd, rtol=0.03)
+    np.testing.assert_allclose(np.corrcoef(sample, rowvar=False), cov / np.outer(sd, sd), atol=0.03)
+    np.testing.assert_array_equal(last, paths[:, -1])
+
+    # The gap 10..13 (neighbours 9 and 14): the smoothed level interpolates between the
+    # neighbours' means, and is least certain in the middle of the gap.
+    level_mean, level_var = paths.mean(axis=0), paths.var(axis=0)
+    low, high = sorted([level_mean[9], level_mean[14]])
+    slack = 5 * sd[9:15].max() / np.sqrt(draws)
+    assert np.all((level_mean[10:14] > low - slack) & (level_mean[10:14] < high + slack))
+    assert level_var[11] > 1.05 * level_var[10] and level_var[12] > 1.05 * level_var[13]
+    assert min(level_var[11], level_var[12]) > 1.2 * max(level_var[9], level_var[14])
+    np.testing.assert_allclose(np.diag(cov)[10:14], level_var[10:14], rtol=0.03)

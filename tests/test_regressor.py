@@ -671,6 +671,77 @@ def test_forecast_needs_the_dynamic_model():
         reg.forecast(X)
 
 
+def test_dynamic_fit_through_missing_steps(dynamic_fit):
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    X, y, level, coef = dynamic_data(n=300, seed=5)
+    y_gap = y.copy()
+    gap = np.arange(150, 170)
+    y_gap[gap] = np.nan
+    y_gap[[0, 40, 120, 299]] = np.nan  # the first, a lone one, one at a change point, the last
+    observed = ~np.isnan(y_gap)
+    before = COMPILES.count
+    reg = Lambda3BayesRegressor(
+        model="dynamic", change_points=DYNAMIC_TRUTH["points"][:1], **FAST, random_state=1
+    ).fit(X, y_gap)
+    assert COMPILES.count == before  # neither the series nor its missing pattern is compiled in
+    assert reg.diagnostics_["num_divergences"] == 0
+    mean, std = reg.predict(X, return_std=True)
+    assert mean.shape == std.shape == (300,) and np.all(np.isfinite(mean)) and np.all(std > 0)
+    assert reg.predict_interval(X).shape == (300, 2)
+    # The smoothed level through the gap stays between its neighbours' levels and near the
+    # truth, and is least certain in the middle of the gap.
+    path = reg.level_mean_
+    low, high = sorted([path[gap[0] - 1], path[gap[-1] + 1]])
+    spread = reg.level_samples_.std(axis=0)
+    assert np.all((path[gap] > low - 0.05) & (path[gap] < high + 0.05))
+    assert np.abs(path[gap] - level[gap]).mean() < 3 * spread[gap].mean()
+    assert spread[gap[10]] > 1.2 * max(spread[gap[0] - 1], spread[gap[-1] + 1])
+    assert spread[gap[10]] > spread[gap[1]] and spread[gap[10]] > spread[gap[-2]]
+    log_lik = reg.pointwise_log_likelihood(X, y_gap)
+    assert log_lik.shape == (2, reg.level_samples_.shape[0] // 2, observed.sum())
+    assert np.all(np.isfinite(log_lik))
+    forecast, forecast_std = reg.forecast(X[:10], return_std=True)
+    assert np.all(np.isfinite(forecast)) and np.all(np.diff(forecast_std) > 0)
+    pytest.importorskip("arviz")
+    idata = reg.to_inference_data()
+    assert idata.log_likelihood["y"].shape[-1] == observed.sum()
+    np.testing.assert_array_equal(np.asarray(idata.observed_data["y"]), y_gap[observed])
+
+
+def test_dynamic_change_points_auto_with_missing_steps():
+    X, y, level, coef = dynamic_data(seed=1, regressor_scale=0.1)
+    y = y.copy()
+    y[[5, 50, 51, 52, 200, 300, 301]] = np.nan
+    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", **FAST, random_state=0).fit(X, y)
+    found = reg.change_points_
+    assert all(np.min(np.abs(found - point)) <= 3 for point in DYNAMIC_TRUTH["points"])
+    assert len(found) <= 4 and not np.isnan(y[found]).any()
+
+
+def test_nan_in_y_is_an_error_for_the_linear_model_only():
+    X, y, _ = linear_data(n=30, k=2, seed=18)
+    y = y.copy()
+    y[4] = np.nan
+    with pytest.raises(ValueError, match=r"y holds NaN; model='linear'"):
+        Lambda3BayesRegressor(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"y holds NaN; model='linear'"):
+        Lambda3BayesRegressor(**FAST).fit(X, list(y))
+
+
+def test_dynamic_bad_targets_with_missing_steps():
+    X, y, _, _ = dynamic_data(n=40)
+    reg = Lambda3BayesRegressor(model="dynamic", **FAST)
+    with pytest.raises(ValueError, match="at least 2 observed"):
+        reg.fit(X, np.r_[np.full(39, np.nan), y[-1]])
+    # NaN marks a missing step; an infinity is still an error, and X must stay finite.
+    with pytest.raises(ValueError, match="y holds infinity; mark missing steps with NaN"):
+        reg.fit(X, np.r_[y[:-2], np.nan, np.inf])
+    with pytest.raises(ValueError, match="NaN"):
+        reg.fit(np.r_[X[:-1], [[np.nan, 0.0]]], np.r_[y[:-1], np.nan])
+
+
 # ------------------------------------------------------------------ hierarchical model
 POPULATION = {"mean": np.array([1.0, -0.5, 0.3]), "sd": np.array([0.25, 0.25, 0.25]), "noise": 2.0}
 

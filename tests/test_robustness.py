@@ -146,7 +146,7 @@ def test_regressor_refuses_values_beyond_the_bound(fitted):
 
 
 BAD_Y = {
-    "nan": (np.r_[Y_GOOD[:-1], np.nan], ValueError, "Input y contains NaN"),
+    "nan": (np.r_[Y_GOOD[:-1], np.nan], ValueError, "y holds NaN; model='linear' needs every"),
     "inf": (np.r_[Y_GOOD[:-1], np.inf], ValueError, "Input y contains infinity"),
     "2d": (np.c_[Y_GOOD, Y_GOOD], ValueError, "y should be a 1d array"),
     "strings": (np.array(["a"] * N), TypeError, "y must hold real numbers"),
@@ -156,10 +156,18 @@ BAD_Y = {
 }
 
 
+# The dynamic model reads NaN as a step that is not observed, so its own checks apply.
+DYNAMIC_BAD_Y = {
+    "nan": (np.r_[np.full(N - 1, np.nan), 1.0], ValueError, "at least 2 observed"),
+    "inf": (np.r_[Y_GOOD[:-1], np.inf], ValueError, "y holds infinity; mark missing steps with NaN"),
+    "complex": (Y_GOOD + 1j, TypeError, "y must hold real numbers; got complex values"),
+}
+
+
 @pytest.mark.parametrize("case", list(BAD_Y))
 @pytest.mark.parametrize("model", ["linear", "dynamic"])
 def test_regressor_rejects_bad_y(model, case):
-    y, exc_type, match = BAD_Y[case]
+    y, exc_type, match = DYNAMIC_BAD_Y.get(case, BAD_Y[case]) if model == "dynamic" else BAD_Y[case]
     _raises(exc_type, match, lambda: Lambda3BayesRegressor(model=model, **FAST).fit(X_GOOD, y))
 
 

@@ -56,17 +56,22 @@ def test_collapsed_likelihood_equals_dense_normal(params, seed):
     assert value == pytest.approx(expected, rel=1e-10, abs=1e-9)
 
 
-def test_gradient_matches_finite_differences():
-    case = small_case(n=40, k=3, seed=2)
-    params = np.array([0.4, 0.6, 0.3])
+def assert_gradient_matches_finite_differences(case, params, steps, **tolerance):
+    """The kernel's gradient against central differences, parameter ``i`` moved by ``steps[i]``."""
     _, grad = kernel_loglik(case, *params)
-    step = 1e-6
-    for i in range(3):
+    for i, step in enumerate(steps):
         up, down = params.copy(), params.copy()
         up[i] += step
         down[i] -= step
         numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
-        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+        assert grad[i] == pytest.approx(numeric, **tolerance)
+
+
+def test_gradient_matches_finite_differences():
+    case = small_case(n=40, k=3, seed=2)
+    assert_gradient_matches_finite_differences(
+        case, np.array([0.4, 0.6, 0.3]), [1e-6] * 3, rel=1e-5, abs=1e-6
+    )
 
 
 def test_non_finite_parameters_give_minus_infinity():
@@ -215,14 +220,7 @@ def test_collinear_design_no_longer_breaks_the_filter(seed):
 def test_collinear_gradient_matches_finite_differences():
     case = collinear_case(n=60, k=12, rank=3, seed=3)
     params = np.array([0.05, 0.02, 0.0])
-    _, grad = kernel_loglik(case, *params)
-    for i in range(2):
-        step = 1e-7 * params[i]
-        up, down = params.copy(), params.copy()
-        up[i] += step
-        down[i] -= step
-        numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
-        assert grad[i] == pytest.approx(numeric, rel=1e-4)
+    assert_gradient_matches_finite_differences(case, params, 1e-7 * params[:2], rel=1e-4)
 
 
 # Missing steps (NaN in y): the first, one at a change point, an inner gap and the last.
@@ -252,15 +250,9 @@ def test_likelihood_with_missing_steps_is_the_marginal_of_the_observed(params, s
 
 def test_gradient_with_missing_steps_matches_finite_differences():
     case = gapped_case(seed=2, n=25, k=3)
-    params = np.array([0.4, 0.6, 0.3])
-    _, grad = kernel_loglik(case, *params)
-    step = 1e-6
-    for i in range(3):
-        up, down = params.copy(), params.copy()
-        up[i] += step
-        down[i] -= step
-        numeric = (kernel_loglik(case, *up)[0] - kernel_loglik(case, *down)[0]) / (2 * step)
-        assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+    assert_gradient_matches_finite_differences(
+        case, np.array([0.4, 0.6, 0.3]), [1e-6] * 3, rel=1e-5, abs=1e-6
+    )
 
 
 def test_conditional_draws_through_a_gap_follow_the_exact_posterior_and_interpolate():

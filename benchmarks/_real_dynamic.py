@@ -5,8 +5,8 @@ and five other series), takes ``y = temperature_2m`` and as regressors the Lambd
 the five other series, and forecasts every test fold of ``TimeSeriesSplit(3)`` from its
 training rows with
 
-- ``Lambda3BayesRegressor(model="dynamic", change_points="auto")``: ``forecast`` for the mean,
-  ``predict_interval(coverage=0.9)`` for the interval;
+- ``Lambda3DynamicRegressor(change_points="auto")``: ``forecast`` for the mean,
+  ``predict_interval(coverage=0.9, start=n_train_)`` for the interval;
 - the last training value (interval: a random walk with the training steps' spread);
 - statsmodels' ``UnobservedComponents(level="local level")`` with the same features as exog,
   and without them.
@@ -40,15 +40,14 @@ def _features(train, test, context=False):
 def _ours(F_train, y_train, F_test, **params):
     from sklearn.exceptions import ConvergenceWarning
 
-    from sklearn_lambda3 import Lambda3BayesRegressor
+    from sklearn_lambda3 import Lambda3DynamicRegressor
 
-    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", progress_bar=False,
-                                random_state=0, **params)
+    reg = Lambda3DynamicRegressor(change_points="auto", progress_bar=False, random_state=0, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(F_train, y_train)
     mean = reg.forecast(F_test)
-    interval = reg.predict_interval(F_test, coverage=0.9)
+    interval = reg.predict_interval(F_test, coverage=0.9, start=reg.n_train_)  # the forecast's steps
     return mean, interval[:, 0], interval[:, 1]
 
 
@@ -89,7 +88,7 @@ def dynamic_forecast_table(data_path, n_splits=3, context=False, **params):
         windows reach back into the training rows), instead of from the test rows alone,
         whose windows restart at the fold's first step (ρT = 0 there).
     **params
-        Extra parameters of our ``Lambda3BayesRegressor``.
+        Extra parameters of our ``Lambda3DynamicRegressor``.
 
     Returns
     -------
@@ -133,15 +132,14 @@ def dynamic_cross_validation(data_path):
     from sklearn.model_selection import TimeSeriesSplit, cross_val_score
     from sklearn.pipeline import Pipeline
 
-    from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+    from sklearn_lambda3 import Lambda3DynamicRegressor, Lambda3Features
 
     frame = pd.read_csv(data_path).select_dtypes("number")
     y = frame[TARGET].shift(-1).iloc[:-1].to_numpy()
     X = frame.iloc[:-1]
     pipe = Pipeline([
         ("l3", Lambda3Features()),
-        ("reg", Lambda3BayesRegressor(model="dynamic", change_points="auto", progress_bar=False,
-                                      random_state=0)),
+        ("reg", Lambda3DynamicRegressor(change_points="auto", progress_bar=False, random_state=0)),
     ]).set_output(transform="pandas")
     try:
         with warnings.catch_warnings():

@@ -8,7 +8,7 @@ Measured
 1. **The method's scenario** (spec §3, §4) at 1,000 steps (2 chains x 500 draws) and 10,000
    steps (4 chains x 1000 draws), 1000 warm-up iterations each: ``make_jump_series`` (trend,
    season, noise, one level jump per 100 steps) regressed on its own four Lambda³ features
-   with ``model="dynamic"``, ``noise="tension"`` and ``change_points="auto"``. Wall time of the
+   with ``Lambda3DynamicRegressor(noise="tension", change_points="auto")``. Wall time of the
    first fit in the process (JAX compilation included) and of a second fit with another seed,
    min bulk ESS over every scalar parameter, max split R-hat, divergences, and the change
    points found against the true jumps. Baseline: the method's reference code, quoted from
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3 import Lambda3DynamicRegressor, Lambda3Features
 from sklearn_lambda3.analysis import detect_change_points
 from sklearn_lambda3.datasets import make_jump_series
 
@@ -70,8 +70,7 @@ def dynamic_fits(n, chains, draws):
     print(f"\n== dynamic model, {n} steps, {chains} chains x {draws} draws (1000 warm-up) ==")
     features, y, truth = scenario(n, random_state=0)
     for attempt, seed in enumerate((0, 1)):
-        reg = Lambda3BayesRegressor(
-            model="dynamic",
+        reg = Lambda3DynamicRegressor(
             noise="tension",
             change_points="auto",
             num_warmup=1000,
@@ -121,8 +120,8 @@ def default_convergence(seeds=range(5), n=1000):
     for seed in seeds:
         x = method_series(n, random_state=seed)
         features = Lambda3Features().set_output(transform="pandas").fit_transform(x.reshape(-1, 1))
-        reg = Lambda3BayesRegressor(
-            model="dynamic", num_warmup=500, num_samples=500, num_chains=2, random_state=seed,
+        reg = Lambda3DynamicRegressor(
+            num_warmup=500, num_samples=500, num_chains=2, random_state=seed,
             progress_bar=False,
         )
         start = time.perf_counter()

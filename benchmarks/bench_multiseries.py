@@ -19,7 +19,7 @@ Measured
    Baseline: ``n_jobs=1``; the ratio t(n_jobs=1) / t(n_jobs=2) is the speed-up of the
    threads. On a machine shared with other work, the wall times (and above all the ratio)
    depend on what else runs.
-2. **hierarchical**: ``model="hierarchical"`` on 10 series x 500 steps with 4 shared
+2. **hierarchical**: ``Lambda3HierarchicalRegressor`` on 10 series x 500 steps with 4 shared
    regressors (default sampler): wall time of the first fit (compilation included) and of a
    refit, max R-hat, min bulk ESS and divergences; baseline: 10 separate linear fits. Then a
    30-step series among ten 500-step ones, 5 data sets: coefficient RMSE of the short series,
@@ -128,13 +128,13 @@ def grouped_series(seed, n_steps=500, n_series=10, short=None):
 
 
 def bench_hierarchical():
-    from sklearn_lambda3 import Lambda3BayesRegressor
+    from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3HierarchicalRegressor
 
     print("\n[hierarchical] 10 series x 500 steps, 4 shared regressors, default sampler (4 x 1000 draws)")
     X, Y, _ = grouped_series(0)
     for label in ("first fit (compiles)", "second fit"):
         reg, seconds = timed(
-            lambda: Lambda3BayesRegressor("hierarchical", progress_bar=False, random_state=0).fit(X, Y)
+            lambda: Lambda3HierarchicalRegressor(progress_bar=False, random_state=0).fit(X, Y)
         )
         d = reg.diagnostics_
         print(
@@ -153,7 +153,7 @@ def bench_hierarchical():
         X, Y, coef = grouped_series(100 + seed, short=30)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            pooled = Lambda3BayesRegressor("hierarchical", progress_bar=False, random_state=seed).fit(X, Y)
+            pooled = Lambda3HierarchicalRegressor(progress_bar=False, random_state=seed).fit(X, Y)
             alone = Lambda3BayesRegressor(progress_bar=False, random_state=seed).fit(X[:30], Y[:30, 0])
         pooled_err.append(np.sqrt(np.mean((pooled.coef_[0] - coef[0]) ** 2)))
         separate_err.append(np.sqrt(np.mean((alone.coef_ - coef[0]) ** 2)))
@@ -193,7 +193,7 @@ def _cold_svi_fit(label):
 
 
 def bench_svi():
-    from sklearn_lambda3 import Lambda3BayesRegressor
+    from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3HierarchicalRegressor
 
     X, y = _linear_problem()
     print("\n[svi] linear model, 10,000 rows x 4 regressors, 4 x 1000 draws; SVI 4000 steps")
@@ -228,9 +228,9 @@ def bench_svi():
     X3, Y, _ = grouped_series(0)
     print("  hierarchical 10 x 500 (refits, programs already compiled):")
     for params in ({}, {"inference": "svi"}):
-        Lambda3BayesRegressor("hierarchical", **params, progress_bar=False, random_state=0).fit(X3, Y)
+        Lambda3HierarchicalRegressor(**params, progress_bar=False, random_state=0).fit(X3, Y)
     def fit_hierarchical(params):
-        return Lambda3BayesRegressor("hierarchical", **params, progress_bar=False, random_state=1).fit(X3, Y)
+        return Lambda3HierarchicalRegressor(**params, progress_bar=False, random_state=1).fit(X3, Y)
 
     pair = [timed(lambda p=p: fit_hierarchical(p)) for p in ({}, {"inference": "svi"})]
     (nuts_fit, t_nuts), (svi_fit, t_svi) = pair

@@ -78,7 +78,7 @@ def timed(func):
 def compiled_programs():
     """Number of compiled NUTS programs held by JAX's jit cache (None if not available)."""
     try:
-        from sklearn_lambda3._sampling import run_nuts
+        from sklearn_lambda3.bayes._inference import run_nuts
 
         return run_nuts._cache_size()
     except (ImportError, AttributeError):

@@ -8,12 +8,14 @@ from ._datasets import make_jump_series
 from ._features import Lambda3Features
 from ._multiscale import Lambda3MultiScale
 from ._persistence import TRUSTED_TYPES, Lambda3VersionWarning
-from ._regressor import Lambda3BayesRegressor
+from .bayes import Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3HierarchicalRegressor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Lambda3BayesRegressor",
+    "Lambda3DynamicRegressor",
+    "Lambda3HierarchicalRegressor",
     "Lambda3Features",
     "Lambda3MultiScale",
     "Lambda3VersionWarning",

@@ -34,7 +34,7 @@ from numbers import Real
 import numpy as np
 from numba import njit
 
-from ._validation import check_int, reject_sparse_and_complex
+from ._validation import check_int, check_series
 
 # MAD of a standard normal: MAD / _MAD_NORMAL estimates a standard deviation.
 _MAD_NORMAL = 0.6744897501960817
@@ -437,26 +437,6 @@ def _noise_given_drift(v2, drift):
     return sigma2 if sigma2 > 0.0 else v2 / 6.0
 
 
-def _check_series(x):
-    reject_sparse_and_complex(x, "x")
-    try:
-        values = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"x must be a 1-D array-like of real numbers; it could not be converted: {exc}"
-        ) from exc
-    if values.ndim != 1:
-        raise ValueError(
-            f"x must be 1-D (one series, rows in time order); got an array of shape {values.shape}. "
-            "Pass one column, e.g. X[:, j]."
-        )
-    if values.shape[0] < 2:
-        raise ValueError(f"x must have at least 2 points; got {values.shape[0]}.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("x contains NaN or infinite values; fill or drop them first.")
-    return np.ascontiguousarray(values)
-
-
 def _check_penalty(penalty, n):
     if isinstance(penalty, str):
         if penalty == "bic":
@@ -736,7 +716,7 @@ def detect_change_points(
     >>> detect_change_points(y, outliers="keep")
     array([ 38,  41,  88,  91, 150])
     """
-    values = _check_series(x)
+    values = check_series(x)
     n = values.shape[0]
     penalty = _check_penalty(penalty, n)
     min_size = check_int(min_size, "min_size", 1)

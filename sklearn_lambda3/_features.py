@@ -7,11 +7,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._columns import FEATURE_SUFFIXES
 from ._kernels import fit_lambda3_features, lambda3_features
 from ._persistence import _VersionStampMixin
 from ._validation import check_magnitude
-
-FEATURE_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
 
 
 class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):

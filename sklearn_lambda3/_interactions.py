@@ -2,7 +2,6 @@
 
 import warnings
 from dataclasses import dataclass
-from numbers import Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -10,12 +9,12 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
+from ._columns import STRUCTURAL_SUFFIXES
 from ._features import Lambda3Features
-from ._regressor import ESS_PER_CHAIN_LIMIT, RHAT_LIMIT, Lambda3BayesRegressor
-from ._validation import check_int, reject_sparse_and_complex
+from ._validation import check_coverage, check_int, reject_sparse_and_complex
+from .bayes import Lambda3BayesRegressor, convergence_problems
 
 KINDS = ("jump_pos", "jump_neg", "tension")
-_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T")
 # Columns of Lambda3Features's four per series that enter the models (local_jump does not).
 _PER_SERIES = 4
 
@@ -44,11 +43,15 @@ class InteractionResult:
     lower, upper : dict of str to ndarray of shape (n_series, n_series)
         Bounds of the central ``coverage`` posterior interval of the same coefficients.
     r_hat_max : ndarray of shape (n_series, n_series)
-        Largest split R-hat over all parameters of each pair's model.
+        Largest split R-hat over all parameters of each pair's model (NaN under SVI).
     ess_bulk_min : ndarray of shape (n_series, n_series)
-        Smallest bulk effective sample size over all parameters of each pair's model.
+        Smallest bulk effective sample size over all parameters of each pair's model (NaN
+        under SVI).
     num_divergences : ndarray of shape (n_series, n_series)
-        Divergent transitions of each pair's sampler (float, NaN on the diagonal).
+        Divergent transitions of each pair's sampler (float, NaN on the diagonal; 0 under SVI).
+    converged : ndarray of bool of shape (n_series, n_series)
+        Whether each pair's fit passes the regressors' convergence rule
+        (:func:`~sklearn_lambda3.bayes.convergence_problems`); False on the diagonal.
     coverage : float
         Probability mass of the intervals.
     lag : int
@@ -64,6 +67,10 @@ class InteractionResult:
     num_divergences: np.ndarray
     coverage: float
     lag: int
+    converged: np.ndarray = None
+
+    def _converged_count(self):
+        return 0 if self.converged is None else int(self.converged.sum())
 
     def excludes_zero(self, kind):
         """Boolean matrix ``[source, target]``: whether the interval of ``kind`` excludes 0.
@@ -141,11 +148,16 @@ class InteractionResult:
                         star = "*" if marked[i, j] else " "
                         cells.append(f"{self.mean[kind][i, j]:>{width + 1}.3g}{star}")
                 lines.append(f"{label:<{width}}" + "".join(cells))
-        lines.append(
-            f"diagnostics over the {n * (n - 1)} models: max R-hat {np.max(self.r_hat_max[off]):.3f}, "
-            f"min bulk ESS {np.min(self.ess_bulk_min[off]):.0f}, "
-            f"divergences {int(np.sum(self.num_divergences[off]))}"
-        )
+        if np.all(np.isnan(self.r_hat_max[off])):  # SVI: no chains to compare
+            lines.append(
+                f"diagnostics over the {n * (n - 1)} models: SVI, {int(self._converged_count())} converged"
+            )
+        else:
+            lines.append(
+                f"diagnostics over the {n * (n - 1)} models: max R-hat {np.nanmax(self.r_hat_max[off]):.3f}, "
+                f"min bulk ESS {np.nanmin(self.ess_bulk_min[off]):.0f}, "
+                f"divergences {int(np.nansum(self.num_divergences[off]))}"
+            )
         return "\n".join(lines)
 
 
@@ -184,14 +196,6 @@ def _check_data(data):
     return array, names
 
 
-def _check_coverage(coverage):
-    if isinstance(coverage, bool) or not isinstance(coverage, Real):
-        raise TypeError(f"coverage must be a real number; got {type(coverage).__name__}.")
-    if not 0 < coverage < 1:
-        raise ValueError(f"coverage must lie strictly between 0 and 1; got {coverage!r}.")
-    return float(coverage)
-
-
 def _check_regressor(regressor):
     if regressor is None:
         return Lambda3BayesRegressor(**DEFAULT_SETTINGS, progress_bar=False)
@@ -211,24 +215,24 @@ def _fit_pair(regressor, X, y, quantiles):
         samples.mean(axis=0),
         lower,
         upper,
-        (d["r_hat_max"], d["ess_bulk_min"], d["num_divergences"]),
+        (d.get("r_hat_max", np.nan), d.get("ess_bulk_min", np.nan), d.get("num_divergences", 0)),
+        convergence_problems(d),
     )
 
 
-def _warn_unconverged(names, pairs, summaries, num_chains):
-    """One ConvergenceWarning listing the pairs whose model fails the regressor's checks."""
-    ess_limit = ESS_PER_CHAIN_LIMIT * num_chains
-    failing = []
-    for (i, j), (*_, (r_hat, ess, divergences)) in zip(pairs, summaries, strict=True):
-        if r_hat > RHAT_LIMIT or ess < ess_limit or divergences:
-            failing.append(
-                f"{names[i]} -> {names[j]} (R-hat {r_hat:.3f}, ESS {ess:.0f}, divergences {divergences})"
-            )
+def _warn_unconverged(names, pairs, summaries):
+    """One ConvergenceWarning listing the pairs whose model fails the regressors' convergence rule."""
+    failing = [
+        f"{names[i]} -> {names[j]} ({'; '.join(problems)})"
+        for (i, j), (*_, problems) in zip(pairs, summaries, strict=True)
+        if problems
+    ]
     if failing:
         warnings.warn(
-            f"NUTS did not converge for {len(failing)} of {len(pairs)} pairs (R-hat > {RHAT_LIMIT}, "
-            f"bulk ESS < {ess_limit} or divergences): " + "; ".join(failing) + ". Pass a regressor with "
-            "more num_warmup/num_samples/num_chains; the result holds every pair's diagnostics.",
+            f"the fit did not converge for {len(failing)} of {len(pairs)} pairs: "
+            + "; ".join(failing)
+            + ". Pass a regressor with more num_warmup/num_samples/num_chains (or svi_steps); the "
+            "result holds every pair's diagnostics.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -351,7 +355,7 @@ def interaction_effects(
             f"lag must be smaller than n_steps - 2 = {n_steps - 2} (each model needs at least 3 steps); "
             f"got {lag}."
         )
-    coverage = _check_coverage(coverage)
+    coverage = check_coverage(coverage)
     regressor = _check_regressor(regressor)
     if feature_params is None:
         feature_params = {}
@@ -364,13 +368,13 @@ def interaction_effects(
 
     features = Lambda3Features(**feature_params).fit_transform(values)
     # (n_steps, n_series, 3): ΔΛC⁺, ΔΛC⁻, ρT of each series.
-    features = features.reshape(n_steps, n_series, _PER_SERIES)[:, :, : len(_SUFFIXES)]
+    features = features.reshape(n_steps, n_series, _PER_SERIES)[:, :, : len(STRUCTURAL_SUFFIXES)]
     quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
 
     def task(pair, seed):
         source, target = pair
         X = np.concatenate([features[lag:, target], features[: n_steps - lag, source]], axis=1)
-        columns = [f"{names[k]}__{suffix}" for k in (target, source) for suffix in _SUFFIXES]
+        columns = [f"{names[k]}__{suffix}" for k in (target, source) for suffix in STRUCTURAL_SUFFIXES]
         X = pd.DataFrame(X, columns=columns)
         reg = clone(regressor).set_params(random_state=int(seed))
         return delayed(_fit_pair)(reg, X, values[lag:, target], quantiles)
@@ -392,11 +396,13 @@ def interaction_effects(
     lower = {kind: empty() for kind in KINDS}
     upper = {kind: empty() for kind in KINDS}
     r_hat, ess, divergences = empty(), empty(), empty()
-    for (i, j), (m, lo, hi, diagnostics) in zip(pairs, summaries, strict=True):
+    converged = np.zeros((n_series, n_series), dtype=bool)
+    for (i, j), (m, lo, hi, diagnostics, problems) in zip(pairs, summaries, strict=True):
         for k, kind in enumerate(KINDS):
             mean[kind][i, j], lower[kind][i, j], upper[kind][i, j] = m[k], lo[k], hi[k]
         r_hat[i, j], ess[i, j], divergences[i, j] = diagnostics
-    _warn_unconverged(names, pairs, summaries, int(regressor.num_chains))
+        converged[i, j] = not problems
+    _warn_unconverged(names, pairs, summaries)
     return InteractionResult(
         names=names,
         mean=mean,
@@ -407,4 +413,5 @@ def interaction_effects(
         num_divergences=divergences,
         coverage=coverage,
         lag=lag,
+        converged=converged,
     )

@@ -7,10 +7,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._columns import MULTISCALE_SUFFIXES
 from ._features import Lambda3Features
 from ._persistence import _VersionStampMixin
-
-MULTISCALE_SUFFIXES = ("rho_T", "local_jump")
 
 
 class Lambda3MultiScale(_VersionStampMixin, TransformerMixin, BaseEstimator):

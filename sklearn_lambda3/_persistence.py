@@ -17,15 +17,17 @@ _STAMP = "_sklearn_lambda3_version"
 # ``skops.io.load(path, trusted=TRUSTED_TYPES)``. skops already trusts builtin containers
 # and scalars, NumPy arrays and scalars (float64, int32, bool and float32 arrays included)
 # and scikit-learn's own types. ``skops.io.get_untrusted_types`` on fitted and saved
-# Lambda3Features, Lambda3MultiScale and Lambda3BayesRegressor (model="linear" and
-# "dynamic", noise="constant" and "tension", with and without pandas column names) reports
-# our three estimator classes and nothing else; their fitted state is only NumPy arrays,
-# numbers, strings, dicts and lists (Lambda3MultiScale holds a list of Lambda3Features), so
-# no NumPy or builtin type needs to be added. tests/test_persistence.py checks the list.
+# Lambda3Features, Lambda3MultiScale and the three Bayesian regressors (every noise, with and
+# without pandas column names) reports our estimator classes and nothing else; their fitted
+# state is only NumPy arrays, numbers, strings, dicts and lists (Lambda3MultiScale holds a
+# list of Lambda3Features), so no NumPy or builtin type needs to be added.
+# tests/test_persistence.py checks the list.
 TRUSTED_TYPES = [
     "sklearn_lambda3._features.Lambda3Features",
     "sklearn_lambda3._multiscale.Lambda3MultiScale",
-    "sklearn_lambda3._regressor.Lambda3BayesRegressor",
+    "sklearn_lambda3.bayes._dynamic.Lambda3DynamicRegressor",
+    "sklearn_lambda3.bayes._hierarchical.Lambda3HierarchicalRegressor",
+    "sklearn_lambda3.bayes._linear.Lambda3BayesRegressor",
 ]
 
 

@@ -8,9 +8,9 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 
+from ._columns import STRUCTURAL_SUFFIXES
 from ._validation import reject_sparse_and_complex
 
-_SUFFIXES = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T")
 _N_INIT = 10
 
 
@@ -56,7 +56,7 @@ def _select_columns(features):
     if columns is not None and hasattr(features, "to_numpy"):
         names = [str(c) for c in columns]
         picked = []
-        for suffix in _SUFFIXES:
+        for suffix in STRUCTURAL_SUFFIXES:
             hits = [k for k, name in enumerate(names) if name == suffix or name.endswith("__" + suffix)]
             if len(hits) > 1:
                 raise ValueError(

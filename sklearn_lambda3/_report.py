@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ._changepoints import detect_change_points
+from ._columns import FEATURE_SUFFIXES
 from ._features import Lambda3Features
 from ._regimes import detect_regimes
 from ._sync import causality_matrix, sync_matrix
@@ -223,14 +224,13 @@ def _fit_target(names, values, features, focus, progress, random_state):
 
     from sklearn.exceptions import ConvergenceWarning
 
-    from ._regressor import Lambda3BayesRegressor
+    from .bayes import Lambda3DynamicRegressor
 
-    suffixes = ("delta_LambdaC_pos", "delta_LambdaC_neg", "rho_T", "local_jump")
     columns, driver_names = [], []
     for j, name in enumerate(names):
         if j == focus:
             continue
-        for k, suffix in enumerate(suffixes):
+        for k, suffix in enumerate(FEATURE_SUFFIXES):
             column = features[:, 4 * j + k]
             if np.ptp(column) > 0:  # a feature that never varies explains nothing
                 columns.append(column)
@@ -244,8 +244,7 @@ def _fit_target(names, values, features, focus, progress, random_state):
         X = pd.DataFrame(X, columns=driver_names)
     except ImportError:
         pass
-    regressor = Lambda3BayesRegressor(
-        model="dynamic",
+    regressor = Lambda3DynamicRegressor(
         change_points="auto",
         num_warmup=1000,
         num_samples=1000,
@@ -275,12 +274,10 @@ def _regression_summary(regressor, X, y, driver_names):
         }
         for k in order
     ]
+    from .bayes import convergence_problems
+
     diagnostics = regressor.diagnostics_
-    converged = (
-        diagnostics["r_hat_max"] <= 1.01
-        and diagnostics["num_divergences"] == 0
-        and diagnostics["ess_bulk_min"] >= 100 * regressor.num_chains
-    )
+    converged = not convergence_problems(diagnostics)
     return {
         "model": "dynamic",
         "drivers": drivers,
@@ -332,7 +329,7 @@ def _figures(out_dir, names, values, features, rates, regimes, focus, regressor,
     save(fig, "regimes.png")
     if regressor is not None:
         fig, ax = plt.subplots(figsize=(10, 3.5))
-        plot.plot_fit(regressor, drivers_X, values[:, focus], ax=ax)
+        plot.plot_fit(regressor, drivers_X, values[:, focus], start=0, ax=ax)
         save(fig, "fit.png")
         save(plot.plot_posterior(regressor), "posterior.png")
     return written

@@ -1,6 +1,6 @@
 """Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
@@ -45,3 +45,36 @@ def check_magnitude(values, name, owner):
             f"|{name}| <= {MAX_ABS_VALUE:g} (larger squared deviations overflow float64). "
             f"Rescale {name}, e.g. divide it by a power of ten."
         )
+
+
+def check_series(x, name="x"):
+    """One finite series as a contiguous float64 array: a 1-D array-like or a one-column 2-D one."""
+    reject_sparse_and_complex(x, name)
+    values = getattr(x, "to_numpy", lambda: x)()
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"{name} must be a 1-D array-like of real numbers; it could not be converted: {exc}"
+        ) from exc
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one series, rows in time order); got an array of shape {values.shape}. "
+            "Pass one column, e.g. X[:, j]."
+        )
+    if values.shape[0] < 2:
+        raise ValueError(f"{name} must have at least 2 points; got {values.shape[0]}.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or infinite values; fill or drop them first.")
+    return np.ascontiguousarray(values)
+
+
+def check_coverage(coverage):
+    """``coverage`` as a float in (0, 1): the probability mass of a central interval."""
+    if isinstance(coverage, bool) or not isinstance(coverage, Real):
+        raise TypeError(f"coverage must be a real number in (0, 1); got {type(coverage).__name__}.")
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must lie strictly between 0 and 1; got {coverage!r}.")
+    return float(coverage)

@@ -10,6 +10,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._validation import check_coverage, check_series
+
 __all__ = [
     "plot_fit",
     "plot_posterior",
@@ -51,24 +53,6 @@ def _axes(ax, **subplots_kwargs):
     return ax
 
 
-def _series(x, name="x"):
-    """A finite 1-D float array from a 1-D array-like or a one-column 2-D one."""
-    values = getattr(x, "to_numpy", lambda: x)()
-    try:
-        values = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 1-D array-like of real numbers: {exc}") from exc
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    if values.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (one series); got an array of shape {values.shape}.")
-    if values.shape[0] < 2:
-        raise ValueError(f"{name} must have at least two steps; got {values.shape[0]}.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return values
-
-
 def _square_matrix(matrix, name):
     """``(values, labels or None)`` of a finite square 2-D array or DataFrame."""
     labels = None
@@ -102,25 +86,36 @@ def _fitted_regressor(regressor):
     """The fitted Lambda3BayesRegressor (the last step of a pipeline) and the pipeline's head."""
     from sklearn.utils.validation import check_is_fitted
 
-    from ._regressor import Lambda3BayesRegressor
+    from .bayes import BaseBayesRegressor
 
     head = None
     if hasattr(regressor, "steps") and len(regressor.steps) > 0:
         head, regressor = (regressor[:-1] if len(regressor.steps) > 1 else None), regressor[-1]
-    if not isinstance(regressor, Lambda3BayesRegressor):
+    if not isinstance(regressor, BaseBayesRegressor):
         raise TypeError(
-            "regressor must be a fitted Lambda3BayesRegressor (or a pipeline ending in one); "
-            f"got {type(regressor).__name__}."
+            "regressor must be a fitted Lambda3BayesRegressor, Lambda3DynamicRegressor or "
+            f"Lambda3HierarchicalRegressor (or a pipeline ending in one); got {type(regressor).__name__}."
         )
     check_is_fitted(regressor)
     return regressor, head
 
 
-def _coef_names(regressor):
-    names = getattr(regressor, "feature_names_in_", None)
-    if names is None:
-        return [f"x{k}" for k in range(regressor.n_features_in_)]
-    return [str(name) for name in names]
+def _posterior_columns(regressor):
+    """Draws (n_draws, n_columns) and names of the parameters ``plot_posterior`` shows.
+
+    The coefficients (named by their regressors); for a hierarchical fit of several series the
+    population mean of each coefficient (``population_coef_samples_``); for a model without
+    regressors its scalar parameters (the dynamic level's τ and the noise).
+    """
+    labels, flat = regressor._scalar_draws()
+    prefix = "population_coef[" if regressor._output_shape() else "coef["
+    columns = [i for i, label in enumerate(labels) if label.startswith(prefix)]
+    if not columns:
+        return np.asarray(flat, dtype=np.float64), list(labels)
+    names = [labels[i][len(prefix) : -1] for i in columns]
+    if prefix != "coef[":
+        names = [f"population_coef[{name}]" for name in names]
+    return np.asarray(flat[:, columns], dtype=np.float64), names
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,7 +168,7 @@ def plot_series(x, features=None, *, ax=None, name=None):
     """
     if name is None and isinstance(getattr(x, "name", None), str):
         name = x.name
-    values = _series(x)
+    values = check_series(x)
     n = values.shape[0]
     if features is None:
         from ._features import Lambda3Features
@@ -214,23 +209,33 @@ def plot_series(x, features=None, *, ax=None, name=None):
     return ax
 
 
-def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
+def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     """Observed target, posterior predictive mean and interval of a fitted regressor.
 
-    For ``model="dynamic"`` and ``X`` the training rows, also the posterior mean of the level
-    path (``level_mean_``) and a vertical line at each change point (``change_points_``).
+    For a :class:`~sklearn_lambda3.Lambda3DynamicRegressor` the rows are placed in time by the
+    regressor's own rule (``start``, else a pandas index, else NumPy rows at steps 0, 1, …:
+    see its time contract), the x axis shows those time steps, and where rows are training
+    steps the posterior mean of the level path (``level_mean_``) and a vertical line at each
+    change point (``change_points_``) are drawn too. For a
+    :class:`~sklearn_lambda3.Lambda3HierarchicalRegressor` of several series, ``series``
+    picks the one drawn.
 
     Parameters
     ----------
-    regressor : Lambda3BayesRegressor or Pipeline
+    regressor : Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3HierarchicalRegressor or Pipeline
         A fitted regressor, or a fitted pipeline ending in one (``X`` then goes through the
         pipeline's other steps).
     X : array-like of shape (n_samples, n_features)
         Regressors, rows in time order.
-    y : array-like of shape (n_samples,)
-        Observed target.
+    y : array-like of shape (n_samples,) or (n_samples, n_series)
+        Observed target; NaN entries (steps not observed) are not drawn. 2-D only for a
+        hierarchical fit, of which column ``series`` is drawn.
     coverage : float, default=0.9
         Probability mass of the interval band, in (0, 1) (see ``predict_interval``).
+    series : int, default=0
+        Hierarchical fits of several series: the series drawn.
+    start : int or None, default=None
+        Dynamic fits: the time step of the first row (see ``Lambda3DynamicRegressor.predict``).
     ax : matplotlib Axes, optional
         Where to draw; a new figure when None.
 
@@ -245,11 +250,12 @@ def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
     ImportError
         If matplotlib is not installed.
     TypeError
-        If ``regressor`` is not a Lambda3BayesRegressor (or a pipeline ending in one).
+        If ``regressor`` is not one of the package's Bayesian regressors (or a pipeline ending in one).
     NotFittedError
         If ``regressor`` is not fitted.
     ValueError
-        If ``y`` is not one finite series as long as ``X``, or ``coverage`` is not in (0, 1).
+        If ``y`` does not have one value per row of ``X``, ``series`` is out of range,
+        ``start`` is given for a model without a time axis, or ``coverage`` is not in (0, 1).
 
     Examples
     --------
@@ -269,18 +275,48 @@ def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
     ['predictive mean', 'observed y']
     >>> plt.close(ax.figure)
     """
+    from .bayes import Lambda3DynamicRegressor
+
     regressor, head = _fitted_regressor(regressor)
-    if isinstance(coverage, bool) or not isinstance(coverage, Real) or not 0 < coverage < 1:
-        raise ValueError(f"coverage must be a float in (0, 1); got {coverage!r}.")
-    y = _series(y, "y")
+    check_coverage(coverage)
+    dynamic = isinstance(regressor, Lambda3DynamicRegressor)
+    if start is not None and not dynamic:
+        raise ValueError(
+            "start places rows in time, which only Lambda3DynamicRegressor does; "
+            f"got {type(regressor).__name__}."
+        )
     Xt = head.transform(X) if head is not None else X
     n_rows = getattr(Xt, "shape", (len(Xt),))[0]
+    y = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=np.float64)
+    several = bool(regressor._output_shape())
+    if several:
+        n_series = regressor._output_shape()[0]
+        if isinstance(series, bool) or not isinstance(series, Integral) or not 0 <= series < n_series:
+            raise ValueError(f"series must be an integer in [0, {n_series - 1}]; got {series!r}.")
+        if y.ndim != 2 or y.shape[1] != n_series:
+            raise ValueError(
+                f"y must be (n_samples, {n_series}), one column per series; got shape {y.shape}."
+            )
+        y = y[:, series]
+    elif y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D (one series); got an array of shape {y.shape}.")
     if y.shape[0] != n_rows:
         raise ValueError(f"y must have one value per row of X ({n_rows}); got {y.shape[0]}.")
-    mean = regressor.predict(Xt)
-    interval = regressor.predict_interval(Xt, coverage=coverage)
+    if np.isinf(y).any():
+        raise ValueError("y holds infinite values; mark steps that are not observed with NaN.")
+    if dynamic:
+        t = regressor.time_steps(Xt, start=start)
+        interval = regressor.predict_interval(Xt, coverage=coverage, start=start)
+        mean = regressor.predict(Xt, start=start)
+    else:
+        t = np.arange(n_rows)
+        mean = regressor.predict(Xt)
+        interval = regressor.predict_interval(Xt, coverage=coverage)
+    if several:
+        mean, interval = mean[:, series], interval[:, series]
     ax = _axes(ax, figsize=(10, 4))
-    t = np.arange(n_rows)
     ax.fill_between(
         t,
         interval[:, 0],
@@ -293,11 +329,22 @@ def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
     ax.plot(t, mean, color="tab:orange", lw=1.5, label="predictive mean")
     ax.plot(t, y, ls="none", marker=".", ms=4, color="0.2", label="observed y")
     title = "Posterior predictive fit"
-    if regressor.model == "dynamic":
+    if several:
+        title += f" (series {series})"
+    if dynamic:
         title += " (dynamic model)"
-        if n_rows == regressor.level_mean_.shape[0]:
-            ax.plot(t, regressor.level_mean_, color="tab:purple", lw=1.2, ls="--", label="level mean")
-            for k, point in enumerate(regressor.change_points_):
+        inside = t < regressor.n_train_
+        if inside.any():
+            ax.plot(
+                t[inside],
+                regressor.level_mean_[t[inside]],
+                color="tab:purple",
+                lw=1.2,
+                ls="--",
+                label="level mean",
+            )
+            shown = [p for p in regressor.change_points_ if t[inside].min() <= p <= t[inside].max()]
+            for k, point in enumerate(shown):
                 ax.axvline(
                     point,
                     color="tab:red",
@@ -306,7 +353,9 @@ def plot_fit(regressor, X, y, *, coverage=0.9, ax=None):
                     alpha=0.7,
                     label="change point" if k == 0 else None,
                 )
-    ax.set_xlabel("time step (row)")
+        if (~inside).any():
+            ax.axvline(regressor.n_train_ - 0.5, color="0.4", lw=0.8, label="end of training")
+    ax.set_xlabel("time step" if dynamic else "row")
     ax.set_ylabel("y")
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
@@ -608,7 +657,7 @@ def plot_regimes(x, labels, *, ax=None):
     [2, 1, 1]
     >>> plt.close(ax.figure)
     """
-    values = _series(x)
+    values = check_series(x)
     n = values.shape[0]
     labels = getattr(labels, "labels", labels)
     labels = np.asarray(labels)
@@ -724,8 +773,7 @@ def plot_posterior(regressor, *, names=None, fig=None):
     >>> plt.close(fig)
     """
     regressor, _ = _fitted_regressor(regressor)
-    samples = np.asarray(regressor.coef_samples_, dtype=np.float64)
-    all_names = _coef_names(regressor)
+    samples, all_names = _posterior_columns(regressor)
     k = samples.shape[1]
     if names is None:
         if k <= _MAX_POSTERIOR_ROWS:

@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sklearn_lambda3 import Lambda3BayesRegressor, PredictiveCheck, compare, posterior_predictive_check
+from sklearn_lambda3 import (
+    Lambda3BayesRegressor,
+    Lambda3HierarchicalRegressor,
+    PredictiveCheck,
+    compare,
+    posterior_predictive_check,
+)
 
 FAST = {"num_warmup": 300, "num_samples": 300, "num_chains": 2, "progress_bar": False}
 N = 200
@@ -229,8 +235,8 @@ def test_hierarchical_model_is_compared_and_checked_per_series():
     coef = np.array([1.0, -1.0]) + 0.2 * rng.normal(size=(3, 2))
     Y = X @ coef.T + rng.normal(size=(150, 3))
     Y[40:, 0] = np.nan
-    full = Lambda3BayesRegressor("hierarchical", **FAST, random_state=0).fit(X, Y)
-    partial = Lambda3BayesRegressor("hierarchical", **FAST, random_state=0).fit(X[:, :1], Y)
+    full = Lambda3HierarchicalRegressor(**FAST, random_state=0).fit(X, Y)
+    partial = Lambda3HierarchicalRegressor(**FAST, random_state=0).fit(X[:, :1], Y)
     table = compare({"partial": partial, "full": full}, {"partial": X[:, :1], "full": X}, Y)
     assert list(table.index) == ["full", "partial"]
     assert table.loc["partial", "elpd_diff"] > 4 * table.loc["partial", "dse"]

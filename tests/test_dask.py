@@ -23,7 +23,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
-from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3Features
 from sklearn_lambda3.analysis import interaction_effects
 from sklearn_lambda3.datasets import make_jump_series
 
@@ -78,9 +78,9 @@ def executing(dask_worker):
 
 
 def host_data():
-    from sklearn_lambda3 import _sampling
+    from sklearn_lambda3.bayes import _kalman_bridge
 
-    return dict(_sampling._HOST_DATA)
+    return dict(_kalman_bridge._HOST_DATA)
 
 
 def wait_until(condition, timeout, what):
@@ -152,14 +152,14 @@ def test_grid_search_on_dask_equals_serial(cluster, serial):
 
 
 def test_dynamic_model_in_a_worker(cluster):
-    # The dynamic model keeps its series in the module dict _sampling._HOST_DATA for the
+    # The dynamic model keeps its series in the module dict bayes._kalman_bridge._HOST_DATA for the
     # duration of a fit (the compiled sampler's host callback reads them by token): that is
     # per process, filled and emptied in the worker that fits.
     cluster, client = cluster
     X, y = make_data()
     X = X.to_numpy()[:120]
     y = y[:120]
-    reg = Lambda3BayesRegressor("dynamic", **{**SETTINGS, "num_warmup": 50, "num_samples": 50})
+    reg = Lambda3DynamicRegressor(**{**SETTINGS, "num_warmup": 50, "num_samples": 50})
     local = clone(reg).fit(X, y)  # first here: compiles the Kalman kernels into Numba's cache
     remote = client.submit(clone(reg).fit, X, y, pure=False).result(timeout=TIMEOUT)
     assert all(data == {} for data in client.run(host_data).values())

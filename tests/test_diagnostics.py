@@ -6,7 +6,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3 import _arviz
-from sklearn_lambda3._diagnostics import (
+from sklearn_lambda3.bayes._diagnostics import (
     e_bfmi,
     ess_bulk,
     ess_mean,

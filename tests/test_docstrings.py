@@ -8,7 +8,9 @@ import pytest
 MODULES = [
     "sklearn_lambda3._features",
     "sklearn_lambda3._datasets",
-    "sklearn_lambda3._regressor",
+    "sklearn_lambda3.bayes._linear",
+    "sklearn_lambda3.bayes._dynamic",
+    "sklearn_lambda3.bayes._hierarchical",
     "sklearn_lambda3._compare",
     "sklearn_lambda3._changepoints",
     "sklearn_lambda3._multiscale",

@@ -13,11 +13,14 @@ import sklearn_lambda3
 from sklearn_lambda3 import (
     TRUSTED_TYPES,
     Lambda3BayesRegressor,
+    Lambda3DynamicRegressor,
     Lambda3Features,
+    Lambda3HierarchicalRegressor,
     Lambda3MultiScale,
     Lambda3VersionWarning,
     make_jump_series,
 )
+from sklearn_lambda3.bayes import BaseBayesRegressor
 
 FAST = {"num_warmup": 50, "num_samples": 50, "num_chains": 1, "progress_bar": False, "random_state": 0}
 
@@ -36,7 +39,8 @@ def _fitted():
             "features": Lambda3Features(window=5).fit(X),
             "multiscale": Lambda3MultiScale(windows=(3, 8)).fit(X),
             "linear": Lambda3BayesRegressor(**FAST).fit(X, y),
-            "dynamic": Lambda3BayesRegressor(model="dynamic", change_points=[60], **FAST).fit(X, y),
+            "dynamic": Lambda3DynamicRegressor(change_points=[60], **FAST).fit(X, y),
+            "hierarchical": Lambda3HierarchicalRegressor(**FAST).fit(X[:, 1:], np.c_[y, X[:, 0]]),
         }
 
 
@@ -46,7 +50,9 @@ def fitted():
 
 
 def _outputs(model, X):
-    if isinstance(model, Lambda3BayesRegressor):
+    if isinstance(model, BaseBayesRegressor):
+        if isinstance(model, Lambda3HierarchicalRegressor):
+            X = X[:, 1:]
         mean, std = model.predict(X, return_std=True)
         return [mean, std, model.predict_interval(X), model.sample_y(X, n_samples=3, random_state=1)]
     return [model.transform(X)]
@@ -58,7 +64,7 @@ def _assert_same(loaded, original, X):
         np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic"])
+@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic", "hierarchical"])
 def test_joblib_round_trip(fitted, name, tmp_path):
     X, _ = _data()
     path = tmp_path / "model.joblib"
@@ -71,7 +77,7 @@ def test_joblib_round_trip(fitted, name, tmp_path):
     _assert_same(loaded, fitted[name], X[:40] + 1.0)
 
 
-@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic"])
+@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic", "hierarchical"])
 def test_skops_round_trip_with_trusted_types(fitted, name, tmp_path):
     X, _ = _data()
     path = tmp_path / "model.skops"
@@ -86,7 +92,7 @@ def test_skops_round_trip_with_trusted_types(fitted, name, tmp_path):
     assert "_sklearn_lambda3_version" not in vars(loaded)
 
 
-@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic"])
+@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic", "hierarchical"])
 def test_skops_load_without_trust_refuses(fitted, name, tmp_path):
     path = tmp_path / "model.skops"
     sio.dump(fitted[name], path)
@@ -133,7 +139,7 @@ def _with_stamp(model, version):
     return pickle.dumps(_SavedState(model, state))
 
 
-@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic"])
+@pytest.mark.parametrize("name", ["features", "multiscale", "linear", "dynamic", "hierarchical"])
 def test_older_version_warns_on_pickle_load(fitted, name):
     data = _with_stamp(fitted[name], "0.0.1")
     with pytest.warns(Lambda3VersionWarning, match=r"0\.0\.1.*" + sklearn_lambda3.__version__ + ".*refit"):
@@ -145,7 +151,7 @@ def test_older_version_warns_on_pickle_load(fitted, name):
 def test_older_version_warns_on_joblib_load(fitted, tmp_path):
     path = tmp_path / "old.joblib"
     path.write_bytes(_with_stamp(fitted["dynamic"], "0.0.1"))
-    match = r"Lambda3BayesRegressor was saved with sklearn-lambda3 0\.0\.1"
+    match = r"Lambda3DynamicRegressor was saved with sklearn-lambda3 0\.0\.1"
     with pytest.warns(Lambda3VersionWarning, match=match):
         joblib.load(path)
 

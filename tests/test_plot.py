@@ -17,7 +17,7 @@ from matplotlib.patches import FancyArrowPatch  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
 from sklearn.linear_model import LinearRegression  # noqa: E402
 
-from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features  # noqa: E402
+from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3Features  # noqa: E402
 from sklearn_lambda3.analysis import detect_regimes, sync_matrix, sync_network  # noqa: E402
 from sklearn_lambda3.datasets import make_jump_series  # noqa: E402
 from sklearn_lambda3.plot import (  # noqa: E402
@@ -64,7 +64,7 @@ def linear(data):
 def dynamic(data):
     X, F = data
     with _no_check():
-        reg = Lambda3BayesRegressor(model="dynamic", change_points=[40, 90], **FIT).fit(F, X[:, 0])
+        reg = Lambda3DynamicRegressor(change_points=[40, 90], **FIT).fit(F, X[:, 0])
     return reg, F, X[:, 0]
 
 

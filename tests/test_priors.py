@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 from sklearn_lambda3 import Lambda3BayesRegressor
-from sklearn_lambda3._priors import column_prior_scales, evidence_shrinkage, log_evidence
+from sklearn_lambda3.bayes._priors import column_prior_scales, evidence_shrinkage, log_evidence
 
 FAST = {"num_warmup": 300, "num_samples": 300, "num_chains": 2, "progress_bar": False}
 

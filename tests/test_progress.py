@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lambda3 import Lambda3BayesRegressor
-from sklearn_lambda3._sampling import show_progress
+from sklearn_lambda3.bayes._inference import show_progress
 
 
 class _Stream:

@@ -14,7 +14,12 @@ from sklearn.linear_model import BayesianRidge, LinearRegression
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
-from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3Features
+from sklearn_lambda3 import (
+    Lambda3BayesRegressor,
+    Lambda3DynamicRegressor,
+    Lambda3Features,
+    Lambda3HierarchicalRegressor,
+)
 from sklearn_lambda3.datasets import make_jump_series
 
 FAST = {"num_warmup": 300, "num_samples": 300, "num_chains": 2, "progress_bar": False}
@@ -166,7 +171,7 @@ def test_converged_fit_reports_clean_diagnostics():
 
 
 def test_nuts_diagnostics_as_stan_and_arviz_report_them():
-    from sklearn_lambda3._diagnostics import e_bfmi, ess_tail, mcse_mean
+    from sklearn_lambda3.bayes._diagnostics import e_bfmi, ess_tail, mcse_mean
 
     X, y, _ = linear_data(n=200, k=2, seed=11)
     reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
@@ -176,7 +181,7 @@ def test_nuts_diagnostics_as_stan_and_arviz_report_them():
     # The adapted step size is fixed after warm-up: every sampling draw of a chain has it.
     np.testing.assert_array_equal(d["step_size"], stats["step_size"][:, 0])
     assert np.all(d["step_size"] > 0)
-    _, draws = reg._scalar_draws()
+    _, draws = reg._chain_draws()
     assert d["table"]["ess_tail"][0] == ess_tail(draws[:, :, 0])
     assert d["table"]["mcse_mean"][0] == mcse_mean(draws[:, :, 0])
     assert d["ess_tail_min"] == min(d["table"]["ess_tail"])
@@ -365,13 +370,19 @@ def test_to_inference_data_groups():
         ({"num_chains": 0}, "num_chains"),
         ({"target_accept_prob": 1.0}, "target_accept_prob"),
         ({"device": "tpu"}, "device"),
-        ({"model": "quadratic"}, "model"),
     ],
 )
 def test_invalid_parameters(params, match):
     X, y, _ = linear_data(n=20, k=1)
     with pytest.raises(ValueError, match=match):
         Lambda3BayesRegressor(**params).fit(X, y)
+
+
+def test_model_kind_is_the_class_not_a_parameter():
+    for cls in (Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3HierarchicalRegressor):
+        assert "model" not in cls().get_params()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'model'"):
+        Lambda3BayesRegressor(model="dynamic")
 
 
 def test_unavailable_device_lists_what_jax_sees():
@@ -403,9 +414,11 @@ def test_bad_data(mutate, match):
 def test_bad_arguments_after_fit():
     X, y, _ = linear_data(n=40, k=2, seed=16)
     reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
-    for coverage in (0.0, 1.0, 1.5, -0.1, "0.9"):
+    for coverage in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="coverage"):
             reg.predict_interval(X, coverage=coverage)
+    with pytest.raises(TypeError, match="coverage must be a real number"):
+        reg.predict_interval(X, coverage="0.9")
     with pytest.raises(ValueError, match="features"):
         reg.predict(X[:, :1])
     with pytest.raises(ValueError, match="n_samples"):
@@ -433,9 +446,7 @@ def dynamic_data(n=400, seed=0, regressor_scale=1.0):
 @pytest.fixture(scope="module")
 def dynamic_fit():
     X, y, level, coef = dynamic_data()
-    reg = Lambda3BayesRegressor(
-        model="dynamic", change_points=DYNAMIC_TRUTH["points"], **FAST, random_state=0
-    ).fit(X, y)
+    reg = Lambda3DynamicRegressor(change_points=DYNAMIC_TRUTH["points"], **FAST, random_state=0).fit(X, y)
     return reg, X, y, level, coef
 
 
@@ -474,11 +485,11 @@ def test_dynamic_forecast_widens_with_horizon(dynamic_fit):
     assert np.all(np.diff(std) > 0)
     np.testing.assert_allclose(mean, mean[0])  # a random walk forecasts a flat level
     assert mean[0] == pytest.approx(level[-1] + X_future[0] @ coef, abs=4 * std[0])
-    np.testing.assert_array_equal(reg.predict(X_future), mean)
-    width = np.diff(reg.predict_interval(X_future, coverage=0.9), axis=1)[:, 0]
+    np.testing.assert_array_equal(reg.predict(X_future, start=reg.n_train_), mean)
+    width = np.diff(reg.predict_interval(X_future, coverage=0.9, start=reg.n_train_), axis=1)[:, 0]
     assert width[-1] > 1.3 * width[0] and np.all(np.diff(width[::10]) > 0)
     # The predictive sd of step h is sqrt(noise² + sd(level)² + h τ²) in distribution.
-    draws = reg.sample_y(X_future, n_samples=4000, random_state=0)
+    draws = reg.sample_y(X_future, n_samples=4000, random_state=0, start=reg.n_train_)
     assert draws.shape == (60, 4000)
     np.testing.assert_allclose(draws.std(axis=1)[[0, -1]], std[[0, -1]], rtol=0.1)
 
@@ -486,7 +497,7 @@ def test_dynamic_forecast_widens_with_horizon(dynamic_fit):
 def test_dynamic_change_points_auto_finds_the_steps():
     # The detector reads y alone, so the regressors' part must not drown the steps.
     X, y, level, coef = dynamic_data(seed=1, regressor_scale=0.1)
-    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", **FAST, random_state=0).fit(X, y)
+    reg = Lambda3DynamicRegressor(change_points="auto", **FAST, random_state=0).fit(X, y)
     found = reg.change_points_
     assert all(np.min(np.abs(found - point)) <= 3 for point in DYNAMIC_TRUTH["points"])
     assert len(found) <= 4
@@ -499,9 +510,9 @@ def test_dynamic_refit_of_any_length_compiles_nothing(dynamic_fit):
     before = COMPILES.count
     for n, seed in ((300, 2), (420, 3)):
         X, y, _, _ = dynamic_data(n=n, seed=seed)
-        Lambda3BayesRegressor(
-            model="dynamic", change_points=[100], level_prior_scale=0.3, **FAST, random_state=seed
-        ).fit(X, y)
+        Lambda3DynamicRegressor(change_points=[100], level_prior_scale=0.3, **FAST, random_state=seed).fit(
+            X, y
+        )
     assert COMPILES.count == before
 
 
@@ -524,7 +535,7 @@ def test_dynamic_tension_noise_runs_through_features():
     pd = pytest.importorskip("pandas")
     X, jumps = make_jump_series(300, n_jumps=3, return_jumps=True, random_state=4)
     F = Lambda3Features().set_output(transform="pandas").fit_transform(pd.DataFrame(X, columns=["s"]))
-    reg = Lambda3BayesRegressor(model="dynamic", noise="tension", change_points="auto", **FAST)
+    reg = Lambda3DynamicRegressor(noise="tension", change_points="auto", **FAST)
     reg.set_params(random_state=0).fit(F, X[:, 0])
     assert set(reg.noise_samples_) == {"sigma_base", "sigma_scale"}
     assert np.all(reg.noise_samples_["sigma_scale"] >= 0)
@@ -537,7 +548,7 @@ def test_dynamic_default_converges_when_sigma_reaches_zero():
     rng = np.random.default_rng(0)
     y = np.cumsum(rng.standard_normal(300))
     X = rng.standard_normal((300, 2))
-    reg = Lambda3BayesRegressor(model="dynamic", **FAST, random_state=0).fit(X, y)
+    reg = Lambda3DynamicRegressor(**FAST, random_state=0).fit(X, y)
     d = reg.diagnostics_
     assert d["r_hat_max"] <= 1.01 and d["ess_bulk_min"] >= 200 and d["num_divergences"] == 0
     assert np.quantile(reg.noise_samples_["sigma"], 0.01) < 0.01 * reg.tau_samples_.mean()
@@ -560,8 +571,8 @@ def test_dynamic_forecast_with_idle_features_falls_back_to_the_local_level():
     errors, naive, coverage = [], [], []
     for seed in range(4):
         X, y, X_new, y_new = local_level_with_idle_features(seed)
-        reg = Lambda3BayesRegressor(model="dynamic", **FAST, random_state=seed).fit(X, y)
-        interval = reg.predict_interval(X_new, coverage=0.9)
+        reg = Lambda3DynamicRegressor(**FAST, random_state=seed).fit(X, y)
+        interval = reg.predict_interval(X_new, coverage=0.9, start=reg.n_train_)
         errors.append(reg.forecast(X_new) - y_new)
         naive.append(y[-1] - y_new)
         coverage.append(np.mean((y_new >= interval[:, 0]) & (y_new <= interval[:, 1])))
@@ -571,7 +582,7 @@ def test_dynamic_forecast_with_idle_features_falls_back_to_the_local_level():
 
 
 def test_dynamic_evidence_shrinkage_keeps_informative_features_and_matches_a_grid():
-    from sklearn_lambda3._sampling import _scale_mode, _scale_posterior, dynamic_evidence_shrinkage
+    from sklearn_lambda3.bayes._kalman import _scale_mode, _scale_posterior, dynamic_evidence_shrinkage
 
     rng = np.random.default_rng(3)
     n = 150
@@ -605,11 +616,16 @@ def collinear_weather(n=150, seed=1):
     t = np.arange(n + 1)
     temp = 20 + 4 * np.sin(2 * np.pi * t / 24) + np.cumsum(0.2 * rng.standard_normal(n + 1))
     hum = 70 - 2 * (temp - 20) + rng.standard_normal(n + 1)
-    frame = pd.DataFrame({
-        "temp": temp, "hum": hum, "dew": temp - (100 - hum) / 5,
-        "rain": (rng.random(n + 1) < 0.03) * 1.0, "wind": 2 + np.abs(rng.standard_normal(n + 1)),
-        "press": 1010 + np.cumsum(0.1 * rng.standard_normal(n + 1)),
-    })
+    frame = pd.DataFrame(
+        {
+            "temp": temp,
+            "hum": hum,
+            "dew": temp - (100 - hum) / 5,
+            "rain": (rng.random(n + 1) < 0.03) * 1.0,
+            "wind": 2 + np.abs(rng.standard_normal(n + 1)),
+            "press": 1010 + np.cumsum(0.1 * rng.standard_normal(n + 1)),
+        }
+    )
     return frame.iloc[:-1], frame["temp"].shift(-1).iloc[:-1]
 
 
@@ -617,7 +633,7 @@ def test_dynamic_cross_validation_on_collinear_features_runs():
     from sklearn.model_selection import cross_val_score
 
     X, y = collinear_weather()
-    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", random_state=0, **FAST)
+    reg = Lambda3DynamicRegressor(change_points="auto", random_state=0, **FAST)
     pipe = Pipeline([("l3", Lambda3Features()), ("reg", reg)]).set_output(transform="pandas")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -627,20 +643,17 @@ def test_dynamic_cross_validation_on_collinear_features_runs():
 
 @pytest.mark.parametrize("where", ["sampling", "everywhere"])
 def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch, where):
-    from sklearn_lambda3 import _kalman_kernels
-
-    working = _kalman_kernels.batched_loglik_and_grad
+    from sklearn_lambda3.bayes import _kalman, _kalman_bridge
 
     def broken(*args):
-        # The sampler's callback evaluates every chain at once (2 here), the search for the
-        # sampling coordinate one point at a time.
-        if where == "sampling" and len(args[7]) == 1:
-            return working(*args)
         raise np.linalg.LinAlgError("Matrix is not positive definite.")
 
-    monkeypatch.setattr(_kalman_kernels, "batched_loglik_and_grad", broken)
+    # The sampler's callback (the bridge) and the host-side search for the sampling coordinate.
+    monkeypatch.setattr(_kalman_bridge, "batched_loglik_and_grad", broken)
+    if where == "everywhere":
+        monkeypatch.setattr(_kalman, "batched_loglik_and_grad", broken)
     X, y, _, _ = dynamic_data(n=60)
-    reg = Lambda3BayesRegressor(model="dynamic", **FAST, random_state=0)
+    reg = Lambda3DynamicRegressor(**FAST, random_state=0)
     with pytest.raises(ValueError, match="Kalman filter failed.*not positive definite"):
         reg.fit(X, y)
 
@@ -661,14 +674,14 @@ def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch, where):
 def test_bad_change_points_raise_clear_errors(points, error, match):
     X, y, _, _ = dynamic_data(n=60)
     with pytest.raises(error, match=match):
-        Lambda3BayesRegressor(model="dynamic", change_points=points, **FAST).fit(X, y)
+        Lambda3DynamicRegressor(change_points=points, **FAST).fit(X, y)
 
 
-def test_forecast_needs_the_dynamic_model():
-    X, y, _ = linear_data(n=40, k=2, seed=17)
-    reg = Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
-    with pytest.raises(ValueError, match="dynamic"):
-        reg.forecast(X)
+def test_forecast_is_the_dynamic_models_own():
+    # Only the dynamic model has a time axis; the linear model's rows are exchangeable.
+    assert not hasattr(Lambda3BayesRegressor, "forecast")
+    assert not hasattr(Lambda3HierarchicalRegressor, "forecast")
+    assert callable(Lambda3DynamicRegressor.forecast)
 
 
 def test_dynamic_fit_through_missing_steps(dynamic_fit):
@@ -682,9 +695,9 @@ def test_dynamic_fit_through_missing_steps(dynamic_fit):
     y_gap[[0, 40, 120, 299]] = np.nan  # the first, a lone one, one at a change point, the last
     observed = ~np.isnan(y_gap)
     before = COMPILES.count
-    reg = Lambda3BayesRegressor(
-        model="dynamic", change_points=DYNAMIC_TRUTH["points"][:1], **FAST, random_state=1
-    ).fit(X, y_gap)
+    reg = Lambda3DynamicRegressor(change_points=DYNAMIC_TRUTH["points"][:1], **FAST, random_state=1).fit(
+        X, y_gap
+    )
     assert COMPILES.count == before  # neither the series nor its missing pattern is compiled in
     assert reg.diagnostics_["num_divergences"] == 0
     mean, std = reg.predict(X, return_std=True)
@@ -714,7 +727,7 @@ def test_dynamic_change_points_auto_with_missing_steps():
     X, y, level, coef = dynamic_data(seed=1, regressor_scale=0.1)
     y = y.copy()
     y[[5, 50, 51, 52, 200, 300, 301]] = np.nan
-    reg = Lambda3BayesRegressor(model="dynamic", change_points="auto", **FAST, random_state=0).fit(X, y)
+    reg = Lambda3DynamicRegressor(change_points="auto", **FAST, random_state=0).fit(X, y)
     found = reg.change_points_
     assert all(np.min(np.abs(found - point)) <= 3 for point in DYNAMIC_TRUTH["points"])
     assert len(found) <= 4 and not np.isnan(y[found]).any()
@@ -724,15 +737,15 @@ def test_nan_in_y_is_an_error_for_the_linear_model_only():
     X, y, _ = linear_data(n=30, k=2, seed=18)
     y = y.copy()
     y[4] = np.nan
-    with pytest.raises(ValueError, match=r"y holds NaN; model='linear'"):
+    with pytest.raises(ValueError, match=r"y holds NaN; Lambda3BayesRegressor needs"):
         Lambda3BayesRegressor(**FAST).fit(X, y)
-    with pytest.raises(ValueError, match=r"y holds NaN; model='linear'"):
+    with pytest.raises(ValueError, match=r"y holds NaN; Lambda3BayesRegressor needs"):
         Lambda3BayesRegressor(**FAST).fit(X, list(y))
 
 
 def test_dynamic_bad_targets_with_missing_steps():
     X, y, _, _ = dynamic_data(n=40)
-    reg = Lambda3BayesRegressor(model="dynamic", **FAST)
+    reg = Lambda3DynamicRegressor(**FAST)
     with pytest.raises(ValueError, match="at least 2 observed"):
         reg.fit(X, np.r_[np.full(39, np.nan), y[-1]])
     # NaN marks a missing step; an infinity is still an error, and X must stay finite.
@@ -761,7 +774,7 @@ def test_hierarchical_pooling_beats_separate_fits_for_a_short_series():
     pooled_errors, separate_errors = [], []
     for seed in range(8):
         X, Y, coef = grouped_series(seed)
-        pooled = Lambda3BayesRegressor(model="hierarchical", **FAST, random_state=seed).fit(X, Y)
+        pooled = Lambda3HierarchicalRegressor(**FAST, random_state=seed).fit(X, Y)
         separate = Lambda3BayesRegressor(**FAST, random_state=seed).fit(X[:30], Y[:30, 0])
         pooled_errors.append(np.mean((pooled.coef_[0] - coef[0]) ** 2))
         separate_errors.append(np.mean((separate.coef_ - coef[0]) ** 2))
@@ -774,7 +787,7 @@ def test_hierarchical_pooling_beats_separate_fits_for_a_short_series():
 def hierarchical_fit():
     X, Y, coef = grouped_series(7)
     settings = {**FAST, "num_warmup": 500, "num_samples": 500}
-    return X, Y, coef, Lambda3BayesRegressor(model="hierarchical", **settings, random_state=0).fit(X, Y)
+    return X, Y, coef, Lambda3HierarchicalRegressor(**settings, random_state=0).fit(X, Y)
 
 
 def test_hierarchical_recovers_series_and_population(hierarchical_fit):
@@ -816,21 +829,20 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
     import jax.numpy as jnp
     from numpyro.infer.util import log_density
 
-    from sklearn_lambda3._regressor import _pooled_centre, _series_statistics
-    from sklearn_lambda3._sampling import hierarchical_model
+    from sklearn_lambda3.bayes._hierarchical import HierarchicalModel, pooled_centre, series_statistics
 
     rng = np.random.default_rng(3)
     Z = np.column_stack([np.ones(12), rng.normal(size=(12, 2))])
     Y = rng.normal(size=(12, 2))
     Y[9:, 1] = np.nan
-    data = _series_statistics(Z, Y)
+    data = series_statistics(Z, Y)
     data.update(prior_scale=np.ones(3), pool_scale=np.ones(3), noise_scale=1.0)
-    data.update(_pooled_centre(data))
+    data.update(pooled_centre(data))
     mu, tau, sigma = np.array([0.2, -0.1, 0.4]), np.array([0.5, 0.3, 0.8]), np.array([0.7, 1.3])
     w = (np.log(sigma) - data["log_sigma_hat"]) / data["log_sigma_sd"]
     eta = (mu - data["mu_center"]) / np.sqrt(tau**2 / 2 + data["mu_var"])
     params = {"eta": jnp.asarray(eta), "tau": jnp.asarray(tau), "w": jnp.asarray(w)}
-    _, trace = log_density(hierarchical_model, (data,), {}, params)
+    _, trace = log_density(HierarchicalModel().program, (data,), {}, params)
     np.testing.assert_allclose(trace["mu"]["value"], mu, rtol=1e-5)
     collapsed = float(trace["loglik"]["fn"].log_prob(trace["loglik"]["value"]))
 
@@ -844,8 +856,10 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian():
         expected += -0.5 * (logdet + r @ np.linalg.solve(cov, r) + rows.sum() * np.log(2 * np.pi))
         # The sampler's form drops constants that depend only on the data: add them back.
         sigma_hat = np.exp(data["log_sigma_hat"][s])
-        expected -= -rows.sum() * np.log(sigma_hat) - rows.sum() * np.log(2 * np.pi) / 2 - (
-            data["rss_excess"][s] + rows.sum() / 2
+        expected -= (
+            -rows.sum() * np.log(sigma_hat)
+            - rows.sum() * np.log(2 * np.pi) / 2
+            - (data["rss_excess"][s] + rows.sum() / 2)
         )
     assert collapsed == pytest.approx(expected, rel=1e-4, abs=1e-3)
 
@@ -863,7 +877,7 @@ def test_hierarchical_float64_stays_inside_the_fit(hierarchical_fit):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_hierarchical_one_series_gives_one_dimensional_output():
     X, y, coef = linear_data(n=200, k=2, noise=0.3, seed=5)
-    reg = Lambda3BayesRegressor(model="hierarchical", **FAST, random_state=0).fit(X, y)
+    reg = Lambda3HierarchicalRegressor(**FAST, random_state=0).fit(X, y)
     assert reg.coef_.shape == (2,) and isinstance(reg.intercept_, float)
     assert reg.predict(X[:4]).shape == (4,)
     np.testing.assert_allclose(reg.coef_, coef, rtol=0.05)
@@ -875,20 +889,21 @@ def test_hierarchical_one_series_gives_one_dimensional_output():
         (lambda Y: np.where(np.arange(len(Y))[:, None] > 0, np.nan, Y), ValueError, "at least 2 observed"),
         (lambda Y: np.r_[Y[:-1], np.full((1, Y.shape[1]), np.inf)], ValueError, "infinite"),
         (lambda Y: Y[..., None], ValueError, "1-D or 2-D"),
-        (lambda Y: Y[:-1], ValueError, "rows but y has"),
+        (lambda Y: Y[:-1], ValueError, "inconsistent numbers of samples"),
         (lambda Y: Y.astype(str), TypeError, "real numbers"),
     ],
 )
 def test_hierarchical_bad_targets(y_factory, error, match):
     X, Y, _ = grouped_series(0, n_long=40, n_short=40, n_series=2)
     with pytest.raises(error, match=match):
-        Lambda3BayesRegressor(model="hierarchical", **FAST).fit(X, y_factory(Y))
+        Lambda3HierarchicalRegressor(**FAST).fit(X, y_factory(Y))
 
 
-def test_hierarchical_rejects_tension_noise():
-    X, Y, _ = grouped_series(0, n_long=40, n_short=40, n_series=2)
-    with pytest.raises(ValueError, match="noise='constant'"):
-        Lambda3BayesRegressor(model="hierarchical", noise="tension", **FAST).fit(X, Y)
+def test_hierarchical_has_constant_noise_only():
+    # Each estimator takes only the parameters that act on it.
+    assert "noise" not in Lambda3HierarchicalRegressor().get_params()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'noise'"):
+        Lambda3HierarchicalRegressor(noise="tension")
 
 
 # ------------------------------------------------------------------ SVI
@@ -898,8 +913,9 @@ SVI = {"inference": "svi", "num_samples": 1000, "num_chains": 2, "progress_bar":
 @pytest.mark.parametrize("guide", ["normal", "lowrank"])
 def test_svi_agrees_with_nuts_on_the_linear_model(guide):
     X, y, _ = linear_data(n=500, k=3, noise=1.0, seed=2)
-    nuts = Lambda3BayesRegressor(num_warmup=500, num_samples=1000, num_chains=2, progress_bar=False,
-                                 random_state=0).fit(X, y)
+    nuts = Lambda3BayesRegressor(
+        num_warmup=500, num_samples=1000, num_chains=2, progress_bar=False, random_state=0
+    ).fit(X, y)
     svi = Lambda3BayesRegressor(**SVI, guide=guide, random_state=0).fit(X, y)
     sd = nuts.coef_samples_.std(axis=0)
     assert np.all(np.abs(svi.coef_ - nuts.coef_) < 0.2 * sd)
@@ -916,14 +932,14 @@ def test_svi_agrees_with_nuts_on_the_linear_model(guide):
 def test_svi_runs_every_model_and_is_reproducible():
     series = make_jump_series(300, n_series=1, random_state=3)[:, 0]
     X = np.arange(300.0)[:, None]
-    dynamic = Lambda3BayesRegressor(model="dynamic", change_points="auto", **SVI, random_state=0)
+    dynamic = Lambda3DynamicRegressor(change_points="auto", **SVI, random_state=0)
     dynamic.fit(X, series)
     assert dynamic.level_samples_.shape[1] == 300 and np.all(np.isfinite(dynamic.level_mean_))
     assert np.corrcoef(dynamic.predict(X), series)[0, 1] > 0.95
 
     X3, Y, _ = grouped_series(1, n_long=200, n_short=30, n_series=4)
-    first = Lambda3BayesRegressor(model="hierarchical", **SVI, random_state=5).fit(X3, Y)
-    again = Lambda3BayesRegressor(model="hierarchical", **SVI, random_state=5).fit(X3, Y)
+    first = Lambda3HierarchicalRegressor(**SVI, random_state=5).fit(X3, Y)
+    again = Lambda3HierarchicalRegressor(**SVI, random_state=5).fit(X3, Y)
     np.testing.assert_array_equal(first.coef_samples_, again.coef_samples_)
     assert first.predict(X3).shape == (200, 5)
 
@@ -958,17 +974,17 @@ def test_svi_refit_of_same_shape_compiles_nothing():
 # ------------------------------------------------------------------------- sample_weight
 def _sampler_inputs(monkeypatch, reg, X, y, **fit_params):
     """Fit ``reg`` and return (a copy of) the data dict its sampler was given."""
-    from sklearn_lambda3 import _sampling
+    from sklearn_lambda3.bayes import _inference
 
     seen = {}
     with monkeypatch.context() as patch:
-        original = _sampling.sample_posterior
+        original = _inference.sample_posterior
 
-        def recording(data, *args):
+        def recording(model, data, *args):
             seen.update({name: np.copy(value) for name, value in data.items()})
-            return original(data, *args)
+            return original(model, data, *args)
 
-        patch.setattr(_sampling, "sample_posterior", recording)
+        patch.setattr(_inference, "sample_posterior", recording)
         reg.fit(X, y, **fit_params)
     return seen
 
@@ -1031,19 +1047,20 @@ def test_weighted_tension_noise_equals_repeated_rows():
     ],
 )
 def test_bad_sample_weight_is_rejected_before_sampling(weight, message, monkeypatch):
-    from sklearn_lambda3 import _sampling
+    from sklearn_lambda3.bayes import _inference
 
-    monkeypatch.setattr(_sampling, "sample_posterior", None)  # a call would fail differently
+    monkeypatch.setattr(_inference, "sample_posterior", None)  # a call would fail differently
     X, y, _ = linear_data(n=30, k=2, seed=22)
     with pytest.raises(ValueError, match=message):
         Lambda3BayesRegressor(**FAST).fit(X, y, sample_weight=weight)
 
 
-@pytest.mark.parametrize("model", ["dynamic", "hierarchical"])
-def test_sample_weight_is_for_the_linear_model_only(model):
+@pytest.mark.parametrize("regressor", [Lambda3DynamicRegressor, Lambda3HierarchicalRegressor])
+def test_sample_weight_is_for_the_linear_model_only(regressor):
+    # Rows of the other models are time steps or series entries: fit takes no weights.
     X, y, _ = linear_data(n=30, k=2, seed=23)
-    with pytest.raises(ValueError, match="sample_weight is supported by model='linear' only"):
-        Lambda3BayesRegressor(model, **FAST).fit(X, y, sample_weight=np.ones(30))
+    with pytest.raises(TypeError, match="unexpected keyword argument 'sample_weight'"):
+        regressor(**FAST).fit(X, y, sample_weight=np.ones(30))
 
 
 def test_fit_leaves_jax_compilation_cache_settings_alone():

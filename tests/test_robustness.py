@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lambda3 import (
     Lambda3BayesRegressor,
+    Lambda3DynamicRegressor,
     Lambda3Features,
     Lambda3MultiScale,
     analysis,
@@ -44,7 +45,7 @@ def fitted():
         "features": Lambda3Features(window=3).fit(X_GOOD),
         "multiscale": Lambda3MultiScale(windows=(2, 5)).fit(X_GOOD),
         "linear": _quiet_fit(Lambda3BayesRegressor(**FAST), X_GOOD, Y_GOOD),
-        "dynamic": _quiet_fit(Lambda3BayesRegressor(model="dynamic", **FAST), X_GOOD, Y_GOOD),
+        "dynamic": _quiet_fit(Lambda3DynamicRegressor(**FAST), X_GOOD, Y_GOOD),
     }
 
 
@@ -84,9 +85,7 @@ FIT_CALLS = {
     "Lambda3Features.fit_transform": lambda m, X: Lambda3Features().fit_transform(X),
     "Lambda3MultiScale.fit": lambda m, X: Lambda3MultiScale(windows=(2, 5)).fit(X),
     "Lambda3BayesRegressor.fit": lambda m, X: Lambda3BayesRegressor(**FAST).fit(X, Y_GOOD),
-    "Lambda3BayesRegressor.fit(dynamic)": lambda m, X: Lambda3BayesRegressor(model="dynamic", **FAST).fit(
-        X, Y_GOOD
-    ),
+    "Lambda3DynamicRegressor.fit": lambda m, X: Lambda3DynamicRegressor(**FAST).fit(X, Y_GOOD),
 }
 APPLY_CALLS = {
     "Lambda3Features.transform": lambda m, X: m["features"].transform(X),
@@ -101,8 +100,16 @@ APPLY_CALLS = {
 }
 
 
-@pytest.mark.parametrize("case", list(BAD_X))
-@pytest.mark.parametrize("call", list(FIT_CALLS))
+# The dynamic model fits a level to y alone when X has no columns (test_bayes_matrix covers it).
+FIT_CASES = [
+    (call, case)
+    for call in FIT_CALLS
+    for case in BAD_X
+    if not (call == "Lambda3DynamicRegressor.fit" and case == "empty_cols")
+]
+
+
+@pytest.mark.parametrize(("call", "case"), FIT_CASES)
 def test_fit_rejects_bad_X(call, case):
     X, exc_type, match = BAD_X[case]
     _raises(exc_type, match, lambda: FIT_CALLS[call](None, X))
@@ -145,8 +152,10 @@ def test_regressor_refuses_values_beyond_the_bound(fitted):
             _raises(ValueError, match.format("X"), lambda call=call: APPLY_CALLS[call](fitted, _with(-1e200)))
 
 
+REGRESSORS = {"linear": Lambda3BayesRegressor, "dynamic": Lambda3DynamicRegressor}
+
 BAD_Y = {
-    "nan": (np.r_[Y_GOOD[:-1], np.nan], ValueError, "y holds NaN; model='linear' needs every"),
+    "nan": (np.r_[Y_GOOD[:-1], np.nan], ValueError, "y holds NaN; Lambda3BayesRegressor needs every"),
     "inf": (np.r_[Y_GOOD[:-1], np.inf], ValueError, "Input y contains infinity"),
     "2d": (np.c_[Y_GOOD, Y_GOOD], ValueError, "y should be a 1d array"),
     "strings": (np.array(["a"] * N), TypeError, "y must hold real numbers"),
@@ -168,7 +177,7 @@ DYNAMIC_BAD_Y = {
 @pytest.mark.parametrize("model", ["linear", "dynamic"])
 def test_regressor_rejects_bad_y(model, case):
     y, exc_type, match = DYNAMIC_BAD_Y.get(case, BAD_Y[case]) if model == "dynamic" else BAD_Y[case]
-    _raises(exc_type, match, lambda: Lambda3BayesRegressor(model=model, **FAST).fit(X_GOOD, y))
+    _raises(exc_type, match, lambda: REGRESSORS[model](**FAST).fit(X_GOOD, y))
 
 
 @pytest.mark.parametrize(
@@ -196,7 +205,7 @@ def test_transformers_reject_invalid_parameters(estimator, match):
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"model": "arima"}, "'model' parameter"),
+        ({"model": "dynamic"}, "unexpected keyword argument 'model'"),
         ({"noise": "cauchy"}, "'noise' parameter"),
         ({"device": "tpu"}, "'device' parameter"),
         ({"device": 0}, "'device' parameter"),
@@ -211,19 +220,21 @@ def test_transformers_reject_invalid_parameters(estimator, match):
         ({"change_points": "bic"}, "'change_points' parameter"),
         ({"noise": "tension"}, "needs a tension regressor"),
         ({"noise": "tension", "tension_feature": "nope"}, "is not a column of X"),
-        ({"model": "dynamic", "change_points": [0]}, r"must lie in \[1, 39\]"),
-        ({"model": "dynamic", "change_points": [100]}, r"must lie in \[1, 39\]"),
-        ({"model": "dynamic", "change_points": [2.5]}, "integer row indices"),
-        ({"model": "dynamic", "change_points": [5, 5]}, "duplicates"),
-        ({"model": "dynamic", "change_points": [9, 5]}, "sorted"),
-        ({"model": "dynamic", "change_points": [[5]]}, "1-D"),
+        ({"change_points": [0]}, r"must lie in \[1, 39\]"),
+        ({"change_points": [100]}, r"must lie in \[1, 39\]"),
+        ({"change_points": [2.5]}, "integer row indices"),
+        ({"change_points": [5, 5]}, "duplicates"),
+        ({"change_points": [9, 5]}, "sorted"),
+        ({"change_points": [[5]]}, "1-D"),
     ],
 )
 def test_regressor_rejects_invalid_parameters(params, match):
+    dynamic = {"level_prior_scale", "change_points"} & set(params)
+    regressor = Lambda3DynamicRegressor if dynamic else Lambda3BayesRegressor
     _raises(
         (ValueError, TypeError),
         match,
-        lambda: Lambda3BayesRegressor(**{**FAST, **params}).fit(X_GOOD, Y_GOOD),
+        lambda: regressor(**{**FAST, **params}).fit(X_GOOD, Y_GOOD),
     )
 
 
@@ -243,10 +254,16 @@ def test_unknown_device_names_what_jax_sees():
     ("call", "exc_type", "match"),
     [
         (lambda m: m["linear"].predict_interval(X_GOOD, coverage=1.0), ValueError, "coverage"),
-        (lambda m: m["linear"].predict_interval(X_GOOD, coverage="90%"), ValueError, "coverage"),
+        (lambda m: m["linear"].predict_interval(X_GOOD, coverage="90%"), TypeError, "coverage"),
         (lambda m: m["linear"].sample_y(X_GOOD, n_samples=0), ValueError, "n_samples"),
         (lambda m: m["linear"].sample_y(X_GOOD, n_samples=1.5), ValueError, "n_samples"),
-        (lambda m: m["linear"].forecast(X_GOOD), ValueError, "forecast needs model='dynamic'"),
+        (lambda m: m["dynamic"].forecast(), ValueError, "forecast needs X_future"),
+        (lambda m: m["dynamic"].forecast(steps=3), ValueError, "pass their future values as X_future"),
+        (
+            lambda m: m["dynamic"].predict(X_GOOD, start=-1),
+            ValueError,
+            "start must be a non-negative integer",
+        ),
         (lambda m: Lambda3BayesRegressor().predict(X_GOOD), ValueError, "not fitted"),
         (lambda m: Lambda3Features().transform(X_GOOD), ValueError, "not fitted"),
         (lambda m: Lambda3MultiScale().transform(X_GOOD), ValueError, "not fitted"),
@@ -416,7 +433,7 @@ def test_hard_input_gives_finite_features(case):
 @pytest.mark.parametrize("model", ["linear", "dynamic"])
 def test_hard_input_gives_finite_predictions(case, model):
     X, y = HARD[case]
-    reg = _quiet_fit(Lambda3BayesRegressor(model=model, **FAST), X, y)
+    reg = _quiet_fit(REGRESSORS[model](**FAST), X, y)
     assert np.isfinite(reg.coef_).all()
     X_new = X[:3] * 1.01
     for rows in (X, X_new):
@@ -479,9 +496,7 @@ def test_fuzz_values_beyond_the_bound_are_refused(big, sign):
 # ---------------------------------------------------------------- convergence
 @pytest.mark.parametrize("model", ["linear", "dynamic"])
 def test_convergence_failure_is_a_convergence_warning_with_diagnostics(model):
-    reg = Lambda3BayesRegressor(
-        model=model, num_warmup=5, num_samples=5, num_chains=2, progress_bar=False, random_state=0
-    )
+    reg = REGRESSORS[model](num_warmup=5, num_samples=5, num_chains=2, progress_bar=False, random_state=0)
     with pytest.warns(
         ConvergenceWarning, match=r"NUTS did not converge: .*(r_hat_max|ess_bulk_min)"
     ) as record:

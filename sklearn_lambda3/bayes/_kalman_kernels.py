@@ -20,7 +20,7 @@ any design, collinear or constant columns and σ at the noise floor included; a 
 (centred) column leaves its coefficient exactly at its prior. The pass is one sequential
 O(n) loop in float64 that also carries forward-mode derivatives with respect to
 (τ, σ_base, σ_scale), so NUTS gets the gradient with the value. The sampler calls it
-through ``jax.pure_callback`` with a custom VJP (see :mod:`sklearn_lambda3._sampling`):
+through ``jax.pure_callback`` with a custom VJP (see :mod:`sklearn_lambda3.bayes._kalman_bridge`):
 XLA's per-step overhead makes a ``lax.scan``
 filter several times slower on a CPU than this loop.
 """

@@ -19,8 +19,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-JUMP_SUFFIXES = ("__delta_LambdaC_pos", "__delta_LambdaC_neg", "__local_jump")
-TENSION_SUFFIX = "__rho_T"
+from .._columns import column_kind
 
 # Smallest shrinkage factor searched (a prior 10⁴ times narrower than the stated one).
 MIN_SHRINKAGE = 1e-4
@@ -37,12 +36,8 @@ def column_prior_scales(names, n_features, coef_scale, jump_scale, tension_scale
         return np.full(n_features, float(coef_scale))
     scales = []
     for name in names:
-        if name.endswith(JUMP_SUFFIXES):
-            scales.append(jump_scale)
-        elif name.endswith(TENSION_SUFFIX):
-            scales.append(tension_scale)
-        else:
-            scales.append(coef_scale)
+        kind = column_kind(name)
+        scales.append(jump_scale if kind == "jump" else tension_scale if kind == "tension" else coef_scale)
     return np.asarray(scales, dtype=np.float64)
 
 

@@ -1,0 +1,799 @@
+"""The dynamic Lambda³ model (drifting level, change points, forecasts) and its estimator,
+:class:`Lambda3DynamicRegressor`, with its explicit time contract."""
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from .._validation import check_magnitude, reject_sparse_and_complex
+from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
+from ._kalman import KALMAN_INPUTS, conditional_posterior, dynamic_evidence_shrinkage, dynamic_reference
+from ._linear import TensionNoiseMixin
+
+# Largest number of posterior draws whose level path the model keeps.
+LEVEL_PATHS = 500
+
+
+def path_draws(num_chains, num_samples):
+    """Draws that keep a level path: evenly thinned in every chain, at most LEVEL_PATHS in all."""
+    per_chain = max(1, LEVEL_PATHS // num_chains)
+    step = max(1, -(-num_samples // per_chain))
+    within = np.arange(0, num_samples, step)
+    return (np.arange(num_chains)[:, None] * num_samples + within).reshape(-1)
+
+
+@dataclass(frozen=True)
+class DynamicModel:
+    """The dynamic model's sampled part: τ and the noise, with the rest integrated out on the host."""
+
+    noise: str = "constant"
+    float64 = False
+
+    @property
+    def reported_sites(self):
+        return ("tau", "sigma") if self.noise == "constant" else ("tau", "sigma_base", "sigma_scale")
+
+    def program(self, data):
+        """Dynamic Lambda³ model: random-walk level, change-point steps, feature terms, noise.
+
+        The level path, the steps and the coefficients are integrated out exactly by a Kalman
+        filter; NUTS samples only τ and the noise. They are sampled in a whitened, folded
+        coordinate ``v``: ``σ = |c_σ + s_σ v_σ|`` and ``τ = |c_τ + b (σ - c_σ) + s_τ v_τ|``, with
+        the centre ``c``, the spreads ``s`` and the slope ``b`` of τ on σ from a Laplace
+        approximation of their posterior (:func:`~sklearn_lambda3.bayes._kalman.dynamic_reference`),
+        so ``v`` is O(1) and nearly isotropic whatever the series. The map has a constant
+        Jacobian, so the priors on τ and σ are kept exactly, and either sign of a folded
+        coordinate gives the same τ and σ.
+
+        Why not log τ and log σ: when a random walk can explain the data, σ's posterior has a
+        shoulder reaching down to σ = 0 (and τ's likewise when the level barely moves). In log σ
+        that shoulder is a tail without end (density ∝ σ), where chains stuck for hundreds of
+        draws (R-hat 1.02, bulk ESS under 400 on the method's scenario of spec §3 with 2 × 500
+        draws); folded, it is a short plateau between the mode and its mirror image. τ is
+        regressed on σ itself, not on σ's signed coordinate, so the mirror image is exact.
+
+        Tension noise is sampled as its level ``σ_base + σ_scale`` (the σ above) and the share
+        ``σ_scale / (σ_base + σ_scale)``, with the method's priors on σ_base and σ_scale kept
+        exactly (the Jacobian of that change of variables is the level): the data fix the
+        level, whatever the share, so the two are nearly independent where σ_base and σ_scale
+        trade off against each other.
+        """
+        import jax.numpy as jnp
+        import numpyro
+        import numpyro.distributions as dist
+        from numpyro.distributions import constraints
+
+        from ._kalman_bridge import kalman_log_likelihood
+
+        v = numpyro.sample("v", dist.ImproperUniform(constraints.real_vector, (), event_shape=(2,)))
+        center, spread = data["center"], data["spread"]
+        level = jnp.abs(center[1] + spread[1] * v[1])
+        # τ given σ follows the ridge τ² + κσ² ≈ const: regressed on σ² (the bend), scaled to
+        # the Laplace slope at the mode. A function of σ, not of its signed coordinate, so the
+        # posterior of v is exactly symmetric about the fold σ = 0.
+        bend = (level**2 - center[1] ** 2) * data["bend_scale"]
+        tau = numpyro.deterministic("tau", jnp.abs(center[0] + data["slope"] * bend + spread[0] * v[0]))
+        prior = dist.HalfNormal(data["level_scale"]).log_prob(tau)
+        if self.noise == "constant":
+            sigma_base = numpyro.deterministic("sigma", level)
+            sigma_scale = jnp.zeros_like(sigma_base)
+            prior = prior + dist.HalfNormal(data["noise_scale"]).log_prob(sigma_base)
+        else:
+            # Folded: the share is |g| with g in (-1, 1), so a share near 0 is the middle of g's
+            # range (a symmetric, NUTS-friendly posterior) rather than an exponential tail.
+            signed = dist.ImproperUniform(constraints.interval(-1.0, 1.0), (), ())
+            share = jnp.abs(numpyro.sample("noise_share", signed))
+            sigma_base = numpyro.deterministic("sigma_base", level * (1.0 - share))
+            sigma_scale = numpyro.deterministic("sigma_scale", level * share)
+            prior = prior + (
+                dist.HalfNormal(data["noise_scale"]).log_prob(sigma_base)
+                + dist.HalfNormal(0.5 * data["noise_scale"]).log_prob(sigma_scale)
+                + jnp.log(level)
+            )
+        numpyro.factor("scale_prior", prior)
+        params = jnp.stack([tau, sigma_base, sigma_scale], axis=-1)
+        numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
+
+    def latent_shapes(self, data):
+        return {"v": (2,)} if self.noise == "constant" else {"v": (2,), "noise_share": ()}
+
+    def initial_values(self, data):
+        import jax.numpy as jnp
+
+        values = {"v": jnp.zeros(2)}
+        if self.noise == "tension":
+            values["noise_share"] = jnp.zeros(())
+        return values
+
+    def dense_mass(self, dimension):
+        # Two or three correlated scale parameters: a dense mass matrix follows them.
+        return True
+
+    def prepare(self, data):
+        """Keep the series on the host (by token) and centre the sampling coordinate on it."""
+        from ._kalman_bridge import register
+
+        inputs = tuple(data[name] for name in KALMAN_INPUTS)
+        token = register(inputs)
+        program_data = {
+            key: value for key, value in data.items() if key not in (*KALMAN_INPUTS, "path_draws")
+        }
+        program_data.update(dynamic_reference(inputs, data["level_scale"], data["noise_scale"]))
+        program_data["token"] = np.int32(token)
+        return program_data, token
+
+    def complete(self, draws, data, token, seed):
+        """The coefficients and last level of every draw, the level paths of ``path_draws``."""
+        from ._kalman_bridge import host_error
+
+        error = host_error(token)
+        if error is not None:
+            raise ValueError(
+                f"the dynamic model's Kalman filter failed while sampling: {error}. "
+                "Check X and y for extreme or degenerate values."
+            )
+        inputs = tuple(data[name] for name in KALMAN_INPUTS)
+        return {**draws, **conditional_posterior(inputs, draws, self.noise, data["path_draws"], seed)}
+
+    def release(self, token):
+        from ._kalman_bridge import release
+
+        release(token)
+
+
+def check_dynamic_target(y, n_rows):
+    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
+
+    Infinities and fewer than two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3DynamicRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = column_or_1d(y, warn=True).astype(np.float64)
+    if n_rows is not None and y.shape[0] != n_rows:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
+    if np.isinf(y).any():
+        raise ValueError("y holds infinity; mark missing steps with NaN.")
+    observed = ~np.isnan(y)
+    if observed.sum() < 2:
+        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
+    check_magnitude(y[observed], "y", "Lambda3DynamicRegressor")
+    return y
+
+
+def _pandas_index(X):
+    """The index of a pandas DataFrame or Series ``X``, else None."""
+    return X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
+
+
+def _index_clock(index):
+    """``(kind, int64 values)`` of a time index: "datetime" (ns since the epoch, UTC) or "integer";
+    ``(None, None)`` for any other index (strings, floats, several levels)."""
+    import pandas as pd
+
+    if isinstance(index, pd.DatetimeIndex):
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        return "datetime", index.to_numpy().astype("datetime64[ns]").astype(np.int64)
+    if isinstance(index, pd.MultiIndex) or not pd.api.types.is_integer_dtype(index.dtype):
+        return None, None
+    return "integer", np.asarray(index, dtype=np.int64)
+
+
+def training_clock(X):
+    """``(kind, origin, step)`` placing the training rows in time.
+
+    NumPy input: rows ``0 … n - 1`` (kind "integer", origin 0, step 1). A pandas index of
+    datetimes or integers, evenly spaced: its first value and spacing. Any other index, or an
+    uneven one: kind ``None`` (such rows cannot be placed by their index).
+    """
+    index = _pandas_index(X)
+    if index is None:
+        return "integer", 0, 1
+    kind, values = _index_clock(index)
+    if kind is None:
+        return None, 0, 1
+    if len(values) < 2:
+        return kind, int(values[0]) if len(values) else 0, 1
+    steps = np.diff(values)
+    if steps[0] <= 0 or np.any(steps != steps[0]):
+        return None, 0, 1
+    return kind, int(values[0]), int(steps[0])
+
+
+class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
+    """A drifting level with change points plus the Lambda³ features, sampled with NumPyro's NUTS.
+
+    The dynamic model (spec §3; rows of ``X`` are consecutive time steps) is
+    ``y_t = a_t + Σ_k β_k f_k[t] + ε_t``: a level ``a_t`` that follows a Gaussian random walk
+    (``a_t = a_{t-1} + η_t``, ``η_t ~ Normal(0, τ)``, ``τ ~ HalfNormal(level_prior_scale)``)
+    replaces the intercept and trend, and jumps by ``δ_i ~ Normal(0, change_point_prior_scale)``
+    at each change point ``c_i``. Given τ and the noise the model is linear-Gaussian, so the
+    level, the steps and the coefficients are integrated out exactly by a Kalman filter and
+    NUTS samples only τ and the noise; the coefficients, the level path and the steps are then
+    drawn exactly for each draw (forward filtering, backward sampling). The filter accumulates
+    its normal matrix in square-root form, so collinear or constant regressors and a noise at
+    its floor cannot break it (a constant column's coefficient keeps its prior). τ and σ are
+    sampled in a coordinate centred and scaled by a Laplace approximation of their posterior,
+    linear in σ and folded at 0 rather than logarithmic (see ``benchmarks/bench_dynamic.py``).
+    The coefficient priors are those of :class:`Lambda3BayesRegressor` (sd of y per raw unit,
+    by column kind) with the evidence shrinkage computed from the filter's collapsed
+    likelihood. ``X`` may have no columns (or be None): the model is then a drifting level with
+    change points fitted to ``y`` alone.
+
+    A NaN in ``y`` is a step that is not observed (``X`` stays finite there): the filter only
+    predicts through it (the level's variance grows, no likelihood term), so the in-sample fit
+    there is the smoothed level, which interpolates across a gap, and
+    ``pointwise_log_likelihood`` covers the observed steps only. ``change_points="auto"`` runs
+    the detector on the observed steps and puts a change found across a gap at the first
+    observed row after it.
+
+    **Time contract.** Training row ``t`` is time step ``t``. Every predictive method places
+    the rows of its ``X`` in time, never by comparing their values with the training data:
+
+    - ``start=s`` (an int): the rows are the consecutive steps ``s, s + 1, …``; a step
+      ``t < n_train`` is the smoothed fit of training step ``t`` (its level path plus the
+      feature terms, with the noise), a step ``t ≥ n_train`` is forecast ``h = t - n_train + 1``
+      steps ahead (the level continues as a random walk from its last value, so the
+      predictive variance grows by τ² per step);
+    - ``start=None`` and a pandas ``X`` whose index holds datetimes or integers (a
+      ``DatetimeIndex``, a ``RangeIndex``): each row is placed by its index label, on the
+      training index's clock (its first label and its spacing; NumPy training data count
+      ``0, 1, …``). scikit-learn's pandas output keeps the input's index through a pipeline,
+      so ``TimeSeriesSplit`` on pandas input scores honest forecasts of each test fold;
+    - ``start=None`` and NumPy input (or any other index): the rows are steps ``0, 1, …``, as
+      with a default ``RangeIndex``, so ``predict(X_train)`` is the in-sample fit. NumPy rows
+      of new steps need ``forecast(X_future)`` (or ``start=n_train_``). Rows placed at training
+      steps whose regressors differ from the training rows there get a ``UserWarning``: they
+      are most likely new steps given the wrong place (NumPy input to a pipeline with pandas
+      output gets a fresh ``RangeIndex`` from 0, so pass pandas input to keep the index).
+
+    ``forecast(X_future)`` is ``predict(X_future, start=n_train)``.
+
+    Parameters
+    ----------
+    noise : {"constant", "tension"}, default="constant"
+        ``"constant"``: ``ε_t ~ Normal(0, σ)``, ``σ ~ HalfNormal(noise_prior_scale)``.
+        ``"tension"``: ``σ_t = σ_base + σ_scale · τ_t`` with ``τ_t`` the ρT regressor divided
+        by its training mean (the method's priors, as in :class:`Lambda3BayesRegressor`).
+    change_points : None, "auto" or array-like of int, default=None
+        Row indices where the level may jump (a jump between rows ``c - 1`` and ``c`` is at
+        ``c``; sorted, distinct, in ``[1, n_samples - 1]``), or ``"auto"`` to find them with
+        :func:`~sklearn_lambda3.analysis.detect_change_points` on ``y`` (its observed steps
+        when ``y`` has NaN; a change between two observed rows is put at the later one).
+    intercept_prior_scale : float, default=2.0
+        Scale of the Normal prior on the first level, standard deviations of y.
+    coef_prior_scale, jump_prior_scale, tension_prior_scale : float, default=1.0, 5.0, 3.0
+        Scales of the Normal priors on ordinary, jump and tension regressors (sd of y per raw
+        unit), as in :class:`Lambda3BayesRegressor`.
+    noise_prior_scale : float, default=1.0
+        Scale of the HalfNormal prior on the noise.
+    level_prior_scale : float, default=0.1
+        Scale of the HalfNormal prior on τ, the sd of the level's steps.
+    change_point_prior_scale : float, default=5.0
+        Scale of the Normal prior on each change point's step δ_i.
+    prior_shrinkage : "evidence" or float, default="evidence"
+        Factor ``g`` of the coefficients' prior scales. ``"evidence"``: the ``g`` in [1e-4, 1]
+        that maximises the Kalman filter's collapsed likelihood (level, steps and coefficients
+        integrated out) with τ and σ at their posterior mode for that ``g`` (under
+        ``noise="tension"``, σ constant), so that features that only add noise are shrunk and
+        the forecast falls back to the local level's. A number fixes ``g``.
+    tension_feature : str or None, default=None
+        With ``noise="tension"``, the name of the ρT regressor that drives the noise;
+        ``None`` takes the first column named ``*__rho_T``.
+    num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
+random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
+        The sampler's settings, as in :class:`Lambda3BayesRegressor`.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,)
+        Posterior mean of the coefficients, original units.
+    coef_samples_ : ndarray of shape (num_chains * num_samples, n_features_in_)
+        Posterior draws of the coefficients.
+    change_points_ : ndarray of int
+        The change points used (given or found).
+    level_samples_ : ndarray of shape (n_path_draws, n_samples)
+        Posterior draws of the level path ``a_t`` in units of y, for at most 500 draws thinned
+        evenly from every chain.
+    level_mean_ : ndarray of shape (n_samples,)
+        Posterior mean of the level path.
+    tau_samples_ : ndarray of shape (num_chains * num_samples,)
+        Posterior draws of τ in units of y.
+    change_point_samples_ : ndarray of shape (n_path_draws, n_change_points)
+        Posterior draws of each change point's step δ_i in units of y.
+    noise_samples_ : dict of str to ndarray
+        Posterior draws of the noise parameters in units of y.
+    n_train_ : int
+        Number of training steps: predictive rows placed at ``t ≥ n_train_`` are forecasts.
+    prior_scales_, prior_shrinkage_, loss_, diagnostics_, n_features_in_, feature_names_in_
+        As in :class:`Lambda3BayesRegressor`.
+
+    See Also
+    --------
+    Lambda3BayesRegressor : The linear model, rows exchangeable.
+    sklearn_lambda3.analysis.detect_change_points : The detector behind ``change_points="auto"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3 import Lambda3DynamicRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.r_[np.zeros(100), np.full(100, 5.0)] + rng.normal(scale=0.5, size=200)
+    >>> reg = Lambda3DynamicRegressor(change_points="auto", num_warmup=300, num_samples=300,
+    ...                               num_chains=2, random_state=0).fit(None, y)
+    >>> reg.change_points_
+    array([100])
+    >>> fit = reg.predict(np.empty((200, 0)), start=0)  # the smoothed in-sample fit
+    >>> bool(abs(fit[150] - 5.0) < 0.3)
+    True
+    >>> mean, std = reg.forecast(steps=3, return_std=True)
+    >>> bool(np.all(np.diff(std) > 0))  # wider with the horizon
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseBayesRegressor._parameter_constraints,
+        "noise": [StrOptions({"constant", "tension"})],
+        "change_points": [None, StrOptions({"auto"}), "array-like"],
+        "level_prior_scale": [POSITIVE],
+        "change_point_prior_scale": [POSITIVE],
+        "prior_shrinkage": [StrOptions({"evidence"}), POSITIVE],
+        "tension_feature": [str, None],
+    }
+
+    def __init__(
+        self,
+        noise="constant",
+        *,
+        change_points=None,
+        intercept_prior_scale=2.0,
+        coef_prior_scale=1.0,
+        jump_prior_scale=5.0,
+        tension_prior_scale=3.0,
+        noise_prior_scale=1.0,
+        level_prior_scale=0.1,
+        change_point_prior_scale=5.0,
+        prior_shrinkage="evidence",
+        tension_feature=None,
+        num_warmup=1000,
+        num_samples=1000,
+        num_chains=4,
+        target_accept_prob=0.8,
+        max_tree_depth=10,
+        device="cpu",
+        random_state=None,
+        progress_bar="auto",
+        inference="nuts",
+        guide="normal",
+        svi_steps=4000,
+        svi_learning_rate=0.02,
+    ):
+        self.noise = noise
+        self.change_points = change_points
+        self.intercept_prior_scale = intercept_prior_scale
+        self.coef_prior_scale = coef_prior_scale
+        self.jump_prior_scale = jump_prior_scale
+        self.tension_prior_scale = tension_prior_scale
+        self.noise_prior_scale = noise_prior_scale
+        self.level_prior_scale = level_prior_scale
+        self.change_point_prior_scale = change_point_prior_scale
+        self.prior_shrinkage = prior_shrinkage
+        self.tension_feature = tension_feature
+        self.num_warmup = num_warmup
+        self.num_samples = num_samples
+        self.num_chains = num_chains
+        self.target_accept_prob = target_accept_prob
+        self.max_tree_depth = max_tree_depth
+        self.device = device
+        self.random_state = random_state
+        self.progress_bar = progress_bar
+        self.inference = inference
+        self.guide = guide
+        self.svi_steps = svi_steps
+        self.svi_learning_rate = svi_learning_rate
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Sample the posterior of the dynamic model; rows are consecutive time steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors of each step, for example the output of :class:`Lambda3Features`;
+            finite, at most ``1e150`` in absolute value. Zero columns, or None, fits the level
+            to ``y`` alone. A pandas index of datetimes or integers, evenly spaced, sets the
+            clock on which later rows are placed (see the class docstring).
+        y : array-like of shape (n_samples,)
+            Target; NaN is a step that is not observed (at least two observed steps).
+
+        Returns
+        -------
+        self : Lambda3DynamicRegressor
+            The fitted regressor.
+        """
+        if X is None:
+            X = np.zeros((0 if y is None else np.shape(y)[0], 0))
+        self._clock = training_clock(X)
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=0)
+        y = check_dynamic_target(y, X.shape[0])
+        self.n_train_ = int(X.shape[0])
+        return self._fit_posterior(X, y)
+
+    def _model(self):
+        return DynamicModel(noise=self.noise)
+
+    def _model_data(self, X, W, ys, standardised_prior, weight):
+        tension = self._set_tension(X)
+        self.change_points_ = self._resolve_change_points(ys)
+        change = np.zeros(len(ys))
+        change[self.change_points_] = 1.0
+        data = {
+            "y": ys,
+            "design": np.ascontiguousarray(W),
+            "prior_scale": standardised_prior,
+            "change": change,
+            "level0_var": float(self.intercept_prior_scale**2),
+            "step_var": float(self.change_point_prior_scale**2),
+            "tension": np.zeros(len(ys)) if tension is None else tension,
+            "level_scale": np.float64(self.level_prior_scale),
+            "path_draws": self._path_draws(),
+        }
+        if self.prior_shrinkage != "evidence":
+            self.prior_shrinkage_ = float(self.prior_shrinkage)
+        elif X.shape[1] == 0:
+            self.prior_shrinkage_ = 1.0  # no coefficient to shrink
+        else:
+            inputs = tuple(data[name] for name in KALMAN_INPUTS)
+            self.prior_shrinkage_ = dynamic_evidence_shrinkage(
+                inputs, self.level_prior_scale, self.noise_prior_scale
+            )
+        data["prior_scale"] = np.maximum(standardised_prior * self.prior_shrinkage_, PRIOR_FLOOR)
+        return data
+
+    def _resolve_change_points(self, y):
+        """Change-point row indices: none, found by the detector, or the user's, checked."""
+        n = len(y)
+        if self.change_points is None:
+            return np.zeros(0, dtype=np.int64)
+        if isinstance(self.change_points, str):
+            from .._changepoints import detect_change_points
+
+            # On the observed steps only; a change found between two observed steps is put
+            # at the row of the later one (the first step where the new level is seen).
+            rows = np.flatnonzero(~np.isnan(y))
+            found = np.asarray(detect_change_points(y[rows]), dtype=np.int64)
+            return rows[found]
+        points = np.asarray(self.change_points)
+        if points.ndim != 1:
+            raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
+        if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
+            raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
+        points = points.astype(np.int64)
+        if np.any((points < 1) | (points > n - 1)):
+            raise ValueError(
+                f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
+            )
+        if np.any(np.diff(points) == 0):
+            raise ValueError(f"change_points has duplicates: {points}.")
+        if np.any(np.diff(points) < 0):
+            raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
+        return points
+
+    def _path_draws(self):
+        return path_draws(int(self.num_chains), int(self.num_samples))
+
+    def _summarise(self, draws):
+        beta = draws["beta"].astype(np.float64)
+        coef = beta * (self._y_scale / self._x_scale)
+        # Level in units of y: the standardised level plus what centring the regressors moved.
+        offset = self._y_mean - (beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
+        self.level_samples_ = (
+            draws["level"].astype(np.float64) * self._y_scale + offset[self._path_draws(), None]
+        )
+        self._level_last = draws["level_last"].astype(np.float64) * self._y_scale + offset
+        self.level_mean_ = self.level_samples_.mean(axis=0)
+        self.tau_samples_ = draws["tau"].reshape(-1).astype(np.float64) * self._y_scale
+        self.coef_samples_ = coef
+        self.coef_ = coef.mean(axis=0)
+        self.change_point_samples_ = self._step_draws()
+
+    def _step_draws(self):
+        """Draws of each change point's step δ_i, given the level path draws (units of y).
+
+        A path's move at ``c`` is δ + η with η ~ N(0, τ²) and δ ~ N(0, s_δ²) a priori, so
+        δ given the move is Normal with the usual Gaussian shrinkage; drawn with a fixed seed.
+        """
+        points = self.change_points_
+        if points.size == 0:
+            return np.zeros((self.level_samples_.shape[0], 0))
+        move = self.level_samples_[:, points] - self.level_samples_[:, points - 1]
+        tau2 = self.tau_samples_[self._path_draws()][:, None] ** 2
+        step_var = (self.change_point_prior_scale * self._y_scale) ** 2
+        weight = step_var / (step_var + tau2)
+        rng = np.random.default_rng(0)
+        return weight * move + np.sqrt(weight * tau2) * rng.standard_normal(move.shape)
+
+    def _scalar_draws(self):
+        labels = [f"coef[{name}]" for name in self._feature_labels()] + ["tau", *self.noise_samples_]
+        columns = [self.coef_samples_, self.tau_samples_[:, None]]
+        columns += [value[:, None] for value in self.noise_samples_.values()]
+        return labels, np.column_stack(columns)
+
+    # ------------------------------------------------------------- time
+    def _positions(self, X, n_rows, start):
+        """Time step of every row of ``X`` (see the class docstring's time contract)."""
+        if start is not None:
+            if isinstance(start, bool) or not isinstance(start, Integral) or start < 0:
+                raise ValueError(f"start must be a non-negative integer time step or None; got {start!r}.")
+            return int(start) + np.arange(n_rows)
+        index = _pandas_index(X)
+        kind = None if index is None else _index_clock(index)[0]
+        if kind is None:  # NumPy rows count 0, 1, … as a default RangeIndex does
+            return np.arange(n_rows)
+        fitted_kind, origin, step = self._clock
+        if fitted_kind is None:
+            raise ValueError(
+                "X has a time index but the training rows' index was not an evenly spaced index of "
+                "datetimes or integers, so rows cannot be placed by it; pass start=<time step> (0 is "
+                "the first training row) or refit on an evenly spaced index (DataFrame.asfreq)."
+            )
+        if kind != fitted_kind:
+            raise ValueError(
+                f"X's index holds {kind} values but the training index held {fitted_kind} values; "
+                "rows are placed by their index on the training clock. Pass start=<time step> instead."
+            )
+        offset = _index_clock(index)[1] - origin
+        if np.any(offset < 0) or np.any(offset % step):
+            raise ValueError(
+                "X's index has labels before the first training row or off the training index's "
+                "spacing; rows are placed by their index on the training clock. Pass "
+                "start=<time step> instead."
+            )
+        return offset // step
+
+    def time_steps(self, X, start=None):
+        """The time step each row of ``X`` is placed at by the predictive methods.
+
+        Training row ``t`` is step ``t``; steps from ``n_train_`` on are forecasts (see the
+        class docstring's time contract).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to place: a pandas index of datetimes or integers places them by label.
+        start : int or None, default=None
+            Time step of the first row; overrides the index.
+
+        Returns
+        -------
+        steps : ndarray of int of shape (n_samples,)
+            The time step of every row.
+        """
+        check_is_fitted(self)
+        if _pandas_index(X) is not None:
+            return self._positions(X, len(X), start)
+        return self._positions(X, self._validated(X).shape[0], start)
+
+    def _placed(self, X, start):
+        """``(validated X, time steps)`` with a warning for in-sample rows unlike the training ones."""
+        check_is_fitted(self)
+        # A pandas index is read before validation turns X into an array.
+        positions = None if _pandas_index(X) is None else self._positions(X, len(X), start)
+        X = self._validated(X)
+        if positions is None:
+            positions = self._positions(X, X.shape[0], start)
+        inside = positions < self.n_train_
+        if X.shape[1] and inside.any():
+            train = self._X_train[positions[inside]]
+            tolerance = 1e-5 * (np.abs(train).max() + 1.0)
+            if not np.allclose(X[inside], train, rtol=1e-5, atol=tolerance):
+                warnings.warn(
+                    f"{int(inside.sum())} rows of X are placed at training steps (by start or by their "
+                    "index) but their regressors differ from the training rows there; the predictions "
+                    "there are the in-sample fit. If these rows are new steps, give them an index that "
+                    "continues the training one, or use forecast.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return X, positions
+
+    def _training_placement(self):
+        return np.arange(self.n_train_)
+
+    def _draw_set(self, positions):
+        if positions is not None and np.any(positions < self.n_train_):
+            return self._path_draws()
+        return np.arange(len(self.coef_samples_))
+
+    def _draw_moments(self, X, draws, rows, positions):
+        block, steps = X[rows], positions[rows]
+        mean = block @ self.coef_samples_[draws].T
+        sd = np.array(self._noise_sd(block, draws))
+        inside = steps < self.n_train_
+        if inside.any():
+            path_rows = np.searchsorted(self._path_draws(), draws)
+            mean[inside] += self.level_samples_[path_rows][:, steps[inside]].T
+        ahead = ~inside
+        if ahead.any():
+            horizon = (steps[ahead] - self.n_train_ + 1)[:, None]
+            mean[ahead] += self._level_last[draws]
+            sd[ahead] = np.sqrt(sd[ahead] ** 2 + horizon * self.tau_samples_[draws] ** 2)
+        return mean, sd
+
+    def _plug_in_moments(self, X, return_std, positions):
+        if np.any(positions < self.n_train_):
+            return None
+        mean = X @ self.coef_ + self._level_last.mean()
+        if not return_std:
+            return mean
+        horizon = positions - self.n_train_ + 1
+        variance = mean_variance(X, self.coef_samples_, self._level_last) + self._noise_variance(X)
+        return mean, np.sqrt(variance + horizon * np.mean(self.tau_samples_**2))
+
+    # -------------------------------------------------------------- predict
+    def predict(self, X, return_std=False, start=None):
+        """Posterior predictive mean (and std) of the steps that the rows of ``X`` are placed at.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Regressors of the steps, in time order.
+        return_std : bool, default=False
+            Also return the predictive standard deviation (level, coefficients and noise;
+            for forecasts it grows with the horizon).
+        start : int or None, default=None
+            Time step of the first row (training row ``t`` is step ``t``); None places the rows
+            by a pandas index of datetimes or integers, and NumPy rows at steps ``0, 1, …``.
+            See the class docstring.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_samples,)
+            Predictive mean.
+        y_std : ndarray of shape (n_samples,)
+            Predictive standard deviation; only if ``return_std``.
+        """
+        X, positions = self._placed(X, start)
+        return self._predict(X, return_std, positions)
+
+    def forecast(self, X_future=None, *, steps=None, return_std=False):
+        """Forecast the steps that follow the training rows: ``predict(X_future, start=n_train_)``.
+
+        Row ``h`` of ``X_future`` (``h = 1, 2, …``) is the ``h``-th step after the last
+        training row, whatever its index. The level continues as a random walk from its last
+        posterior value, so the predictive variance grows by τ² per step.
+
+        Parameters
+        ----------
+        X_future : array-like of shape (n_steps, n_features), optional
+            Regressors of the coming steps, in time order.
+        steps : int, optional
+            Number of steps, for a model fitted without regressors (instead of ``X_future``).
+        return_std : bool, default=False
+            Also return the predictive standard deviation.
+
+        Returns
+        -------
+        y_mean : ndarray of shape (n_steps,)
+            Forecast mean.
+        y_std : ndarray of shape (n_steps,)
+            Forecast standard deviation; only if ``return_std``.
+        """
+        X_future = self._future(X_future, steps)
+        return self.predict(X_future, return_std=return_std, start=self.n_train_)
+
+    def _future(self, X_future, steps):
+        check_is_fitted(self)
+        if X_future is not None:
+            if steps is not None:
+                raise ValueError("pass X_future or steps, not both.")
+            return X_future
+        if steps is None:
+            raise ValueError("forecast needs X_future (the regressors of the coming steps) or steps=<int>.")
+        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
+            raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+        if self.n_features_in_:
+            raise ValueError(
+                f"the model has {self.n_features_in_} regressors: pass their future values as X_future."
+            )
+        return np.zeros((int(steps), 0))
+
+    def predict_interval(self, X, coverage=0.9, start=None):
+        """Central posterior predictive interval of the steps the rows of ``X`` are placed at.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Regressors.
+        coverage : float, default=0.9
+            Probability mass inside the interval, in (0, 1).
+        start : int or None, default=None
+            Time step of the first row, as in :meth:`predict`.
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
+            Lower and upper bounds (quantiles of 4000 or more predictive draws per row, fixed seed).
+        """
+        X, positions = self._placed(X, start)
+        return self._interval(X, coverage, positions)
+
+    def sample_y(self, X, n_samples=1, random_state=None, start=None):
+        """Draw targets from the posterior predictive distribution at the steps of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Regressors.
+        n_samples : int, default=1
+            Number of draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws.
+        start : int or None, default=None
+            Time step of the first row, as in :meth:`predict`.
+
+        Returns
+        -------
+        y_samples : ndarray of shape (n_samples_X, n_samples)
+            The draws.
+        """
+        X, positions = self._placed(X, start)
+        return self._sample_y(X, n_samples, random_state, positions)
+
+    def pointwise_log_likelihood(self, X, y, start=None):
+        """Log-likelihood of every observed step under every posterior draw.
+
+        For training steps it is the observation density given each draw's level path (the
+        draws with a stored path); for steps after the training rows, the draw's forecast
+        density.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Regressors.
+        y : array-like of shape (n_samples,)
+            Target; NaN steps are not observations and are left out.
+        start : int or None, default=None
+            Time step of the first row, as in :meth:`predict`.
+
+        Returns
+        -------
+        log_lik : ndarray of shape (num_chains, n_draws_per_chain, n_observations)
+            Chain by chain, as ArviZ expects.
+        """
+        X, positions = self._placed(X, start)
+        y = np.asarray(y, dtype=np.float64).reshape(-1)
+        return self._log_likelihood(X, y, positions)
+
+    def _posterior_variables(self, draws):
+        # ``draws`` are the path draws (the training placement): one level path and steps each.
+        variables = {
+            "coef": self.coef_samples_[draws],
+            "tau": self.tau_samples_[draws],
+            "level": self.level_samples_,
+            "step": self.change_point_samples_,
+        }
+        return variables, {"coef": ["feature"], "level": ["time"], "step": ["change_point"]}

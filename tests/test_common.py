@@ -21,7 +21,7 @@ ROWS_ARE_TIME = (
 WEIGHTS_ARE_SAMPLED = (
     "the posterior is sampled by NUTS in float32: weighted and repeated rows give the sampler the same "
     "statistics up to float64 rounding, which float32 turns into another Monte Carlo sample (predictions "
-    "differ by Monte Carlo error, not by 1e-7); test_regressor checks the statistics and the posteriors"
+    "differ by Monte Carlo error, not by 1e-7); test_bayes_linear checks the statistics and the posteriors"
 )
 
 DYNAMIC_ROWS_ARE_TIME = (
@@ -68,6 +68,11 @@ ESTIMATORS = [
     Lambda3BayesRegressor(**FAST_SAMPLER),
     Lambda3DynamicRegressor(**FAST_SAMPLER),
     Lambda3HierarchicalRegressor(**FAST_SAMPLER),
+    # The other inference method and change-point search: configurations that accept NumPy
+    # input (noise="tension" needs a named ρT column, see test_bayes_matrix).
+    Lambda3BayesRegressor(inference="svi", svi_steps=200, **FAST_SAMPLER),
+    Lambda3DynamicRegressor(change_points="auto", inference="svi", svi_steps=200, **FAST_SAMPLER),
+    Lambda3HierarchicalRegressor(inference="svi", svi_steps=200, **FAST_SAMPLER),
 ]
 
 

@@ -182,6 +182,14 @@ def _pandas_index(X):
     return X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
 
 
+def _without_empty_frame(X):
+    """A DataFrame without columns (a level fitted to y alone) as a (n, 0) array: pandas gives
+    scikit-learn's validation no dtype to convert it with."""
+    if hasattr(X, "columns") and hasattr(X, "iloc") and len(X.columns) == 0:
+        return np.zeros((len(X), 0))
+    return X
+
+
 def _index_clock(index):
     """``(kind, int64 values)`` of a time index: "datetime" (ns since the epoch, UTC) or "integer";
     ``(None, None)`` for any other index (strings, floats, several levels)."""
@@ -437,7 +445,9 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         if X is None:
             X = np.zeros((0 if y is None else np.shape(y)[0], 0))
         self._clock = training_clock(X)
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2, ensure_min_features=0)
+        X = validate_data(
+            self, _without_empty_frame(X), dtype=np.float64, ensure_min_samples=2, ensure_min_features=0
+        )
         y = check_dynamic_target(y, X.shape[0])
         self.n_train_ = int(X.shape[0])
         return self._fit_posterior(X, y)
@@ -595,14 +605,14 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         check_is_fitted(self)
         if _pandas_index(X) is not None:
             return self._positions(X, len(X), start)
-        return self._positions(X, self._validated(X).shape[0], start)
+        return self._positions(X, self._validated(_without_empty_frame(X)).shape[0], start)
 
     def _placed(self, X, start):
         """``(validated X, time steps)`` with a warning for in-sample rows unlike the training ones."""
         check_is_fitted(self)
         # A pandas index is read before validation turns X into an array.
         positions = None if _pandas_index(X) is None else self._positions(X, len(X), start)
-        X = self._validated(X)
+        X = self._validated(_without_empty_frame(X))
         if positions is None:
             positions = self._positions(X, X.shape[0], start)
         inside = positions < self.n_train_

@@ -1,0 +1,181 @@
+"""Every documented configuration of the Bayesian estimators through every public method.
+
+One fit per configuration (estimator × noise × inference × change-point mode, the dynamic
+model without regressors, the hierarchical model with one and with several series), then each
+method on it: a refit of the same instance, ``predict(return_std=True)``, ``predict_interval``,
+``sample_y``, ``pointwise_log_likelihood``, ``to_inference_data``, pickle and skops round trips,
+``plot_fit``, ``plot_posterior``, ``compare`` and, for the linear configurations,
+``interaction_effects``. Short chains: the draws are a valid (unconverged) posterior sample,
+which is all these contracts need.
+"""
+
+import pickle
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+from sklearn_lambda3 import (  # noqa: E402
+    TRUSTED_TYPES,
+    Lambda3BayesRegressor,
+    Lambda3DynamicRegressor,
+    Lambda3Features,
+    Lambda3HierarchicalRegressor,
+    compare,
+)
+from sklearn_lambda3.analysis import interaction_effects  # noqa: E402
+from sklearn_lambda3.datasets import make_jump_series  # noqa: E402
+from sklearn_lambda3.plot import plot_fit, plot_posterior  # noqa: E402
+
+N = 120
+SAMPLER = {"num_warmup": 60, "num_samples": 60, "num_chains": 2, "progress_bar": False, "random_state": 0}
+SVI = {"inference": "svi", "svi_steps": 300}
+
+
+def _configurations():
+    configs = {}
+    for noise in ("constant", "tension"):
+        for inference in ("nuts", "svi"):
+            extra = SVI if inference == "svi" else {}
+            configs[f"linear-{noise}-{inference}"] = (Lambda3BayesRegressor, {"noise": noise, **extra})
+            for mode, points in (("none", None), ("auto", "auto"), ("list", [40, 80])):
+                name = f"dynamic-{noise}-{inference}-{mode}"
+                configs[name] = (Lambda3DynamicRegressor, {"noise": noise, "change_points": points, **extra})
+    for inference in ("nuts", "svi"):
+        extra = SVI if inference == "svi" else {}
+        level_only = {"change_points": "auto", **extra}
+        configs[f"dynamic-level-only-{inference}"] = (Lambda3DynamicRegressor, level_only)
+        for series in ("one", "several"):
+            configs[f"hierarchical-{series}-{inference}"] = (Lambda3HierarchicalRegressor, dict(extra))
+    return configs
+
+
+CONFIGS = _configurations()
+
+
+def _data(name):
+    """Regressors (pandas, named by Lambda3Features) and target of a configuration."""
+    series = make_jump_series(N + 1, n_series=3, random_state=1)
+    frame = pd.DataFrame(series[:-1], columns=["a", "b", "c"])
+    X = Lambda3Features().set_output(transform="pandas").fit_transform(frame[["b", "c"]])
+    step = np.r_[np.zeros(N // 2), np.full(N - N // 2, 3.0)]
+    y = series[1:, 0] + step
+    if name.startswith("dynamic-level-only"):
+        return X.iloc[:, :0], y
+    if name.startswith("hierarchical-several"):
+        Y = np.column_stack([y, series[1:, 1], series[1:, 2] - step])
+        Y[90:, 1] = np.nan  # a shorter series
+        return X, Y
+    return X, y
+
+
+_FITS = {}
+
+
+def fitted(name):
+    """The configuration's estimator, fitted once per test session, with its data."""
+    if name not in _FITS:
+        cls, params = CONFIGS[name]
+        X, y = _data(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            _FITS[name] = (cls(**SAMPLER, **params).fit(X, y), X, y)
+    return _FITS[name]
+
+
+def _output_shape(y):
+    return y.shape[1:]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_refit_of_the_same_instance(name):
+    reg, X, y = fitted(name)
+    before = reg.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)  # refitting raised TypeError with noise="tension" (issue 13)
+    np.testing.assert_allclose(reg.predict(X), before, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_predictions_intervals_and_draws(name):
+    reg, X, y = fitted(name)
+    mean, std = reg.predict(X, return_std=True)
+    assert mean.shape == std.shape == (N, *_output_shape(y))
+    assert np.isfinite(mean).all() and np.all(std > 0)
+    interval = reg.predict_interval(X, coverage=0.8)
+    assert interval.shape == (N, *_output_shape(y), 2)
+    assert np.all(interval[..., 0] < interval[..., 1])
+    draws = reg.sample_y(X, n_samples=3, random_state=0)
+    assert draws.shape == (N, *_output_shape(y), 3) and np.isfinite(draws).all()
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_pointwise_log_likelihood_and_inference_data(name):
+    reg, X, y = fitted(name)
+    log_lik = reg.pointwise_log_likelihood(X, y)
+    n_draws = len(reg._draw_set(reg._training_placement()))
+    assert log_lik.shape == (2, n_draws // 2, int(np.sum(~np.isnan(y))))
+    assert np.isfinite(log_lik).all()
+    idata = reg.to_inference_data()  # raised a reshape error for a dynamic fit without change points
+    assert idata.posterior["coef"].shape[:2] == (2, n_draws // 2)
+    assert idata.log_likelihood["y"].shape[-1] == log_lik.shape[-1]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_pickle_and_skops_round_trips(name, tmp_path):
+    sio = pytest.importorskip("skops.io")
+    reg, X, y = fitted(name)
+    expected = reg.predict_interval(X)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict_interval(X), expected)
+    path = tmp_path / "model.skops"
+    sio.dump(reg, path)
+    np.testing.assert_array_equal(sio.load(path, trusted=TRUSTED_TYPES).predict_interval(X), expected)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_plots(name):
+    reg, X, y = fitted(name)
+    ax = plot_fit(reg, X, y)  # refused hierarchical fits (issue 13)
+    assert "predictive mean" in [line.get_label() for line in ax.lines]
+    plt.close(ax.figure)
+    fig = plot_posterior(reg)  # broadcast error on hierarchical fits (issue 13)
+    assert len(fig.axes) >= 2 and len(fig.axes) % 2 == 0
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_compare_against_itself(name):
+    reg, X, y = fitted(name)
+    table = compare({"a": reg, "b": reg}, X, y, ic="waic")
+    assert list(table.index) in (["a", "b"], ["b", "a"])
+    assert table["elpd_diff"].abs().max() < 1e-9
+
+
+@pytest.mark.parametrize("name", [name for name in CONFIGS if name.startswith("linear")])
+def test_interaction_effects_with_every_linear_configuration(name):
+    cls, params = CONFIGS[name]
+    data = pd.DataFrame(make_jump_series(120, n_series=2, random_state=2), columns=["u", "v"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # SVI raised KeyError 'r_hat_max' here (issue 13).
+        result = interaction_effects(data, regressor=cls(**SAMPLER, **params), random_state=0)
+    assert result.converged.shape == (2, 2) and not result.converged[0, 0]
+    assert np.isfinite(result.mean["tension"][0, 1])
+    if params.get("inference") == "svi":
+        assert np.isnan(result.r_hat_max[0, 1])
+    assert "diagnostics over the 2 models" in repr(result)
+
+
+def test_the_matrix_holds_every_documented_configuration():
+    kinds = {name.split("-")[0] for name in CONFIGS}
+    assert kinds == {"linear", "dynamic", "hierarchical"}
+    assert sum(name.startswith("dynamic-") and not name.startswith("dynamic-level") for name in CONFIGS) == 12
+    assert len(CONFIGS) == 4 + 12 + 2 + 4

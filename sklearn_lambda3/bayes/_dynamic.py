@@ -417,11 +417,6 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         self.svi_steps = svi_steps
         self.svi_learning_rate = svi_learning_rate
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
-
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):

@@ -179,3 +179,25 @@ def test_the_matrix_holds_every_documented_configuration():
     assert kinds == {"linear", "dynamic", "hierarchical"}
     assert sum(name.startswith("dynamic-") and not name.startswith("dynamic-level") for name in CONFIGS) == 12
     assert len(CONFIGS) == 4 + 12 + 2 + 4
+
+
+def test_grid_search_over_model_kinds():
+    # The estimator-as-parameter idiom: the model kind is the pipeline step itself.
+    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    from sklearn.pipeline import Pipeline
+
+    _, y = _data("linear-constant-svi")
+    frame = pd.DataFrame(make_jump_series(N, n_series=2, random_state=1), columns=["b", "c"])
+    pipe = Pipeline([("features", Lambda3Features()), ("reg", Lambda3BayesRegressor())])
+    candidates = [
+        Lambda3BayesRegressor(**SAMPLER, **SVI),
+        Lambda3DynamicRegressor(**SAMPLER, **SVI),
+        Lambda3DynamicRegressor(change_points="auto", **SAMPLER, **SVI),
+    ]
+    search = GridSearchCV(pipe.set_output(transform="pandas"), {"reg": candidates}, cv=TimeSeriesSplit(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(frame, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 3 and np.all(np.isfinite(scores))
+    assert type(search.best_estimator_[-1]) is type(candidates[int(np.argmax(scores))])

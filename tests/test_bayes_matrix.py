@@ -35,8 +35,8 @@ from sklearn_lambda3.datasets import make_jump_series  # noqa: E402
 from sklearn_lambda3.plot import plot_fit, plot_posterior  # noqa: E402
 
 N = 120
-SAMPLER = {"num_warmup": 60, "num_samples": 60, "num_chains": 2, "progress_bar": False, "random_state": 0}
-SVI = {"inference": "svi", "svi_steps": 300}
+SAMPLER = {"num_warmup": 40, "num_samples": 40, "num_chains": 2, "progress_bar": False, "random_state": 0}
+SVI = {"inference": "svi", "svi_steps": 200}
 
 
 def _configurations():

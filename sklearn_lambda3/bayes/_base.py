@@ -303,7 +303,6 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         interval : ndarray of shape (n_samples, 2) or (n_samples, n_series, 2)
             Lower and upper bounds.
         """
-        check_coverage(coverage)
         return self._interval(self._validated(X), coverage)
 
     def sample_y(self, X, n_samples=1, random_state=None):
@@ -326,8 +325,6 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         y_samples : ndarray of shape (n_samples_X, n_samples) or (n_samples_X, n_series, n_samples)
             The draws.
         """
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
         return self._sample_y(self._validated(X), n_samples, random_state)
 
     def pointwise_log_likelihood(self, X, y):

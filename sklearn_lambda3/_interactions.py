@@ -2,6 +2,7 @@
 
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -51,7 +52,11 @@ class InteractionResult:
         Divergent transitions of each pair's sampler (float, NaN on the diagonal; 0 under SVI).
     converged : ndarray of bool of shape (n_series, n_series)
         Whether each pair's fit passes the regressors' convergence rule
-        (:func:`~sklearn_lambda3.bayes.convergence_problems`); False on the diagonal.
+        (:func:`~sklearn_lambda3.bayes.convergence_problems`); False on the diagonal and for
+        the pairs that were not fitted.
+    fitted : ndarray of bool of shape (n_series, n_series)
+        Which ordered pairs were fitted (all but the diagonal unless ``pairs`` was given); the
+        matrices above are NaN where it is False.
     coverage : float
         Probability mass of the intervals.
     lag : int
@@ -68,6 +73,12 @@ class InteractionResult:
     coverage: float
     lag: int
     converged: np.ndarray = None
+    fitted: np.ndarray = None
+
+    def _fitted_mask(self):
+        if self.fitted is None:
+            return ~np.eye(len(self.names), dtype=bool)
+        return self.fitted
 
     def _converged_count(self):
         return 0 if self.converged is None else int(self.converged.sum())
@@ -99,14 +110,15 @@ class InteractionResult:
             Columns ``source``, ``target``, ``kind``, ``mean``, ``lower``, ``upper``,
             ``r_hat_max``, ``ess_bulk_min`` and ``num_divergences`` (the last three are the
             diagnostics of the pair's model, repeated for its three kinds). Rows run over
-            sources, then targets, then kinds.
+            sources, then targets, then kinds; only the fitted pairs have rows.
         """
         import pandas as pd
 
+        fitted = self._fitted_mask()
         rows = []
         for i, source in enumerate(self.names):
             for j, target in enumerate(self.names):
-                if i == j:
+                if not fitted[i, j]:
                     continue
                 for kind in KINDS:
                     rows.append(
@@ -130,10 +142,13 @@ class InteractionResult:
         n = len(self.names)
         labels = [_shorten(name) for name in self.names]
         width = max(10, *(len(label) for label in labels))
-        off = ~np.eye(n, dtype=bool)
+        off = self._fitted_mask()
+        n_fitted = int(off.sum())
         lines = [
             f"InteractionResult({n} series, lag={self.lag}, {self.coverage:.0%} intervals; "
-            "rows: source, columns: target; * interval excludes 0)"
+            "rows: source, columns: target; * interval excludes 0"
+            + ("" if n_fitted == n * (n - 1) else "; . not fitted")
+            + ")"
         ]
         for kind in KINDS:
             lines.append(f"{kind}: posterior mean")
@@ -144,17 +159,21 @@ class InteractionResult:
                 for j in range(n):
                     if i == j:
                         cells.append(f"{'-':>{width + 1}} ")
+                    elif not off[i, j]:
+                        cells.append(f"{'.':>{width + 1}} ")
                     else:
                         star = "*" if marked[i, j] else " "
                         cells.append(f"{self.mean[kind][i, j]:>{width + 1}.3g}{star}")
                 lines.append(f"{label:<{width}}" + "".join(cells))
-        if np.all(np.isnan(self.r_hat_max[off])):  # SVI: no chains to compare
+        if n_fitted == 0:
+            lines.append("no pair was fitted")
+        elif np.all(np.isnan(self.r_hat_max[off])):  # SVI: no chains to compare
             lines.append(
-                f"diagnostics over the {n * (n - 1)} models: SVI, {int(self._converged_count())} converged"
+                f"diagnostics over the {n_fitted} models: SVI, {int(self._converged_count())} converged"
             )
         else:
             lines.append(
-                f"diagnostics over the {n * (n - 1)} models: max R-hat {np.nanmax(self.r_hat_max[off]):.3f}, "
+                f"diagnostics over the {n_fitted} models: max R-hat {np.nanmax(self.r_hat_max[off]):.3f}, "
                 f"min bulk ESS {np.nanmin(self.ess_bulk_min[off]):.0f}, "
                 f"divergences {int(np.nansum(self.num_divergences[off]))}"
             )
@@ -194,6 +213,39 @@ def _check_data(data):
     elif len(set(names)) != len(names):
         raise ValueError(f"data's column names must be unique; got {names}.")
     return array, names
+
+
+def _check_pairs(pairs, names):
+    """The ordered pairs as (source, target) positions, from names or positions."""
+    if isinstance(pairs, str) or not hasattr(pairs, "__iter__"):
+        raise TypeError(f"pairs must be a sequence of (source, target) pairs or None; got {pairs!r}.")
+
+    def position(series):
+        if isinstance(series, str):
+            if series not in names:
+                raise ValueError(
+                    f"pairs names {series!r}, which is not a series (series: {', '.join(names)})."
+                )
+            return names.index(series)
+        if isinstance(series, bool) or not isinstance(series, Integral):
+            raise TypeError(f"each series in pairs must be a name or a column position; got {series!r}.")
+        if not 0 <= series < len(names):
+            raise ValueError(f"pairs holds the column position {series}; data has {len(names)} series.")
+        return int(series)
+
+    checked = []
+    for pair in pairs:
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise TypeError(f"each element of pairs must be a (source, target) pair; got {pair!r}.")
+        source, target = position(pair[0]), position(pair[1])
+        if source == target:
+            raise ValueError(f"pairs holds {names[source]!r} with itself; a pair needs two series.")
+        if (source, target) in checked:
+            raise ValueError(f"pairs holds {names[source]!r} -> {names[target]!r} twice.")
+        checked.append((source, target))
+    if not checked:
+        raise ValueError("pairs is empty; pass None to fit every pair.")
+    return checked
 
 
 def _check_regressor(regressor):
@@ -239,7 +291,15 @@ def _warn_unconverged(names, pairs, summaries):
 
 
 def interaction_effects(
-    data, *, lag=0, coverage=0.9, regressor=None, feature_params=None, n_jobs=None, random_state=None
+    data,
+    *,
+    lag=0,
+    pairs=None,
+    coverage=0.9,
+    regressor=None,
+    feature_params=None,
+    n_jobs=None,
+    random_state=None,
 ):
     """Asymmetric interaction effects of every series on every other, by Bayesian regression.
 
@@ -265,6 +325,12 @@ def interaction_effects(
     lag : int, default=0
         The target at ``t`` is explained by the source's features at ``t - lag``; the first
         ``lag`` steps are dropped from every model. ``0 <= lag < n_steps - 2``.
+    pairs : sequence of (source, target) or None, default=None
+        The ordered pairs to fit, each a pair of series names (or of column positions), in any
+        order and without repeats; ``None`` fits all ``n_series * (n_series - 1)``. The other
+        pairs are NaN in the result and False in its ``fitted`` matrix. A pair gets the same
+        seed as in the fit of all pairs, so its result does not depend on which other pairs
+        are fitted.
     coverage : float, default=0.9
         Probability mass of the central posterior intervals, in (0, 1).
     regressor : Lambda3BayesRegressor or None, default=None
@@ -295,11 +361,13 @@ def interaction_effects(
     ------
     TypeError
         If ``data`` is not numeric, ``lag`` is not an integer, ``coverage`` is not a real
-        number, ``regressor`` is not a Lambda3BayesRegressor or ``feature_params`` is not a dict.
+        number, ``regressor`` is not a Lambda3BayesRegressor, ``feature_params`` is not a dict
+        or ``pairs`` is not a sequence of pairs.
     ValueError
         If ``data`` is not 2-D, has fewer than 2 series, non-finite values or duplicate
-        column names, ``lag`` is negative or at least ``n_steps - 2``, or ``coverage`` is
-        outside (0, 1).
+        column names, ``lag`` is negative or at least ``n_steps - 2``, ``coverage`` is
+        outside (0, 1), or ``pairs`` names an unknown series, a series with itself, a pair
+        twice or no pair at all.
 
     See Also
     --------
@@ -363,8 +431,10 @@ def interaction_effects(
         raise TypeError(f"feature_params must be a dict or None; got {type(feature_params).__name__}.")
     # Seeds first, whatever happens after: the same random_state gives the same seeds.
     rng = check_random_state(random_state)
-    pairs = [(i, j) for i in range(n_series) for j in range(n_series) if i != j]
-    seeds = rng.randint(np.iinfo(np.int32).max, size=len(pairs))
+    all_pairs = [(i, j) for i in range(n_series) for j in range(n_series) if i != j]
+    seed_of = dict(zip(all_pairs, rng.randint(np.iinfo(np.int32).max, size=len(all_pairs)), strict=True))
+    pairs = all_pairs if pairs is None else _check_pairs(pairs, names)
+    seeds = [seed_of[pair] for pair in pairs]
 
     features = Lambda3Features(**feature_params).fit_transform(values)
     # (n_steps, n_series, 3): ΔΛC⁺, ΔΛC⁻, ρT of each series.
@@ -397,7 +467,9 @@ def interaction_effects(
     upper = {kind: empty() for kind in KINDS}
     r_hat, ess, divergences = empty(), empty(), empty()
     converged = np.zeros((n_series, n_series), dtype=bool)
+    fitted = np.zeros((n_series, n_series), dtype=bool)
     for (i, j), (m, lo, hi, diagnostics, problems) in zip(pairs, summaries, strict=True):
+        fitted[i, j] = True
         for k, kind in enumerate(KINDS):
             mean[kind][i, j], lower[kind][i, j], upper[kind][i, j] = m[k], lo[k], hi[k]
         r_hat[i, j], ess[i, j], divergences[i, j] = diagnostics
@@ -414,4 +486,5 @@ def interaction_effects(
         coverage=coverage,
         lag=lag,
         converged=converged,
+        fitted=fitted,
     )

@@ -210,6 +210,42 @@ def test_invalid_inputs(no_fitting, kwargs, error, match):
         interaction_effects(**kwargs)
 
 
+def test_chosen_pairs_equal_those_of_the_fit_of_every_pair(three):
+    chosen = interaction_effects(make_frame(), pairs=[("A", "B"), (2, 0)], coverage=COVERAGE, random_state=0)
+    expected = np.zeros((3, 3), dtype=bool)
+    expected[0, 1] = expected[2, 0] = True
+    np.testing.assert_array_equal(chosen.fitted, expected)
+    np.testing.assert_array_equal(three.fitted, ~np.eye(3, dtype=bool))
+    for kind in KINDS:
+        for field in ("mean", "lower", "upper"):
+            ours, full = getattr(chosen, field)[kind], getattr(three, field)[kind]
+            np.testing.assert_array_equal(ours[expected], full[expected])  # the same seeds
+            assert np.all(np.isnan(ours[~expected]))
+    assert not chosen.converged[~expected].any()
+    frame = chosen.to_frame()
+    assert sorted(set(zip(frame["source"], frame["target"], strict=True))) == [("A", "B"), ("C", "A")]
+    text = repr(chosen)
+    assert "not fitted" in text and "diagnostics over the 2 models" in text
+
+
+@pytest.mark.parametrize(
+    "pairs, error, match",
+    [
+        ("AB", TypeError, "pairs must be a sequence"),
+        ([("A", "B", "C")], TypeError, "each element of pairs"),
+        ([("A", "Z")], ValueError, "'Z', which is not a series"),
+        ([(0, 3)], ValueError, "column position 3"),
+        ([(0, 1.0)], TypeError, "a name or a column position"),
+        ([("A", "A")], ValueError, "with itself"),
+        ([("A", "B"), (0, 1)], ValueError, "twice"),
+        ([], ValueError, "pairs is empty"),
+    ],
+)
+def test_invalid_pairs(no_fitting, pairs, error, match):
+    with pytest.raises(error, match=match):
+        interaction_effects(GOOD, pairs=pairs)
+
+
 def test_excludes_zero_rejects_unknown_kind(three):
     with pytest.raises(ValueError, match="kind must be one of"):
         three.excludes_zero("jump")

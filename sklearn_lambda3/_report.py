@@ -1,16 +1,17 @@
-"""The main job end to end: read series, analyse them, write a report, a summary and figures.
+"""The main job end to end: analyse a table of series, write a report, a summary and figures.
 
 Used by the command line (``sklearn-lambda3 analyze`` and ``demo``). Data flow: a table of
-series (NumPy, names) → Lambda³ features → synchronisation, causality, change points and
-regimes → optionally the dynamic regressor on a target → ``report.md``, ``summary.json``
-and PNG figures (when matplotlib is installed).
+series (NumPy, names, time labels) → Lambda³ features → change points, synchronisation
+(pairs, clusters, hubs), structural causality, regimes, the pairwise Bayesian interaction
+effects and optionally the dynamic regressor on a target → ``summary.json`` (every number),
+then ``report.md`` and ``report.html`` rendered from it (:mod:`._report_render`) and PNG
+figures (:mod:`._report_figures`, when matplotlib is installed).
 """
 
-import csv
 import json
-import math
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,72 +20,23 @@ from ._changepoints import detect_change_points
 from ._columns import FEATURE_SUFFIXES
 from ._features import Lambda3Features
 from ._regimes import detect_regimes
+from ._report_render import render_html, render_report
 from ._sync import causality_matrix, sync_matrix
+from ._table import InputError, SeriesTable
 
-MIN_ROWS = 20
 LAG_WINDOW = 10
 N_REGIMES = 3
 TOP_PAIRS = 5
 # A pair is "in sync" when this fraction of the rarer series' jumps coincide (at the best lag).
 SYNC_SHARE_THRESHOLD = 0.3
-
-
-class InputError(ValueError):
-    """A problem with the user's file or arguments, reported in one line."""
-
-
-def read_series_csv(path, *, time_column=None):
-    """Read a CSV of series (a header row, one column per series, rows in time order).
-
-    Returns ``(names, values, time_labels)``: the numeric column names, a float64 array
-    (n_rows, n_series) and the time column's cells (or ``None``). The time column is
-    ``time_column``, or else the first column when its first cell is not a number.
-    Raises :class:`InputError` naming the problem (empty file, missing column,
-    non-numeric or empty cell with its row and column, too few rows).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise InputError(f"{path} is empty: expected a header row and one column per series")
-    header = [name.strip() for name in rows[0]]
-    body = rows[1:]
-    for number, row in enumerate(body, start=2):
-        if len(row) != len(header):
-            raise InputError(f"{path}, line {number}: {len(row)} cells but the header has {len(header)}")
-    if time_column is not None and time_column not in header:
-        raise InputError(
-            f"--time-column {time_column!r} is not a column of {path} (columns: {', '.join(header)})"
-        )
-    if time_column is None and body and not _is_number(body[0][0]):
-        time_column = header[0]
-    names = [name for name in header if name != time_column]
-    if not names:
-        raise InputError(f"{path} has no series column besides the time column {time_column!r}")
-    if len(body) < MIN_ROWS:
-        raise InputError(f"{path} has {len(body)} data rows; the analysis needs at least {MIN_ROWS}")
-    values = np.empty((len(body), len(names)))
-    for j, name in enumerate(names):
-        column = header.index(name)
-        for i, row in enumerate(body):
-            cell = row[column].strip()
-            if not cell:
-                raise InputError(f"{path}, line {i + 2}, column {name!r}: empty cell; fill or drop it first")
-            if not _is_number(cell) or not math.isfinite(float(cell)):
-                raise InputError(f"{path}, line {i + 2}, column {name!r}: {cell!r} is not a finite number")
-            values[i, j] = float(cell)
-    times = None if time_column is None else [row[header.index(time_column)] for row in body]
-    return names, values, times
-
-
-def _is_number(cell):
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
+# Ordered pairs given the Bayesian interaction analysis by default: every pair of a 6-series
+# file (about 0.3 s a pair once the sampler is compiled).
+MAX_PAIRS = 30
+INTERACTION_COVERAGE = 0.9
+# Twice interaction_effects' default draws: with 500 per chain a few per cent of the pairs exceed
+# R-hat 1.01 by the estimator's own noise (3 of 30 on the Tokyo file).
+INTERACTION_SETTINGS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}
+INTERACTION_KINDS = ("jump_pos", "jump_neg", "tension")
 
 
 def _stage(message, progress):
@@ -92,15 +44,27 @@ def _stage(message, progress):
         print(f"[sklearn-lambda3] {message}", file=sys.stderr, flush=True)
 
 
-def analyze(names, values, *, target=None, out_dir=None, progress=True, random_state=0):
-    """Analyse series and (with ``out_dir``) write ``report.md``, ``summary.json`` and figures.
+def analyze(
+    table,
+    values=None,
+    *,
+    target=None,
+    out_dir=None,
+    progress=True,
+    random_state=0,
+    max_pairs=MAX_PAIRS,
+    pairs=None,
+    lag=0,
+):
+    """Analyse series; with ``out_dir``, write ``report.md``, ``report.html``, ``summary.json``, figures.
 
     Parameters
     ----------
-    names : list of str
-        Series names, one per column of ``values``.
-    values : ndarray of shape (n_steps, n_series)
-        Series in columns, rows in time order.
+    table : SeriesTable or list of str
+        The series (from :func:`~sklearn_lambda3._table.read_series_csv`), or their names
+        with ``values``.
+    values : ndarray of shape (n_steps, n_series), optional
+        Series in columns, rows in time order, when ``table`` is a list of names.
     target : str or None, default=None
         A series to explain with the features of the others (dynamic Lambda³ regressor).
     out_dir : path or None, default=None
@@ -108,35 +72,64 @@ def analyze(names, values, *, target=None, out_dir=None, progress=True, random_s
     progress : bool, default=True
         Report the stages on stderr (and NUTS's progress bar when stderr is a terminal).
     random_state : int, default=0
-        Seed of the regressor and the regime clustering.
+        Seed of the regressors and the regime clustering.
+    max_pairs : int, default=30
+        How many ordered pairs get the Bayesian interaction analysis, the pairs in strongest
+        sync first; 0 skips it. Ignored when ``pairs`` is given.
+    pairs : list of (str, str) or None, default=None
+        The ordered (source, target) pairs to analyse, instead of the strongest ones.
+    lag : int or "auto", default=0
+        Lag of the source's features in the interaction models (0: the method's model, the
+        source at the target's step); ``"auto"`` takes each pair's
+        optimal sync lag when the target's jumps follow the source's, else 0.
 
     Returns
     -------
     summary : dict
         Everything the report says, as JSON-ready values.
     """
+    if not isinstance(table, SeriesTable):
+        table = SeriesTable(list(table), np.asarray(values, dtype=np.float64), None, None, {})
+    names, values = table.names, table.values
     if target is not None and target not in names:
         raise InputError(f"--target {target!r} is not a series column (columns: {', '.join(names)})")
+    pairs = _checked_pairs(pairs, names)
     started = time.perf_counter()
     n, p = values.shape
     _stage(f"features of {p} series x {n} steps", progress)
     features = Lambda3Features().fit_transform(values)
     pos, neg, rho = features[:, 0::4], features[:, 1::4], features[:, 2::4]
-    summary = {"n_steps": int(n), "series": {}, "target": target}
+    summary = {
+        "n_steps": int(n),
+        "series": {},
+        "target": target,
+        "seed": random_state,
+        "time_column": table.time_column,
+        "time_range": None if table.times is None else [table.times[0], table.times[-1]],
+        "missing": {
+            "filled": {name: count for name, count in table.filled.items() if count},
+            "dropped_rows": table.dropped_rows,
+        },
+    }
     for j, name in enumerate(names):
+        points = detect_change_points(values[:, j]).tolist()
         summary["series"][name] = {
             "mean": float(values[:, j].mean()),
             "std": float(values[:, j].std()),
             "positive_jumps": int(pos[:, j].sum()),
             "negative_jumps": int(neg[:, j].sum()),
             "mean_tension": float(rho[:, j].mean()),
-            "change_points": detect_change_points(values[:, j]).tolist(),
+            "change_points": points,
+            "change_point_times": [table.time_of(row) for row in points],
         }
 
     _stage("synchronisation and structural causality", progress)
     events = np.maximum(pos, neg)
-    rates, lags = sync_matrix(events, lag_window=min(LAG_WINDOW, n - 1))
-    summary["sync_pairs"] = _sync_pairs(names, events, rates, lags)
+    lag_window = min(LAG_WINDOW, n - 1)
+    rates, lags = sync_matrix(events, lag_window=lag_window)
+    shares = _sync_shares(events, rates, lags)
+    summary["sync_pairs"] = _sync_pairs(names, rates, lags, shares)[:TOP_PAIRS]
+    summary["sync_structure"] = _sync_structure(names, rates, lags, shares)
     causality = causality_matrix(pos, neg, lag=1)
     summary["causality_pairs"] = _causality_pairs(names, pos, causality)
 
@@ -145,15 +138,14 @@ def analyze(names, values, *, target=None, out_dir=None, progress=True, random_s
     regimes = detect_regimes(
         features[:, 4 * focus : 4 * focus + 4], N_REGIMES, random_state, values[:, focus]
     )
-    summary["regimes"] = {
-        "series": names[focus],
-        "labels": regimes.labels.tolist(),
-        "frequency": regimes.frequency.tolist(),
-        "mean_tension": regimes.mean_tension.tolist(),
-        "mean_level": regimes.mean_level.tolist(),
-        "mean_duration": [float(d.mean()) if len(d) else 0.0 for d in regimes.durations],
-        "transition_matrix": regimes.transition_matrix.tolist(),
-    }
+    summary["regimes"] = _regime_summary(names[focus], regimes, table)
+
+    interactions = None
+    if p >= 2 and (pairs is not None or max_pairs > 0):
+        chosen = pairs if pairs is not None else _strongest_pairs(rates, max_pairs)
+        _stage(f"Bayesian interaction effects of {len(chosen)} ordered pair(s)", progress)
+        interactions, pair_lags = _interactions(names, values, chosen, lags, shares, lag, random_state)
+        summary["interactions"] = _interaction_summary(names, interactions, pair_lags, lag)
 
     regressor = drivers_X = None
     if target is not None:
@@ -164,43 +156,137 @@ def analyze(names, values, *, target=None, out_dir=None, progress=True, random_s
             names, values, features, focus, progress, random_state
         )
         summary["regression"] = _regression_summary(regressor, drivers_X, values[:, focus], driver_names)
+        summary["regression"]["change_point_times"] = [
+            table.time_of(row) for row in summary["regression"]["change_points"]
+        ]
     summary["seconds"] = round(time.perf_counter() - started, 2)
 
     if out_dir is not None:
+        from ._report_figures import write_figures
+
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         _stage(f"writing {out_dir}", progress)
-        summary["figures"] = _figures(
-            out_dir, names, values, features, rates, regimes, focus, regressor, drivers_X
+        summary["figures"] = write_figures(
+            out_dir,
+            table=table,
+            features=features,
+            rates=rates,
+            summary=summary,
+            regimes=regimes,
+            focus=focus,
+            interactions=interactions,
+            regressor=regressor,
+            drivers_X=drivers_X,
+            random_state=random_state,
         )
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         (out_dir / "report.md").write_text(render_report(summary), encoding="utf-8")
+        (out_dir / "report.html").write_text(render_html(summary, out_dir), encoding="utf-8")
     return summary
 
 
-def _sync_pairs(names, events, rates, lags):
-    """Ordered pairs by sync rate, with the share of the rarer series' jumps that coincide."""
+def _checked_pairs(pairs, names):
+    if pairs is None:
+        return None
+    checked = []
+    for source, target in pairs:
+        for name in (source, target):
+            if name not in names:
+                known = ", ".join(names)
+                raise InputError(f"--pairs names {name!r}, which is not a series column (columns: {known})")
+        if source == target:
+            raise InputError(f"--pairs holds {source!r} with itself; a pair needs two series")
+        if (source, target) not in checked:
+            checked.append((source, target))
+    if not checked:
+        raise InputError("--pairs is empty")
+    return checked
+
+
+def _sync_shares(events, rates, lags):
+    """``[a, b]``: the share of the rarer series' jumps that coincide at the pair's best lag."""
     counts = events.sum(axis=0)
     n = events.shape[0]
-    pairs = []
-    for a in range(len(names)):
-        for b in range(len(names)):
-            if a == b or rates[a, b] == 0:
-                continue
-            rarer = min(counts[a], counts[b])
-            lag = int(lags[a, b])
-            share = float(rates[a, b] * (n - abs(lag)) / rarer) if rarer else 0.0
-            pairs.append(
-                {
-                    "source": names[a],
-                    "target": names[b],
-                    "rate": float(rates[a, b]),
-                    "lag": lag,
-                    "share": min(share, 1.0),
-                }
-            )
+    rarer = np.minimum.outer(counts, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(rarer > 0, rates * (n - np.abs(lags)) / rarer, 0.0)
+    shares = np.minimum(shares, 1.0)
+    np.fill_diagonal(shares, 1.0)
+    return shares
+
+
+def _sync_pairs(names, rates, lags, shares):
+    """Ordered pairs with coinciding jumps, by sync rate."""
+    pairs = [
+        {
+            "source": names[a],
+            "target": names[b],
+            "rate": float(rates[a, b]),
+            "lag": int(lags[a, b]),
+            "share": float(shares[a, b]),
+        }
+        for a in range(len(names))
+        for b in range(len(names))
+        if a != b and rates[a, b] > 0
+    ]
     pairs.sort(key=lambda pair: (-pair["rate"], pair["source"], pair["target"]))
-    return pairs[:TOP_PAIRS]
+    return pairs
+
+
+def _sync_structure(names, rates, lags, shares):
+    """Clusters of series that jump together, hubs of the sync network and the strongest pair.
+
+    Two series are linked when at least ``SYNC_SHARE_THRESHOLD`` of the rarer one's jumps
+    coincide with the other's (at the best lag, either direction). Clusters are the groups of
+    average-linkage hierarchical clustering on ``1 - share`` cut at ``1 - threshold``, so
+    that a cluster's members are linked on average; hubs are the series with the most links.
+    """
+    p = len(names)
+    linked = np.maximum(shares, shares.T)
+    np.fill_diagonal(linked, 0.0)
+    edges = linked >= SYNC_SHARE_THRESHOLD
+    degree = edges.sum(axis=1)
+    if p > 1:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        distance = 1.0 - linked
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), method="average")
+        groups = fcluster(tree, t=1.0 - SYNC_SHARE_THRESHOLD, criterion="distance")
+    else:
+        groups = np.ones(1, dtype=int)
+    clusters = [[names[k] for k in range(p) if groups[k] == g] for g in np.unique(groups)]
+    clusters = sorted((c for c in clusters if len(c) > 1), key=lambda c: (-len(c), c))
+    top = int(degree.max()) if p else 0
+    hubs = [
+        {"series": names[k], "links": int(degree[k]), "partners": _partners(names, edges[k])}
+        for k in range(p)
+        if top > 0 and degree[k] == top
+    ]
+    off = ~np.eye(p, dtype=bool)
+    strongest = None
+    if p > 1 and rates[off].max() > 0:
+        a, b = np.unravel_index(np.argmax(np.where(off, rates, -1.0)), rates.shape)
+        strongest = {
+            "source": names[a],
+            "target": names[b],
+            "rate": float(rates[a, b]),
+            "lag": int(lags[a, b]),
+            "share": float(shares[a, b]),
+        }
+    return {
+        "threshold": SYNC_SHARE_THRESHOLD,
+        "links": int(edges.sum() // 2),
+        "clusters": clusters,
+        "hubs": hubs,
+        "strongest_pair": strongest,
+    }
+
+
+def _partners(names, linked):
+    return [names[m] for m in np.flatnonzero(linked)]
 
 
 def _causality_pairs(names, pos, causality):
@@ -219,9 +305,139 @@ def _causality_pairs(names, pos, causality):
     return pairs[:TOP_PAIRS]
 
 
-def _fit_target(names, values, features, focus, progress, random_state):
-    import warnings
+def _regime_summary(name, regimes, table):
+    starts = np.r_[0, np.flatnonzero(np.diff(regimes.labels)) + 1]
+    ends = np.r_[starts[1:], len(regimes.labels)] - 1
+    runs = sorted(zip(starts.tolist(), ends.tolist(), strict=True), key=lambda run: (run[0] - run[1], run[0]))
+    longest = {}
+    for start, end in runs:
+        label = int(regimes.labels[start])
+        longest.setdefault(label, (start, end))
+    return {
+        "series": name,
+        "labels": regimes.labels.tolist(),
+        "frequency": regimes.frequency.tolist(),
+        "mean_tension": regimes.mean_tension.tolist(),
+        "mean_level": regimes.mean_level.tolist(),
+        "mean_duration": [float(d.mean()) if len(d) else 0.0 for d in regimes.durations],
+        "transition_matrix": regimes.transition_matrix.tolist(),
+        "longest_run": {
+            str(label): {
+                "start": start,
+                "end": end,
+                "steps": end - start + 1,
+                "start_time": table.time_of(start),
+                "end_time": table.time_of(end),
+            }
+            for label, (start, end) in sorted(longest.items())
+        },
+    }
 
+
+def _strongest_pairs(rates, max_pairs):
+    p = rates.shape[0]
+    ordered = sorted(
+        ((a, b) for a in range(p) for b in range(p) if a != b), key=lambda pair: (-rates[pair], pair)
+    )
+    return ordered[:max_pairs]
+
+
+def _interactions(names, values, chosen, lags, shares, lag, random_state):
+    """The interaction effects of the chosen pairs, one fit per lag, merged into one result."""
+    import pandas as pd
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ._interactions import interaction_effects
+    from .bayes import Lambda3BayesRegressor
+
+    index = [(names.index(a), names.index(b)) if isinstance(a, str) else (a, b) for a, b in chosen]
+    n = values.shape[0]
+    if lag == "auto":
+        # A pair's sync lag, when its jumps are linked and the target's follow; else the same step.
+        pair_lags = {
+            pair: max(int(lags[pair]), 0) if shares[pair] >= SYNC_SHARE_THRESHOLD else 0 for pair in index
+        }
+    else:
+        pair_lags = dict.fromkeys(index, int(lag))
+    pair_lags = {pair: min(k, n - 3) for pair, k in pair_lags.items()}
+    frame = pd.DataFrame(values, columns=names)
+    merged = None
+    for k in sorted(set(pair_lags.values())):
+        group = [pair for pair in index if pair_lags[pair] == k]
+        with warnings.catch_warnings():
+            # Convergence is reported in the summary instead.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = interaction_effects(
+                frame,
+                lag=k,
+                pairs=group,
+                coverage=INTERACTION_COVERAGE,
+                regressor=Lambda3BayesRegressor(**INTERACTION_SETTINGS),
+                random_state=random_state,
+            )
+        merged = result if merged is None else _merge(merged, result)
+    return merged, pair_lags
+
+
+def _merge(into, result):
+    """``into`` with the fitted pairs of ``result`` copied in (the lags differ)."""
+    mask = result.fitted
+    for field in ("mean", "lower", "upper"):
+        for kind in INTERACTION_KINDS:
+            getattr(into, field)[kind][mask] = getattr(result, field)[kind][mask]
+    for field in ("r_hat_max", "ess_bulk_min", "num_divergences", "converged", "fitted"):
+        getattr(into, field)[mask] = getattr(result, field)[mask]
+    if into.lag != result.lag:
+        into.lag = None  # one lag per pair, in the summary
+    return into
+
+
+def _interaction_summary(names, result, pair_lags, lag):
+    pairs = []
+    effects = []
+    for (a, b), k in pair_lags.items():
+        entry = {
+            "source": names[a],
+            "target": names[b],
+            "lag": k,
+            "converged": bool(result.converged[a, b]),
+            "r_hat_max": _float_or_none(result.r_hat_max[a, b]),
+            "ess_bulk_min": _float_or_none(result.ess_bulk_min[a, b]),
+            "num_divergences": int(result.num_divergences[a, b]),
+        }
+        for kind in INTERACTION_KINDS:
+            low, high = float(result.lower[kind][a, b]), float(result.upper[kind][a, b])
+            entry[kind] = {"mean": float(result.mean[kind][a, b]), "low": low, "high": high}
+            if (low > 0 or high < 0) and entry["converged"]:
+                effects.append(
+                    {
+                        "source": names[a],
+                        "target": names[b],
+                        "lag": k,
+                        "kind": kind,
+                        "mean": float(result.mean[kind][a, b]),
+                        "low": low,
+                        "high": high,
+                    }
+                )
+        pairs.append(entry)
+    effects.sort(key=lambda e: (-abs(e["mean"]) / (e["high"] - e["low"] or 1.0), e["source"], e["target"]))
+    return {
+        "lag": lag,
+        "coverage": INTERACTION_COVERAGE,
+        "pairs_fitted": len(pairs),
+        "pairs_possible": len(names) * (len(names) - 1),
+        "converged": sum(entry["converged"] for entry in pairs),
+        "credible_effects": effects,
+        "pairs": pairs,
+    }
+
+
+def _float_or_none(value):
+    return None if not np.isfinite(value) else float(value)
+
+
+def _fit_target(names, values, features, focus, progress, random_state):
     from sklearn.exceptions import ConvergenceWarning
 
     from .bayes import Lambda3DynamicRegressor
@@ -260,6 +476,8 @@ def _fit_target(names, values, features, focus, progress, random_state):
 
 
 def _regression_summary(regressor, X, y, driver_names):
+    from .bayes import convergence_problems
+
     low, high = np.quantile(regressor.coef_samples_, [0.05, 0.95], axis=0)
     effect = np.abs(regressor.coef_) * np.asarray(X).std(axis=0) / (y.std() or 1.0)
     order = np.argsort(-effect)
@@ -274,8 +492,6 @@ def _regression_summary(regressor, X, y, driver_names):
         }
         for k in order
     ]
-    from .bayes import convergence_problems
-
     diagnostics = regressor.diagnostics_
     converged = not convergence_problems(diagnostics)
     return {
@@ -289,135 +505,3 @@ def _regression_summary(regressor, X, y, driver_names):
         "converged": bool(converged),
         "level_step_sd": float(regressor.tau_samples_.mean()),
     }
-
-
-def _figures(out_dir, names, values, features, rates, regimes, focus, regressor, drivers_X):
-    """Write the PNGs when matplotlib is there; returns their file names."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return []
-    from . import plot
-
-    written = []
-
-    def save(fig, name):
-        fig.savefig(out_dir / name, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        written.append(name)
-
-    p = len(names)
-    fig, axes = plt.subplots(p, 1, figsize=(10, 2.4 * p), sharex=True, squeeze=False, layout="constrained")
-    for j, name in enumerate(names):
-        plot.plot_series(values[:, j], features[:, 4 * j : 4 * j + 4], ax=axes[j, 0], name=name)
-        if j < p - 1:
-            axes[j, 0].set_xlabel("")
-    save(fig, "series.png")
-    if p > 1:
-        fig, ax = plt.subplots(figsize=(6, 5))
-        plot.plot_sync_matrix(rates, labels=names, ax=ax)
-        save(fig, "sync_matrix.png")
-        fig, ax = plt.subplots(figsize=(6, 6))
-        threshold = max(float(np.max(rates - np.eye(p))) * 0.5, 1e-12)
-        plot.plot_sync_network(rates, labels=names, threshold=threshold, ax=ax)
-        save(fig, "sync_network.png")
-    fig, ax = plt.subplots(figsize=(10, 3))
-    plot.plot_regimes(values[:, focus], regimes.labels, ax=ax)
-    save(fig, "regimes.png")
-    if regressor is not None:
-        fig, ax = plt.subplots(figsize=(10, 3.5))
-        plot.plot_fit(regressor, drivers_X, values[:, focus], start=0, ax=ax)
-        save(fig, "fit.png")
-        save(plot.plot_posterior(regressor), "posterior.png")
-    return written
-
-
-def _fmt(value):
-    return f"{value:.3g}"
-
-
-def render_report(summary):
-    """``report.md``: the findings in plain words."""
-    lines = ["# Lambda³ analysis", ""]
-    series = summary["series"]
-    lines.append(
-        f"{len(series)} series, {summary['n_steps']} time steps; analysis took {summary['seconds']} s."
-    )
-    lines += ["", "## Jumps, tension and change points", ""]
-    lines.append("| series | ΔΛC⁺ jumps | ΔΛC⁻ jumps | mean tension ρT | level change points |")
-    lines.append("|---|---|---|---|---|")
-    for name, info in series.items():
-        points = info["change_points"]
-        shown = ", ".join(map(str, points[:8])) + (" …" if len(points) > 8 else "") if points else "none"
-        lines.append(
-            f"| {name} | {info['positive_jumps']} | {info['negative_jumps']} | "
-            f"{_fmt(info['mean_tension'])} | {shown} |"
-        )
-    lines += ["", "## Which series jump together", ""]
-    if summary["sync_pairs"]:
-        for pair in summary["sync_pairs"]:
-            lag = pair["lag"]
-            when = (
-                "at the same step" if lag == 0 else f"{abs(lag)} step(s) {'later' if lag > 0 else 'earlier'}"
-            )
-            lines.append(
-                f"- When **{pair['source']}** jumps, **{pair['target']}** jumps {when}: "
-                f"{pair['share']:.0%} of the rarer series' jumps coincide "
-                f"(sync rate {_fmt(pair['rate'])})."
-            )
-    else:
-        lines.append("- No two series have jumps that coincide within the lag window.")
-    lines += ["", "## Which series drives which (structural causality, lag 1)", ""]
-    if summary["causality_pairs"]:
-        for pair in summary["causality_pairs"]:
-            lines.append(
-                f"- After an upward jump of **{pair['source']}** ({pair['source_jumps']} of them), "
-                f"**{pair['target']}** falls sharply at the next step "
-                f"with probability {pair['probability']:.0%}."
-            )
-    else:
-        lines.append("- No upward jump is followed by a downward jump of another series at the next step.")
-    regimes = summary["regimes"]
-    lines += ["", f"## Regimes of {regimes['series']}", ""]
-    for k, share in enumerate(regimes["frequency"]):
-        lines.append(
-            f"- Regime {k}: {share:.0%} of the steps, mean tension {_fmt(regimes['mean_tension'][k])}, "
-            f"mean level {_fmt(regimes['mean_level'][k])}, "
-            f"runs of {regimes['mean_duration'][k]:.1f} steps on average."
-        )
-    if "regression" in summary:
-        reg = summary["regression"]
-        lines += ["", f"## What drives {summary['target']}", ""]
-        lines.append(
-            f"Dynamic Lambda³ model (a level that drifts as a random walk and steps at "
-            f"{len(reg['change_points'])} change point(s), plus the features of the other series). "
-            f"The level moves by about {_fmt(reg['level_step_sd'])} per step; the noise sd is "
-            f"{_fmt(reg['noise_sd'])}."
-        )
-        lines.append("")
-        credible = [d for d in reg["drivers"] if d["credible"]]
-        if credible:
-            for d in credible[:TOP_PAIRS]:
-                direction = "raises" if d["coef"] > 0 else "lowers"
-                lines.append(
-                    f"- **{d['feature']}** {direction} {summary['target']} by {_fmt(abs(d['coef']))} "
-                    f"(90% interval {_fmt(d['low'])} to {_fmt(d['high'])})."
-                )
-        else:
-            lines.append("- No feature of the other series has a 90% interval that excludes zero.")
-        verdict = "converged" if reg["converged"] else "did NOT converge: read the numbers with care"
-        lines += [
-            "",
-            f"Sampling {verdict} (max R-hat {reg['r_hat_max']:.4f}, min bulk ESS {reg['ess_bulk_min']:.0f}, "
-            f"{reg['num_divergences']} divergences).",
-        ]
-    figures = summary.get("figures")
-    if figures:
-        lines += ["", "## Figures", ""]
-        lines += [f"![{name[:-4]}]({name})" for name in figures]
-    elif figures is not None:
-        lines += ["", 'Figures need matplotlib: `pip install "sklearn-lambda3[plot]"`.']
-    return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from . import __version__
 from ._changepoints import detect_change_points
 from ._datasets import make_jump_series
 from ._features import Lambda3Features
-from ._report import MAX_PAIRS, analyze
+from ._report import MAX_PAIRS, N_REGIMES, analyze
 from ._table import FILL_METHODS, InputError, read_series_csv
 
 DEMO_NAMES = ["s0", "s1", "s2", "s3"]
@@ -75,6 +75,8 @@ def _analyze(args):
         max_pairs=args.max_pairs,
         pairs=args.pairs,
         lag=args.lag,
+        regimes=args.regimes,
+        n_regimes=args.n_regimes,
     )
     _print_outcome(summary, args.out)
     return 0
@@ -239,6 +241,15 @@ def build_parser():
         default=0,
         help="lag of the source in the interaction models: an integer (default 0, the same step), or "
         "'auto' for each linked pair's sync lag",
+    )
+    analyze_cmd.add_argument(
+        "--regimes",
+        choices=("hmm", "kmeans"),
+        default="hmm",
+        help="persistent regimes of a hidden Markov model (default) or the method's K-means clusters",
+    )
+    analyze_cmd.add_argument(
+        "--n-regimes", type=int, default=N_REGIMES, help="number of regimes (default: 3)"
     )
     analyze_cmd.add_argument("--seed", type=int, default=0, help="seed of the samplers and clustering")
     analyze_cmd.add_argument("--quiet", action="store_true", help="no progress messages")

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from ._changepoints import detect_change_points
 from ._columns import FEATURE_SUFFIXES
@@ -55,6 +56,8 @@ def analyze(
     max_pairs=MAX_PAIRS,
     pairs=None,
     lag=0,
+    regimes="hmm",
+    n_regimes=N_REGIMES,
 ):
     """Analyse series; with ``out_dir``, write ``report.md``, ``report.html``, ``summary.json``, figures.
 
@@ -82,6 +85,12 @@ def analyze(
         Lag of the source's features in the interaction models (0: the method's model, the
         source at the target's step); ``"auto"`` takes each pair's
         optimal sync lag when the target's jumps follow the source's, else 0.
+    regimes : {"hmm", "kmeans"}, default="hmm"
+        How :func:`~sklearn_lambda3.analysis.detect_regimes` finds the regimes: persistent
+        hidden Markov states (the report's default: on the Tokyo weather file K-means gives
+        single jump steps regimes of their own) or the method's K-means clusters.
+    n_regimes : int, default=3
+        Number of regimes.
 
     Returns
     -------
@@ -135,10 +144,21 @@ def analyze(
 
     focus = names.index(target) if target is not None else 0
     _stage(f"regimes of {names[focus]}", progress)
-    regimes = detect_regimes(
-        features[:, 4 * focus : 4 * focus + 4], N_REGIMES, random_state, values[:, focus]
-    )
-    summary["regimes"] = _regime_summary(names[focus], regimes, table)
+    if regimes not in ("hmm", "kmeans"):
+        raise InputError(f"--regimes must be hmm or kmeans; got {regimes!r}")
+    if not 1 <= n_regimes <= n:
+        raise InputError(f"--n-regimes must be between 1 and the number of rows ({n}); got {n_regimes}")
+    with warnings.catch_warnings():
+        # An EM that stopped at max_iter is still a usable segmentation; the summary says so.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        found = detect_regimes(
+            features[:, 4 * focus : 4 * focus + 4],
+            n_regimes,
+            random_state,
+            values[:, focus],
+            method=regimes,
+        )
+    summary["regimes"] = _regime_summary(names[focus], found, table)
 
     interactions = None
     if p >= 2 and (pairs is not None or max_pairs > 0):
@@ -173,7 +193,7 @@ def analyze(
             features=features,
             rates=rates,
             summary=summary,
-            regimes=regimes,
+            regimes=found,
             focus=focus,
             interactions=interactions,
             regressor=regressor,
@@ -313,8 +333,13 @@ def _regime_summary(name, regimes, table):
     for start, end in runs:
         label = int(regimes.labels[start])
         longest.setdefault(label, (start, end))
+    fitted = regimes.fitted_transition_matrix
+    expected = regimes.expected_durations
     return {
         "series": name,
+        "method": regimes.method,
+        "fitted_transition_matrix": None if fitted is None else fitted.tolist(),
+        "expected_duration": None if expected is None else [_float_or_none(d) for d in expected],
         "labels": regimes.labels.tolist(),
         "frequency": regimes.frequency.tolist(),
         "mean_tension": regimes.mean_tension.tolist(),
@@ -345,7 +370,6 @@ def _strongest_pairs(rates, max_pairs):
 def _interactions(names, values, chosen, lags, shares, lag, random_state):
     """The interaction effects of the chosen pairs, one fit per lag, merged into one result."""
     import pandas as pd
-    from sklearn.exceptions import ConvergenceWarning
 
     from ._interactions import interaction_effects
     from .bayes import Lambda3BayesRegressor
@@ -438,8 +462,6 @@ def _float_or_none(value):
 
 
 def _fit_target(names, values, features, focus, progress, random_state):
-    from sklearn.exceptions import ConvergenceWarning
-
     from .bayes import Lambda3DynamicRegressor
 
     columns, driver_names = [], []

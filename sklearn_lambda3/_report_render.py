@@ -153,31 +153,7 @@ def report_blocks(summary):
     if "interactions" in summary:
         blocks += _interaction_blocks(summary["interactions"])
 
-    regimes = summary["regimes"]
-    method = regimes.get("method")
-    blocks.append(("h2", f"Regimes of {regimes['series']}" + (f" ({method})" if method else "")))
-    rows = []
-    for k, share in enumerate(regimes["frequency"]):
-        run = (regimes.get("longest_run") or {}).get(str(k))
-        longest = "" if run is None else f"{run['steps']} ({run['start_time']} to {run['end_time']})"
-        rows.append(
-            [
-                str(k),
-                f"{share:.0%}",
-                _fmt(regimes["mean_tension"][k]),
-                _fmt(regimes["mean_level"][k]),
-                f"{regimes['mean_duration'][k]:.1f}",
-                longest,
-            ]
-        )
-    blocks.append(
-        (
-            "table",
-            ["regime", "share of steps", "mean tension", "mean level", "mean run (steps)", "longest run"],
-            rows,
-        )
-    )
-    blocks.append(("p", "Regimes are numbered by increasing mean tension: 0 is the calmest."))
+    blocks += _regime_blocks(summary["regimes"])
 
     if "regression" in summary:
         blocks += _regression_blocks(summary)
@@ -226,6 +202,53 @@ def _interaction_blocks(inter):
         names = ", ".join(f"{p['source']} → {p['target']}" for p in unconverged[:TOP])
         more = f" and {len(unconverged) - TOP} more" if len(unconverged) > TOP else ""
         blocks.append(("p", f"Not converged, left out above: {names}{more}."))
+    return blocks
+
+
+def _regime_blocks(regimes):
+    method = regimes.get("method")
+    title = f"Regimes of {regimes['series']}"
+    if method == "hmm":
+        title += " (hidden Markov model)"
+    elif method == "kmeans":
+        title += " (K-means clusters)"
+    blocks = [("h2", title)]
+    expected = regimes.get("expected_duration")
+    header = ["regime", "share of steps", "mean tension", "mean level", "mean run (steps)"]
+    if expected is not None:
+        header.append("expected run (model)")
+    header.append("longest run")
+    rows = []
+    for k, share in enumerate(regimes["frequency"]):
+        run = (regimes.get("longest_run") or {}).get(str(k))
+        row = [
+            str(k),
+            f"{share:.0%}",
+            _fmt(regimes["mean_tension"][k]),
+            _fmt(regimes["mean_level"][k]),
+            f"{regimes['mean_duration'][k]:.1f}",
+        ]
+        if expected is not None:
+            row.append("never leaves" if expected[k] is None else f"{expected[k]:.1f}")
+        row.append("" if run is None else f"{run['steps']} steps, {run['start_time']} to {run['end_time']}")
+        rows.append(row)
+    blocks.append(("table", header, rows))
+    matrix = regimes.get("fitted_transition_matrix") or regimes["transition_matrix"]
+    source = "fitted by the model" if regimes.get("fitted_transition_matrix") else "observed"
+    blocks.append(
+        (
+            "p",
+            f"Regimes are numbered by increasing mean tension: 0 is the calmest. "
+            f"Probability of the next step's regime ({source}):",
+        )
+    )
+    blocks.append(
+        (
+            "table",
+            ["now → next", *(str(k) for k in range(len(matrix)))],
+            [[str(i), *(f"{value:.2f}" for value in row)] for i, row in enumerate(matrix)],
+        )
+    )
     return blocks
 
 

@@ -1091,7 +1091,8 @@ def plot_causality_by_lag(
     ``source`` and ``target`` select the pairs: both given, one line; one given, that series
     against every other; neither, every ordered pair of distinct series. More than 10 lines
     cannot be told apart: when more pairs match, the 10 whose largest probability over the
-    lags is highest are drawn (in pair order) and the title says so. A series
+    lags is highest are drawn (in pair order), leaving out those that are 0 at every lag, and
+    the title says so. A series
     against itself (a rise followed by a fall) is drawn only when asked for with
     ``source == target``, or when there is a single series. Where all lines share one target,
     a dashed line marks the base rate of that target's ΔΛC⁻ (the fraction of steps that have
@@ -1176,8 +1177,10 @@ def plot_causality_by_lag(
     n_matching = len(pairs)
     if n_matching > _MAX_CAUSALITY_LINES:
         peaks = np.array([by_lag[:, s, g].max() for s, g in pairs])
-        kept = np.sort(np.argsort(-peaks, kind="stable")[:_MAX_CAUSALITY_LINES])
-        pairs = [pairs[k] for k in kept]
+        kept = np.argsort(-peaks, kind="stable")[:_MAX_CAUSALITY_LINES]
+        if peaks[kept[0]] > 0:  # lines at zero all look alike: only the pairs with some causality
+            kept = kept[peaks[kept] > 0]
+        pairs = [pairs[k] for k in np.sort(kept)]
     plt = _pyplot()
     ax = _axes(ax, figsize=(8 if len(pairs) <= 3 else 11, 4))
     colors = plt.get_cmap("tab10")
@@ -1197,7 +1200,8 @@ def plot_causality_by_lag(
     ax.set_ylabel("P(ΔΛC⁻ of target at t | ΔΛC⁺ of source at t − k)", fontsize="small")
     title = "Structural causality by lag"
     if n_matching > len(pairs):
-        title += f" ({len(pairs)} of {n_matching} pairs: the highest peaks)"
+        which = "the highest peaks" if len(pairs) == _MAX_CAUSALITY_LINES else "the others are 0 at every lag"
+        title += f" ({len(pairs)} of {n_matching} pairs; {which})"
     ax.set_title(title)
     if len(ax.lines) <= 4:
         ax.legend(loc="best", fontsize="small")

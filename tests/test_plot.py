@@ -553,6 +553,15 @@ def test_plot_causality_by_lag_many_pairs(tmp_path):
     assert drawn == sorted(drawn)
     assert peaks[drawn].min() >= np.delete(peaks, drawn).max()
     assert "10 of 20 pairs" in ax.get_title()
+    # Sparse events: of 20 pairs only those with some causality are drawn.
+    rises = np.zeros((200, 5), dtype=int)
+    falls = np.zeros((200, 5), dtype=int)
+    rises[[10, 50, 90], 0] = 1
+    falls[[13, 53], 2] = 1
+    falls[[100], 4] = 1
+    ax = plot_causality_by_lag(rises, falls, max_lag=12)
+    assert [line.get_label() for line in ax.lines] == ["0 → 2", "0 → 4"]
+    assert "2 of 20 pairs; the others are 0 at every lag" in ax.get_title()
     # One series: the series on itself.
     ax = plot_causality_by_lag(pos[["s0"]], neg[["s0"]], max_lag=2)
     assert ax.lines[0].get_label() == "s0 → s0"

@@ -83,7 +83,8 @@ def write_figures(
         save(fig, "causality_by_lag.png")
     if interactions is not None:
         size = max(4.0, 0.9 * p + 2.5)
-        fig, axes = plt.subplots(1, 3, figsize=(3 * size, size), layout="constrained")
+        # One above the other: side by side, three matrices shrink to unreadable cells in a page.
+        fig, axes = plt.subplots(3, 1, figsize=(size + 1.5, 3 * size), layout="constrained")
         for ax, kind in zip(axes, ("jump_pos", "jump_neg", "tension"), strict=True):
             plot.plot_interaction_matrix(interactions, kind=kind, ax=ax)
         save(fig, "interactions.png")

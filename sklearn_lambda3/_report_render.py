@@ -91,6 +91,7 @@ def report_blocks(summary):
     where = "times" if timed else "rows"
     header = ["series", "ΔΛC⁺ jumps", "ΔΛC⁻ jumps", "mean tension ρT", f"level change points ({where})"]
     blocks.append(("table", header, rows))
+    blocks += _figures(summary, "series.png", "change_points.png")
 
     blocks.append(("h2", "Which series jump together"))
     if summary["sync_pairs"]:
@@ -131,6 +132,7 @@ def report_blocks(summary):
             )
         blocks.append(("p", "The sync network's structure:"))
         blocks.append(("ul", items))
+    blocks += _figures(summary, "sync_matrix.png", "sync_network.png", "sync_profile.png", "dynamic_sync.png")
 
     blocks.append(("h2", "Which series drives which (structural causality, lag 1)"))
     if summary["causality_pairs"]:
@@ -149,22 +151,28 @@ def report_blocks(summary):
         blocks.append(
             ("ul", ["No upward jump is followed by a downward jump of another series at the next step."])
         )
+    blocks += _figures(summary, "causality_by_lag.png")
 
     if "interactions" in summary:
         blocks += _interaction_blocks(summary["interactions"])
+        blocks += _figures(summary, "interactions.png")
 
     blocks += _regime_blocks(summary["regimes"])
+    blocks += _figures(summary, "regimes.png")
 
     if "regression" in summary:
         blocks += _regression_blocks(summary)
+        blocks += _figures(summary, "fit.png", "predictive_check.png", "posterior.png")
 
-    figures = summary.get("figures")
-    if figures:
-        blocks.append(("h2", "Figures"))
-        blocks.append(("figures", figures))
-    elif figures is not None:
+    if summary.get("figures") == []:
         blocks.append(("p", 'Figures need matplotlib: `pip install "sklearn-lambda3[plot]"`.'))
     return blocks
+
+
+def _figures(summary, *names):
+    """A figures block of those of ``names`` that were drawn (none: no block)."""
+    drawn = [name for name in names if name in (summary.get("figures") or [])]
+    return [("figures", drawn)] if drawn else []
 
 
 def _interaction_blocks(inter):
@@ -183,20 +191,27 @@ def _interaction_blocks(inter):
         )
     )
     effects = inter["credible_effects"]
-    if effects:
+    if not effects:
+        blocks.append(("ul", ["No source has a credible effect on its target in the analysed pairs."]))
+    for title, kinds in (("Jumps", ("jump_pos", "jump_neg")), ("Tension", ("tension",))):
+        chosen = [e for e in effects if e["kind"] in kinds]
+        if not effects:
+            break
+        if not chosen:
+            blocks.append(("p", f"**{title}:** no credible effect."))
+            continue
         items = []
-        for e in effects[: 2 * TOP]:
+        for e in chosen[:TOP]:
             verb = "raises" if e["mean"] > 0 else "lowers"
             items.append(
                 f"{_sentence(KIND_WORDS[e['kind']])} **{e['source']}** {verb} **{e['target']}** "
                 f"by {_fmt(abs(e['mean']))} ({inter['coverage']:.0%} interval {_fmt(e['low'])} to "
                 f"{_fmt(e['high'])}), {_when(e['lag'])}."
             )
-        if len(effects) > 2 * TOP:
-            items.append(f"… {len(effects) - 2 * TOP} more in summary.json.")
+        if len(chosen) > TOP:
+            items.append(f"… {len(chosen) - TOP} more in summary.json.")
+        blocks.append(("p", f"**{title}** ({len(chosen)} credible effect{'s' if len(chosen) != 1 else ''}):"))
         blocks.append(("ul", items))
-    else:
-        blocks.append(("ul", ["No source has a credible effect on its target in the analysed pairs."]))
     unconverged = [p for p in inter["pairs"] if not p["converged"]]
     if unconverged:
         names = ", ".join(f"{p['source']} → {p['target']}" for p in unconverged[:TOP])

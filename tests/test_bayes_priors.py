@@ -1,5 +1,7 @@
 """Priors in units of the target per raw unit of each regressor, and their evidence shrinkage."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -174,3 +176,12 @@ def test_evidence_of_a_design_that_fits_exactly_is_computed():
     # Row order changes ZᵀZ only by rounding: the factor barely moves.
     order = rng.permutation(len(ys))
     assert evidence_shrinkage(Z[order], ys[order], prior, shrunk) == pytest.approx(g, rel=1e-2)
+
+
+def test_constant_target_gives_a_finite_shrinkage_without_overflow():
+    rng = np.random.default_rng(5)
+    Z = np.column_stack([np.ones(50), rng.normal(size=(50, 3))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # the old floor overflowed λ/σ²
+        g = evidence_shrinkage(Z, np.zeros(50), np.ones(4), np.r_[False, True, True, True])
+    assert 0 < g <= 1

@@ -67,7 +67,9 @@ def _spectral_log_evidence(eigval, projection, yy, n, noise_var):
 
 def _profile(gram, moment, yy, n, prior_sd):
     """Largest log-evidence over the noise variance for these prior scales, and that variance."""
-    mean_square = math.log(max(yy / n, 1e-300))
+    # A constant target (yy = 0 once centred) would put the noise variance at 1e-308 and overflow
+    # λ/σ²: in standardised units 1e-12 is far below any real noise.
+    mean_square = math.log(max(yy / n, 1e-12))
     eigval, projection = _spectrum(gram, moment, prior_sd)
     result = minimize_scalar(
         lambda log_var: -_spectral_log_evidence(eigval, projection, yy, n, math.exp(log_var)),

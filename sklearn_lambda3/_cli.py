@@ -148,24 +148,16 @@ def _pairs(text):
 
 
 def _lag(text):
-    if text == "auto":
-        return text
-    try:
-        lag = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0; got {text!r}") from None
-    if lag < 0:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or an integer >= 0; got {text!r}")
-    return lag
+    return text if text == "auto" else _count(text, "'auto' or an integer >= 0")
 
 
-def _count(text):
+def _count(text, expected="an integer >= 0"):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+        value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
     return value
 
 

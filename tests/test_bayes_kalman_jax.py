@@ -1,24 +1,26 @@
 """The dynamic model's JAX Kalman filter against the Numba kernel, in float64 on the CPU.
 
-Value and gradient (``jax.grad``) equal the Numba kernel's (its gradient is analytic, carried
-forward through its filter) to 1e-10: the value relative to its own size; the gradient relative
-to its largest entry, and absolute where that entry is below 1. The entries' sizes differ by
-orders of magnitude, and an entry near 0 is a difference of terms of the size of ``n / σ``, so
-it has no meaningful relative error of its own: against the exact rational gradient of a
-two-step series at τ = σ = 0.01 (entries ~0.005) the kernel's forward-mode gradient is off by
-6e-11 and JAX's by 4e-15. So the property test, σ down to 1e-6, compares the gradient relative
-to the size of its terms, ``Σ_t 1 / σ_t`` over the observed steps (the σ-derivatives of
-``-½ log F_t``). It keeps to series with at least twice as many observed steps as coefficients
-plus the level: where those interpolate the data, the gradient's terms are ~1/σ² with A's
-condition number on top, and neither filter is accurate to 1e-10 (two steps, two regressors,
-τ = 1e-4, σ = 1e-3: the kernel is off the exact gradient by 2.4e-7, JAX by 1e-8).
+Value and gradient (``jax.grad``) equal the Numba kernel's (its gradient is analytic: a
+hand-written backward pass through its filter) to 1e-10: the value relative to its own size;
+the gradient relative to its largest entry, and absolute where that entry is below 1. The
+entries' sizes differ by orders of magnitude, and an entry near 0 is a difference of terms of
+the size of ``n / σ``, with no meaningful relative error of its own (on a two-step series at
+τ = σ = 0.01, entries ~0.005, both are within 5e-15 of the exact rational gradient).
+
+The property test over any series compares the gradient relative to the size of those terms,
+``Σ_t 1 / σ_t`` over the observed steps, and keeps σ ≥ 1e-4: where as many coefficients as
+observed steps interpolate the data with σ near the noise floor, the scaled innovations are
+~1/σ and the triangular factor's last entry, ``√S``, is a difference of such numbers, so any
+float64 filter is off the exact value by ~1e-10 relative (two steps, two regressors, σ = 1.4e-6:
+the two filters differ by 1.4e-10). The noise floor itself, with a collinear design of 120
+steps, is tested at 1e-10 below.
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3.bayes._inference import _precision
@@ -150,19 +152,18 @@ def test_chains_batched_by_vmap_are_independent_fits():
         assert_gradients_agree(grad, expected_grad)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(2, 120),
     k=st.integers(0, 4),
     seed=st.integers(0, 2**16),
     missing=st.sampled_from([0.0, 0.3]),
     log_tau=st.floats(-6, 1),
-    log_sigma=st.floats(-6, 1),
+    log_sigma=st.floats(-4, 1),
     share=st.floats(0, 1),
 )
 def test_any_series_equals_the_numba_kernel(n, k, seed, missing, log_tau, log_sigma, share):
     inputs = random_case(n, k, seed, changes=n // 20, missing=missing if n > 4 else 0.0)
-    assume(np.sum(~np.isnan(inputs[0])) >= 2 * (k + 1))
     sigma = 10.0**log_sigma
     params = (10.0**log_tau, sigma * (1 - share), sigma * share)
     noise_sd = params[1] + params[2] * inputs[6] + NOISE_FLOOR

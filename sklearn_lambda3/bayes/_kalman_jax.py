@@ -140,16 +140,19 @@ def _sequential_recursions(q, r, observed, columns):
 
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _normal_terms(rows, k):
-    """``(log det A, S)`` of the Gram matrix ``G = rowsᵀ rows = [[A, b], [bᵀ, c]]``.
+    """``S + log det A`` of the Gram matrix ``G = rowsᵀ rows = [[A, b], [bᵀ, c]]``.
 
     ``A`` is the leading ``k × k`` block (β's normal matrix with its prior rows), ``S = c - bᵀ
     A⁻¹ b``. Both come from the triangular factor ``R`` of a QR decomposition of ``rows``
     (``RᵀR = G``): ``log det A = Σ_{i<k} log R_ii²``, ``S = R_kk²``, so their accuracy is that of
     ``rows``, not of their square (see the Numba kernel's ``_add_row``).
     """
-    R = jnp.linalg.qr(rows, mode="r")
+    return _normal_value(jnp.linalg.qr(rows, mode="r"), k)
+
+
+def _normal_value(R, k):
     diagonal = jnp.diagonal(R)
-    return jnp.sum(jnp.log(diagonal[:k] ** 2)), diagonal[k] ** 2
+    return diagonal[k] ** 2 + jnp.sum(jnp.log(diagonal[:k] ** 2))
 
 
 @_normal_terms.defjvp
@@ -157,20 +160,14 @@ def _normal_terms_jvp(k, primals, tangents):
     (rows,) = primals
     (d_rows,) = tangents
     R = jnp.linalg.qr(rows, mode="r")
-    diagonal = jnp.diagonal(R)
-    value = (jnp.sum(jnp.log(diagonal[:k] ** 2)), diagonal[k] ** 2)
-    # With z = [-A⁻¹b, 1]: S = zᵀGz at its minimum over the first k entries, so dS = zᵀ dG z
-    # = 2 (rows z)·(d_rows z); d log det A = tr(A⁻¹ dA) = 2 tr(A⁻¹ rows_wᵀ d_rows_w).
+    # With T = [[R_k⁻¹, -R_k⁻¹ R[:k, k]], [0, 1]]: S = ‖rows z‖² at its minimum over β (z the
+    # last column of T) and d log det A = tr(A⁻¹ dA) = d ‖rows_w R_k⁻¹‖² at fixed R, so the
+    # tangent is 2 ⟨rows T, d_rows T⟩, as in the Numba kernel's backward pass.
+    T = jnp.zeros((k + 1, k + 1), R.dtype).at[k, k].set(1.0)
     if k:
         R_inv = jax.scipy.linalg.solve_triangular(R[:k, :k], jnp.eye(k, dtype=R.dtype), lower=False)
-        z = jnp.concatenate([-(R_inv @ R[:k, k]), jnp.ones(1, R.dtype)])
-        weights = rows[:, :k] @ (R_inv @ R_inv.T)
-        d_log_det = 2.0 * jnp.sum(weights * d_rows[:, :k])
-    else:
-        z = jnp.ones(1, R.dtype)
-        d_log_det = jnp.zeros((), R.dtype)
-    d_schur = 2.0 * jnp.dot(rows @ z, d_rows @ z)
-    return value, (d_log_det, d_schur)
+        T = T.at[:k, :k].set(R_inv).at[:k, k].set(-(R_inv @ R[:k, k]))
+    return _normal_value(R, k), 2.0 * jnp.sum((rows @ T) * (d_rows @ T))
 
 
 def _log_likelihood(params, data, method):
@@ -192,9 +189,9 @@ def _log_likelihood(params, data, method):
     scaled = jnp.where(observed[:, None], (columns - before) / jnp.sqrt(total)[:, None], 0.0)
     log_f = jnp.sum(jnp.where(observed, jnp.log(total), 0.0))
     prior_rows = jnp.concatenate([jnp.diag(1.0 / prior_scale), jnp.zeros((k, 1), y.dtype)], axis=1)
-    log_det, schur = _normal_terms(jnp.concatenate([prior_rows, scaled]), k)
+    normal = _normal_terms(jnp.concatenate([prior_rows, scaled]), k)
     n_obs = jnp.sum(observed)
-    return -0.5 * n_obs * _LOG_2PI - 0.5 * log_f - 0.5 * schur - 0.5 * log_det - jnp.sum(jnp.log(prior_scale))
+    return -0.5 * n_obs * _LOG_2PI - 0.5 * log_f - 0.5 * normal - jnp.sum(jnp.log(prior_scale))
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(2,))

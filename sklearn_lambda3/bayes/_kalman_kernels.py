@@ -14,15 +14,17 @@ the backward pass samples the level through the gap from those predicted moments
 the coefficients are integrated out exactly (de Jong's augmented filter): one filter pass
 over the columns ``[y, w_1, …, w_k]`` shares the gains, and β is then a small Gaussian
 regression on the scaled innovations. Its normal matrix ``A = Σ e eᵀ + diag(1/s²)`` is
-accumulated in square-root form (Givens rotations of each step's innovations into a
-triangular factor, see :func:`_add_row`), so it is positive definite by construction for
-any design, collinear or constant columns and σ at the noise floor included; a constant
-(centred) column leaves its coefficient exactly at its prior. The pass is one sequential
-O(n) loop in float64 that also carries forward-mode derivatives with respect to
-(τ, σ_base, σ_scale), so NUTS gets the gradient with the value. The sampler calls it
-through ``jax.pure_callback`` with a custom VJP (see :mod:`sklearn_lambda3.bayes._kalman_bridge`):
-XLA's per-step overhead makes a ``lax.scan``
-filter several times slower on a CPU than this loop.
+kept in square-root form (a triangular factor of the scaled innovations under the prior
+rows: Householder's QR in the likelihood, Givens rotations row by row in the draws, see
+:func:`_add_row`), so it is positive definite by construction for any design, collinear or
+constant columns and σ at the noise floor included; a constant (centred) column leaves its
+coefficient exactly at its prior. The likelihood is one forward pass in float64 (O(n k²)
+with the factor), and its gradient with respect to (τ, σ_base, σ_scale) one backward pass
+through the same filter (see :func:`_loglik_and_grad`), so NUTS gets the gradient with the
+value. The sampler calls
+it through ``jax.pure_callback`` with a custom VJP (see
+:mod:`sklearn_lambda3.bayes._kalman_bridge`); :mod:`sklearn_lambda3.bayes._kalman_jax` is
+the same likelihood in JAX, for accelerators.
 """
 
 import math
@@ -87,93 +89,114 @@ def _upper_inverse(R, k):
 
 
 @njit(cache=True)
+def _householder_root(M):
+    """The upper-triangular ``R`` (non-negative diagonal) with ``RᵀR = MᵀM``; ``M`` is overwritten.
+
+    Householder's QR decomposition without ``Q``: for each column, one pass over the rows for
+    its inner products with the columns after it, one to reflect them. The square-root form
+    of ``MᵀM`` (see :func:`_add_row`), with the work in row-wise passes that skip zero rows
+    (missing steps) and the untouched part of the prior rows.
+    """
+    rows, cols = M.shape
+    R = np.zeros((cols, cols))
+    dots = np.empty(cols)
+    for j in range(cols):
+        dots[j:] = 0.0
+        for i in range(j, rows):
+            x = M[i, j]
+            if x != 0.0:
+                for m in range(j, cols):
+                    dots[m] += x * M[i, m]
+        norm = math.sqrt(dots[j])
+        if norm == 0.0:  # nothing below the diagonal: the row is R's as it stands
+            R[j, j:] = M[j, j:]
+            continue
+        head = M[j, j]
+        alpha = -norm if head >= 0.0 else norm
+        # v = M[j:, j] - alpha e_j, so vᵀv = 2 (‖x‖² - alpha x_j) and vᵀM_m = xᵀM_m - alpha M[j, m].
+        scale = 2.0 / (2.0 * (dots[j] - alpha * head))
+        for m in range(j + 1, cols):
+            dots[m] = scale * (dots[m] - alpha * M[j, m])
+        M[j, j] = head - alpha
+        for i in range(j, rows):
+            v = M[i, j]
+            if v != 0.0:
+                for m in range(j + 1, cols):
+                    M[i, m] -= dots[m] * v
+        sign = 1.0 if alpha > 0.0 else -1.0
+        R[j, j] = abs(alpha)
+        for m in range(j + 1, cols):
+            R[j, m] = sign * M[j, m]
+    return R
+
+
+@njit(cache=True)
 def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tension,
-                     tau, sigma_base, sigma_scale, noise_floor):
+                     tau, sigma_base, sigma_scale, noise_floor, rows, innovations, predicted,
+                     inv_f, sigma):
+    """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
+
+    ``rows`` ((k + n, k + 1)), ``innovations`` ((n, k + 1)), ``predicted``, ``inv_f`` and
+    ``sigma`` ((n,)) are work arrays, overwritten.
+
+    The forward pass filters the columns ``[w_1 … w_k, y]``; their scaled innovations ``e``
+    under β's prior rows are ``rows``, whose triangular factor ``R`` gives the value. The
+    gradient is reverse-mode through the filter: with ``T = [[R_k⁻¹, -R_k⁻¹ R[:k, k]], [0, 1]]``,
+    ``-½ (S + log det A) = -½ Σ_t ‖e_t T‖²`` has, with ``T`` held fixed, the same derivative
+    (``S`` is a minimum over β, and ``d log det A = d ‖E_w R_k⁻¹‖²`` at fixed ``R``), so one
+    backward pass over ``e T`` (independent filters sharing the gains) gives every derivative,
+    at about the cost of the forward pass, rather than one forward-carried derivative of every
+    innovation and of ``Σ e eᵀ`` per parameter.
+    """
     n, k = design.shape
     cols = k + 1
     # NUTS may probe overflowing values; a -inf log-density rejects them (a divergence).
     if not (np.isfinite(tau) and np.isfinite(sigma_base) and np.isfinite(sigma_scale)):
         return -np.inf, np.zeros(N_PARAMS)
-    # With e the scaled innovations of the columns [y, w_1..w_k]: R is the square-root
-    # accumulation of Σ e eᵀ (columns reordered to [w, y], see _add_row), and
-    # cross[a, cols * i + b] = Σ e_a ∂_i e_b for the gradient, accumulated as the filter runs.
-    R = _prior_root(prior_scale)
-    qr_row = np.empty(cols)
-    cross = np.zeros((cols, cols * N_PARAMS))
-    row = np.empty(cols * (1 + N_PARAMS))
+    tau2 = tau * tau
+    rows[:k, :] = 0.0
+    for i in range(k):
+        rows[i, i] = 1.0 / prior_scale[i]
     mean = np.zeros(cols)
-    dmean = np.zeros((N_PARAMS, cols))
     p = 0.0
-    dp = np.zeros(N_PARAMS)
-    dq = np.zeros(N_PARAMS)
-    dr = np.zeros(N_PARAMS)
-    dP = np.zeros(N_PARAMS)
-    dF = np.zeros(N_PARAMS)
-    dK = np.zeros(N_PARAMS)
     log_f = 0.0
-    dlog_f = np.zeros(N_PARAMS)
     n_obs = 0.0
     for t in range(n):
-        if t == 0:
-            q = level0_var
-            dq[0] = 0.0
-        else:
-            q = tau * tau
-            dq[0] = 2.0 * tau
-        q += change[t] * step_var
+        q = (level0_var if t == 0 else tau2) + change[t] * step_var
         P = p + q
-        for i in range(N_PARAMS):
-            dP[i] = dp[i] + dq[i]
+        predicted[t] = P
+        row = k + t
         if math.isnan(y[t]):
             # Not observed: prediction only (no innovation, no likelihood term, no row; the
             # columns of w are not updated either, they share y's gains).
             p = P
-            for i in range(N_PARAMS):
-                dp[i] = dP[i]
+            rows[row, :] = 0.0
             continue
         n_obs += 1.0
-        sigma = sigma_base + sigma_scale * tension[t] + noise_floor
-        r = sigma * sigma
-        dr[1] = 2.0 * sigma
-        dr[2] = 2.0 * sigma * tension[t]
+        s = sigma_base + sigma_scale * tension[t] + noise_floor
+        sigma[t] = s
+        r = s * s
         F = P + r
-        inv_f = 1.0 / F
-        inv_sqrt_f = math.sqrt(inv_f)
-        K = P * inv_f
-        for i in range(N_PARAMS):
-            dF[i] = dP[i] + dr[i]
-            dK[i] = (dP[i] - K * dF[i]) * inv_f
-            dlog_f[i] += dF[i] * inv_f
+        inv = 1.0 / F
+        inv_sqrt = math.sqrt(inv)
+        K = P * inv
         log_f += math.log(F)
-        for j in range(cols):
-            x = y[t] if j == 0 else design[t, j - 1]
-            v = x - mean[j]
-            row[j] = v * inv_sqrt_f
-            mean[j] += K * v
-            for i in range(N_PARAMS):
-                dv = -dmean[i, j]
-                row[cols * (i + 1) + j] = dv * inv_sqrt_f - 0.5 * v * dF[i] * inv_f * inv_sqrt_f
-                dmean[i, j] += dK[i] * v + K * dv
-        for a in range(cols):
-            e_a = row[a]
-            for b in range(cols * N_PARAMS):
-                cross[a, b] += e_a * row[cols + b]
         for j in range(k):
-            qr_row[j] = row[j + 1]
-        qr_row[k] = row[0]
-        _add_row(R, qr_row)
+            v = design[t, j] - mean[j]
+            rows[row, j] = v * inv_sqrt
+            mean[j] += K * v
+        v = y[t] - mean[k]
+        rows[row, k] = v * inv_sqrt
+        mean[k] += K * v
+        inv_f[t] = inv
         # p = P (1 - K) = P r / F, written without the cancellation in 1 - K when P >> r.
-        p = P * r * inv_f
-        for i in range(N_PARAMS):
-            dp[i] = (dP[i] * r + P * dr[i]) * inv_f - p * dF[i] * inv_f
-
-    if not (np.isfinite(log_f) and np.all(np.isfinite(cross)) and np.all(np.isfinite(R))):
+        p = P * r * inv
+    innovations[:, :] = rows[k:, :]
+    R = _householder_root(rows)
+    if not (np.isfinite(log_f) and np.all(np.isfinite(R))):
         return -np.inf, np.zeros(N_PARAMS)
     # RᵀR = [[A, b], [bᵀ, S_yy]] with A = Σ e_w e_wᵀ + diag(1/s²), b = Σ e_w e_y: the leading
     # block of R is A's Cholesky factor, R[:k, k] = R⁻ᵀb and R[k, k]² = S_yy - bᵀA⁻¹b.
-    R_inv = _upper_inverse(R, k)
-    solved = R_inv @ np.ascontiguousarray(R[:k, k])
-    A_inv = R_inv @ R_inv.T
     log_det = 0.0
     for i in range(k):
         log_det += 2.0 * math.log(R[i, i])
@@ -184,14 +207,45 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
         - 0.5 * log_det
         - np.sum(np.log(prior_scale))
     )
+    R_inv = _upper_inverse(R, k)
+    T = np.zeros((cols, cols))
+    T[:k, :k] = R_inv
+    T[:k, k] = -(R_inv @ np.ascontiguousarray(R[:k, k]))
+    T[k, k] = 1.0
+    transformed = innovations @ T
+    # Backward: m̄ the adjoint of the filtered means, p̄ of the filtered variance.
+    mean_bar = np.zeros(cols)
+    p_bar = 0.0
     grad = np.zeros(N_PARAMS)
-    for i in range(N_PARAMS):
-        half = np.ascontiguousarray(cross[:, cols * i : cols * (i + 1)])
-        dS = half + half.T  # d(Σ e eᵀ) = Σ (de eᵀ + e deᵀ)
-        dA = np.ascontiguousarray(dS[1:, 1:])
-        db = np.ascontiguousarray(dS[1:, 0])
-        quad = dS[0, 0] - 2.0 * solved @ db + solved @ dA @ solved
-        grad[i] = -0.5 * dlog_f[i] - 0.5 * quad - 0.5 * np.sum(A_inv * dA)
+    for t in range(n - 1, -1, -1):
+        P = predicted[t]
+        if math.isnan(y[t]):
+            P_bar = p_bar  # p_t = P_t
+        else:
+            inv = inv_f[t]
+            inv_sqrt = math.sqrt(inv)
+            s = sigma[t]
+            r = s * s
+            keep = r * inv  # 1 - K
+            gain_dot = 0.0
+            square = 0.0
+            for j in range(cols):
+                e = transformed[t, j]
+                gain_dot += mean_bar[j] * e
+                square += e * e
+                # m_t = m_{t-1} + K v_t, e_t = v_t / √F_t and ē_t = -e_t.
+                mean_bar[j] = keep * mean_bar[j] + e * inv_sqrt
+            K_bar = gain_dot / inv_sqrt  # Σ m̄ v = √F Σ m̄ e
+            F_bar = 0.5 * inv * (square - 1.0)  # from -½ e² and -½ log F
+            inv2 = inv * inv
+            # K = P / F, F = P + r, p = P r / F.
+            P_bar = (K_bar * r + p_bar * r * r) * inv2 + F_bar
+            r_bar = (p_bar * P * P - K_bar * P) * inv2 + F_bar
+            grad[1] += 2.0 * s * r_bar
+            grad[2] += 2.0 * s * tension[t] * r_bar
+        p_bar = P_bar  # P_t = p_{t-1} + q_t
+        if t > 0:
+            grad[0] += 2.0 * tau * P_bar
     if not (np.isfinite(ll) and np.all(np.isfinite(grad))):
         return -np.inf, np.zeros(N_PARAMS)
     return ll, grad
@@ -202,15 +256,23 @@ def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var
                             tau, sigma_base, sigma_scale, noise_floor):
     """:func:`_loglik_and_grad` for a batch of parameter triples (one per chain).
 
-    A plain loop: a per-call thread pool costs more than it saves at these sizes.
+    A plain loop sharing the work arrays: a per-call thread pool costs more than it saves at
+    these sizes.
     """
+    n, k = design.shape
     batch = tau.shape[0]
     values = np.empty(batch)
     grads = np.empty((batch, N_PARAMS))
+    rows = np.empty((k + n, k + 1))
+    innovations = np.empty((n, k + 1))
+    predicted = np.empty(n)
+    inv_f = np.empty(n)
+    sigma = np.empty(n)
     for c in range(batch):
         values[c], grads[c] = _loglik_and_grad(
             y, design, prior_scale, change, level0_var, step_var, tension,
-            tau[c], sigma_base[c], sigma_scale[c], noise_floor,
+            tau[c], sigma_base[c], sigma_scale[c], noise_floor, rows, innovations, predicted,
+            inv_f, sigma,
         )
     return values, grads
 

@@ -320,3 +320,51 @@ def test_dynamic_bad_targets_with_missing_steps():
         reg.fit(X, np.r_[y[:-2], np.nan, np.inf])
     with pytest.raises(ValueError, match="NaN"):
         reg.fit(np.r_[X[:-1], [[np.nan, 0.0]]], np.r_[y[:-1], np.nan])
+
+
+def test_kalman_auto_takes_jax_on_accelerators_and_numba_on_a_cpu():
+    from sklearn_lambda3.bayes._dynamic import CPU_JAX_CROSSOVER, choose_kalman
+
+    for n in (2, 1000, 100_000):
+        assert choose_kalman("auto", "gpu", n) == "jax"
+        assert choose_kalman("auto", "cpu", n) == (
+            "jax" if CPU_JAX_CROSSOVER is not None and n >= CPU_JAX_CROSSOVER else "numba"
+        )
+        assert choose_kalman("numba", "gpu", n) == "numba" and choose_kalman("jax", "cpu", n) == "jax"
+    with pytest.raises(ValueError, match="kalman"):
+        Lambda3DynamicRegressor(kalman="scan").fit(*dynamic_data(n=40)[:2])
+
+
+def test_jax_filter_samples_the_same_posterior_and_reuses_its_program(dynamic_fit):
+    import jax
+
+    global COMPILES
+    if COMPILES is None:
+        COMPILES = _CompileCounter()
+    reg, X, y, level, coef = dynamic_fit
+    assert reg.kalman_ == "numba"
+    x64 = jax.config.jax_enable_x64
+    jax_reg = Lambda3DynamicRegressor(
+        change_points=DYNAMIC_TRUTH["points"], kalman="jax", **FAST, random_state=1
+    ).fit(X, y)
+    assert jax_reg.kalman_ == "jax" and jax.config.jax_enable_x64 == x64  # float64 for the fit only
+    assert jax_reg.diagnostics_["num_divergences"] == 0 and jax_reg.diagnostics_["r_hat_max"] <= 1.02
+    # The same posterior: means within Monte Carlo error of each other (the fits' least ESS).
+    ess = (reg.diagnostics_["ess_bulk_min"], jax_reg.diagnostics_["ess_bulk_min"])
+    for a, b in [
+        (reg.coef_samples_, jax_reg.coef_samples_),
+        (reg.tau_samples_, jax_reg.tau_samples_),
+        (reg.noise_samples_["sigma"], jax_reg.noise_samples_["sigma"]),
+        (reg.level_samples_[:, 300], jax_reg.level_samples_[:, 300]),
+    ]:
+        error = np.hypot(a.std(axis=0) / np.sqrt(ess[0]), b.std(axis=0) / np.sqrt(ess[1]))
+        assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) < 4 * error)
+    # 420 steps and missing steps pad to the same 448 as 400 steps: nothing compiles.
+    X_more, y_more, _, _ = dynamic_data(n=420, seed=3)
+    y_more[[0, 200, 201, 419]] = np.nan
+    before = COMPILES.count
+    refit = Lambda3DynamicRegressor(change_points=[100], kalman="jax", **FAST, random_state=2).fit(
+        X_more, y_more
+    )
+    assert COMPILES.count == before
+    assert np.all(np.isfinite(refit.level_mean_)) and refit.diagnostics_["num_divergences"] == 0

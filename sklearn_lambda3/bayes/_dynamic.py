@@ -19,6 +19,27 @@ from ._linear import TensionNoiseMixin
 # Largest number of posterior draws whose level path the model keeps.
 LEVEL_PATHS = 500
 
+# Shortest series for which kalman="auto" runs the JAX filter on a CPU (see choose_kalman);
+# None: the Numba kernel at every length.
+CPU_JAX_CROSSOVER = None
+
+
+def choose_kalman(setting, platform, n_steps):
+    """The sampler's Kalman filter: ``"numba"`` (a host callback) or ``"jax"`` (in the program).
+
+    ``setting`` is the estimator's ``kalman``; ``"auto"`` takes the JAX filter on an
+    accelerator (``platform`` is not ``"cpu"``: a host callback would stall the device every
+    step) and, on a CPU, the faster of the two per likelihood-and-gradient evaluation of a
+    series of ``n_steps`` (:data:`CPU_JAX_CROSSOVER`, measured by ``benchmarks/bench_dynamic.py``).
+    """
+    if setting != "auto":
+        return setting
+    if platform != "cpu":
+        return "jax"
+    if CPU_JAX_CROSSOVER is not None and n_steps >= CPU_JAX_CROSSOVER:
+        return "jax"
+    return "numba"
+
 
 def path_draws(num_chains, num_samples):
     """Draws that keep a level path: evenly thinned in every chain, at most LEVEL_PATHS in all."""
@@ -30,10 +51,23 @@ def path_draws(num_chains, num_samples):
 
 @dataclass(frozen=True)
 class DynamicModel:
-    """The dynamic model's sampled part: τ and the noise, with the rest integrated out on the host."""
+    """The dynamic model's sampled part: τ and the noise, with the rest integrated out.
+
+    ``kalman`` says which filter integrates the level, the steps and the coefficients out
+    while NUTS samples: ``"numba"``, the Numba kernel on the host through a callback (the
+    program does not depend on the series at all, so any length reuses it), or ``"jax"``, the
+    JAX filter inside the program (:mod:`sklearn_lambda3.bayes._kalman_jax`; no callback, any
+    device; the series is padded to :func:`~sklearn_lambda3.bayes._kalman_jax.bucket_length`,
+    so lengths in one bucket share a program). The JAX filter runs in float64: the
+    program does then, within its fit only.
+    """
 
     noise: str = "constant"
-    float64 = False
+    kalman: str = "numba"
+
+    @property
+    def float64(self):
+        return self.kalman == "jax"
 
     @property
     def reported_sites(self):
@@ -69,8 +103,6 @@ class DynamicModel:
         import numpyro.distributions as dist
         from numpyro.distributions import constraints
 
-        from ._kalman_bridge import kalman_log_likelihood
-
         v = numpyro.sample("v", dist.ImproperUniform(constraints.real_vector, (), event_shape=(2,)))
         center, spread = data["center"], data["spread"]
         level = jnp.abs(center[1] + spread[1] * v[1])
@@ -98,7 +130,15 @@ class DynamicModel:
             )
         numpyro.factor("scale_prior", prior)
         params = jnp.stack([tau, sigma_base, sigma_scale], axis=-1)
-        numpyro.factor("loglik", kalman_log_likelihood(params, data["token"]))
+        if self.kalman == "jax":
+            from ._kalman_jax import FILTER_DATA, log_likelihood
+
+            loglik = log_likelihood(params, {name: data[name] for name in FILTER_DATA})
+        else:
+            from ._kalman_bridge import kalman_log_likelihood
+
+            loglik = kalman_log_likelihood(params, data["token"])
+        numpyro.factor("loglik", loglik)
 
     def latent_shapes(self, data):
         return {"v": (2,)} if self.noise == "constant" else {"v": (2,), "noise_share": ()}
@@ -116,15 +156,21 @@ class DynamicModel:
         return True
 
     def prepare(self, data):
-        """Keep the series on the host (by token) and centre the sampling coordinate on it."""
-        from ._kalman_bridge import register
-
+        """Centre the sampling coordinate on the series, and hand the series to the filter:
+        kept on the host by token (Numba), or padded into the program's data (JAX)."""
         inputs = tuple(data[name] for name in KALMAN_INPUTS)
-        token = register(inputs)
         program_data = {
             key: value for key, value in data.items() if key not in (*KALMAN_INPUTS, "path_draws")
         }
         program_data.update(dynamic_reference(inputs, data["level_scale"], data["noise_scale"]))
+        if self.kalman == "jax":
+            from ._kalman_jax import bucket_length, filter_data
+
+            program_data.update(filter_data(inputs, bucket_length(len(inputs[0]))))
+            return program_data, None
+        from ._kalman_bridge import register
+
+        token = register(inputs)
         program_data["token"] = np.int32(token)
         return program_data, token
 
@@ -132,7 +178,7 @@ class DynamicModel:
         """The coefficients and last level of every draw, the level paths of ``path_draws``."""
         from ._kalman_bridge import host_error
 
-        error = host_error(token)
+        error = None if token is None else host_error(token)
         if error is not None:
             raise ValueError(
                 f"the dynamic model's Kalman filter failed while sampling: {error}. "
@@ -142,6 +188,8 @@ class DynamicModel:
         return {**draws, **conditional_posterior(inputs, draws, self.noise, data["path_draws"], seed)}
 
     def release(self, token):
+        if token is None:
+            return
         from ._kalman_bridge import release
 
         release(token)
@@ -305,6 +353,17 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     tension_feature : str or None, default=None
         With ``noise="tension"``, the name of the ρT regressor that drives the noise;
         ``None`` takes the first column named ``*__rho_T``.
+    kalman : {"auto", "numba", "jax"}, default="auto"
+        The Kalman filter that evaluates the collapsed likelihood while the sampler runs (both
+        compute the same value and gradient, equal to 1e-10, so the posterior is the same up to
+        Monte Carlo error). ``"numba"``: a Numba kernel on the host, called back from the
+        compiled sampler, whose program then does not depend on the series (a refit of any
+        length compiles nothing). ``"jax"``: the filter written in JAX, parallel in time, inside
+        the program, in float64; the series is padded (with missing steps, which change
+        nothing) to one of four lengths per doubling, and each compiles once. ``"auto"``:
+        ``"jax"`` on a GPU, where a callback would stall the device at every step; on a CPU
+        the Numba kernel, faster at every length measured (100 to 100,000 steps, see
+        ``benchmarks/bench_dynamic.py``).
     num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
 random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         The sampler's settings, as in :class:`Lambda3BayesRegressor`.
@@ -330,6 +389,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         Posterior draws of the noise parameters in units of y.
     n_train_ : int
         Number of training steps: predictive rows placed at ``t ≥ n_train_`` are forecasts.
+    kalman_ : str
+        The filter the sampler used, ``"numba"`` or ``"jax"`` (see ``kalman``).
     prior_scales_, prior_shrinkage_, loss_, diagnostics_, n_features_in_, feature_names_in_
         As in :class:`Lambda3BayesRegressor`.
 
@@ -364,6 +425,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         "change_point_prior_scale": [POSITIVE],
         "prior_shrinkage": [StrOptions({"evidence"}), POSITIVE],
         "tension_feature": [str, None],
+        "kalman": [StrOptions({"auto", "numba", "jax"})],
     }
 
     def __init__(
@@ -380,6 +442,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         change_point_prior_scale=5.0,
         prior_shrinkage="evidence",
         tension_feature=None,
+        kalman="auto",
         num_warmup=1000,
         num_samples=1000,
         num_chains=4,
@@ -404,6 +467,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         self.change_point_prior_scale = change_point_prior_scale
         self.prior_shrinkage = prior_shrinkage
         self.tension_feature = tension_feature
+        self.kalman = kalman
         self.num_warmup = num_warmup
         self.num_samples = num_samples
         self.num_chains = num_chains
@@ -448,7 +512,10 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         return self._fit_posterior(X, y)
 
     def _model(self):
-        return DynamicModel(noise=self.noise)
+        from ._inference import resolve_device
+
+        self.kalman_ = choose_kalman(self.kalman, resolve_device(self.device).platform, self.n_train_)
+        return DynamicModel(noise=self.noise, kalman=self.kalman_)
 
     def _model_data(self, X, W, ys, standardised_prior, weight):
         tension = self._set_tension(X)

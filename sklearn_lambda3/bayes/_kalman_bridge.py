@@ -1,7 +1,7 @@
 """The JAX side of the dynamic model's likelihood: the Numba Kalman filter as a JAX function.
 
 :func:`kalman_log_likelihood` calls the host kernel through ``jax.pure_callback`` with a custom
-VJP (the kernel carries forward-mode derivatives, so the gradient comes with the value). The
+VJP (the kernel returns its analytic gradient with the value). The
 compiled sampler passes only a token and the parameters, so its program does not depend on the
 series. Imported only while a dynamic model samples.
 """
@@ -62,8 +62,8 @@ def _kalman_callback(params, token):
 def kalman_log_likelihood(params, token):
     """Collapsed log-likelihood of the dynamic model at ``params = (τ, σ_base, σ_scale)``.
 
-    Computed on the host by a Numba Kalman filter that carries forward-mode derivatives,
-    so the gradient comes with the value (:mod:`sklearn_lambda3.bayes._kalman_kernels`).
+    Computed on the host by a Numba Kalman filter that returns its analytic gradient with
+    the value (:mod:`sklearn_lambda3.bayes._kalman_kernels`).
     """
     value, _ = _kalman_callback(params, token)
     return value

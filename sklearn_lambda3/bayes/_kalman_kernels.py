@@ -12,17 +12,17 @@ that is not observed: the filter only predicts there (the level's variance grows
 its mean stays), with no innovation, no likelihood term and no row of the normal matrix, and
 the backward pass samples the level through the gap from those predicted moments. The level, the steps and
 the coefficients are integrated out exactly (de Jong's augmented filter): one filter pass
-over the columns ``[y, w_1, …, w_k]`` shares the gains, and β is then a small Gaussian
+over the columns ``[w_1, …, w_k, y]`` shares the gains, and β is then a small Gaussian
 regression on the scaled innovations. Its normal matrix ``A = Σ e eᵀ + diag(1/s²)`` is
-accumulated in square-root form (Givens rotations of each step's innovations into a
-triangular factor, see :func:`_add_row`), so it is positive definite by construction for
-any design, collinear or constant columns and σ at the noise floor included; a constant
-(centred) column leaves its coefficient exactly at its prior. The pass is one sequential
-O(n) loop in float64 that also carries forward-mode derivatives with respect to
-(τ, σ_base, σ_scale), so NUTS gets the gradient with the value. The sampler calls it
-through ``jax.pure_callback`` with a custom VJP (see :mod:`sklearn_lambda3.bayes._kalman_bridge`):
-XLA's per-step overhead makes a ``lax.scan``
-filter several times slower on a CPU than this loop.
+kept in square-root form (a triangular factor of the scaled innovations under the prior
+rows, see :func:`_householder_root`), so it is positive definite by construction for any
+design, collinear or constant columns and σ at the noise floor included; a constant
+(centred) column leaves its coefficient exactly at its prior. The likelihood is one forward
+pass in float64 (O(n k²) with the factor), and its gradient with respect to (τ, σ_base,
+σ_scale) one backward pass through the same filter (see :func:`_loglik_and_grad`), so NUTS
+gets the gradient with the value. The sampler calls it through ``jax.pure_callback`` with a
+custom VJP (see :mod:`sklearn_lambda3.bayes._kalman_bridge`);
+:mod:`sklearn_lambda3.bayes._kalman_jax` is the same likelihood in JAX, for accelerators.
 """
 
 import math
@@ -33,42 +33,86 @@ from numba import njit, prange
 N_PARAMS = 3  # tau, sigma_base, sigma_scale
 _LOG_2PI = math.log(2.0 * math.pi)
 
+# Rows of scaled innovations rotated into the triangular factor at a time (see _stacked_root).
+_ROOT_BLOCK = 512
+
+# Chunks of the exact draws that run in parallel, each with its own work arrays.
+_DRAW_CHUNKS = 64
+
+# Factors of F_t multiplied together before one logarithm: with F_t in [1e-12, 1e38] (the
+# noise floor's square; τ below 1e19) their product stays a normal float64.
+_LOG_BATCH = 8
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def _dot(a, b):
+    """``a · b`` of two 1-D arrays, summed in SIMD lanes (not BLAS: its threads cost more here)."""
+    total = 0.0
+    for i in range(a.shape[0]):
+        total += a[i] * b[i]
+    return total
+
 
 @njit(cache=True)
-def _add_row(R, row):
-    """Rotate ``row`` into the upper-triangular ``R`` (Givens): ``RᵀR`` gains ``row rowᵀ``.
+def _householder_root(M, rows):
+    """The upper-triangular ``R`` (non-negative diagonal) with ``RᵀR = MᵀM`` over the first
+    ``rows`` rows of ``M``, which is overwritten.
 
-    The square-root form of accumulating ``Σ e eᵀ``: ``R`` is the triangular factor of a QR
-    decomposition of every row added so far, so ``RᵀR`` is positive semi-definite by
-    construction, and its conditioning is that of the rows, not their square (forming
-    ``Σ e eᵀ`` directly loses ``eps · |e|²``, which at σ near the noise floor, where the
-    scaled innovations are ~10⁶, exceeds the prior precision that keeps ``A`` definite).
-    The diagonal of ``R`` stays non-negative. ``row`` is overwritten.
+    ``M`` is stored by columns (``M[j]`` is column ``j``). Householder's QR decomposition
+    without ``Q``, in inner products and updates of whole columns. This is the square-root
+    form of ``MᵀM``: its conditioning is that of ``M``, not of its square (forming ``Σ e eᵀ``
+    directly loses ``eps · |e|²``, which at σ near the noise floor, where the scaled
+    innovations are ~10⁶, exceeds the prior precision that keeps ``A`` definite).
     """
-    m = R.shape[0]
-    for i in range(m):
-        x = row[i]
-        if x == 0.0:
+    cols = M.shape[0]
+    R = np.zeros((cols, cols))
+    for j in range(cols):
+        x = M[j, j:rows]
+        square = _dot(x, x)
+        norm = math.sqrt(square)
+        if norm == 0.0:  # nothing below the diagonal: the row is R's as it stands
+            for m in range(j, cols):
+                R[j, m] = M[m, j]
             continue
-        d = R[i, i]
-        r = math.hypot(d, x)
-        c = d / r
-        s = x / r
-        R[i, i] = r
-        for j in range(i + 1, m):
-            a = R[i, j]
-            b = row[j]
-            R[i, j] = c * a + s * b
-            row[j] = c * b - s * a
+        head = M[j, j]
+        alpha = -norm if head >= 0.0 else norm
+        # v = x - alpha e_1: vᵀv = 2 (‖x‖² - alpha x_1) and vᵀM_m = xᵀM_m - alpha M_m[j]; v
+        # overwrites x, and each later column becomes M_m - 2 (vᵀM_m / vᵀv) v.
+        scale = 1.0 / (square - alpha * head)
+        x[0] = head - alpha
+        for m in range(j + 1, cols):
+            other = M[m, j:rows]
+            coef = scale * _dot(x, other)
+            for i in range(rows - j):
+                other[i] -= coef * x[i]
+        sign = 1.0 if alpha > 0.0 else -1.0
+        R[j, j] = abs(alpha)
+        for m in range(j + 1, cols):
+            R[j, m] = sign * M[m, j]
+    return R
 
 
 @njit(cache=True)
-def _prior_root(prior_scale):
-    """Triangular factor of the prior rows: ``RᵀR = diag(1/s², 0)`` over ``[β, y]``."""
-    k = prior_scale.shape[0]
-    R = np.zeros((k + 1, k + 1))
+def _stacked_root(prior_scale, innovations, block):
+    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ`` over the rows ``e_t`` of ``innovations``.
+
+    The rows go through :func:`_householder_root` a block at a time, under the factor so far
+    (``block`` is its (k + 1, k + 1 + _ROOT_BLOCK) buffer): the work of one QR decomposition
+    of the whole stack, in memory that stays in cache.
+    """
+    n, cols = innovations.shape
+    k = cols - 1
+    R = np.zeros((cols, cols))
     for i in range(k):
         R[i, i] = 1.0 / prior_scale[i]
+    for start in range(0, n, _ROOT_BLOCK):
+        stop = min(start + _ROOT_BLOCK, n)
+        for j in range(cols):
+            for i in range(cols):
+                block[j, i] = R[i, j]
+            for t in range(start, stop):
+                block[j, cols + t - start] = innovations[t, j]
+        R = _householder_root(block, cols + stop - start)
     return R
 
 
@@ -87,93 +131,92 @@ def _upper_inverse(R, k):
 
 
 @njit(cache=True)
+def _forward(y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
+             noise_floor, innovations, predicted, inv_sqrt_f, means):
+    """The filter over the columns ``[w_1 … w_k, y]``, sharing the gains.
+
+    Fills ``innovations[t]`` (the scaled innovations ``v_t / √F_t``; zero at a missing step),
+    ``predicted[t]`` (``P_t``, the level's predicted variance), ``inv_sqrt_f[t]``
+    (``1 / √F_t``; not set at a missing step) and, if it has n rows, ``means[t]`` (the
+    filtered means after step t). Returns ``Σ log F_t``, the number of observed steps, and
+    the last filtered variance and means.
+    """
+    n, k = design.shape
+    cols = k + 1
+    keep_means = means.shape[0] == n
+    tau2 = tau * tau
+    mean = np.zeros(cols)
+    p = 0.0
+    log_f = 0.0
+    product = 1.0
+    n_obs = 0
+    for t in range(n):
+        P = p + (level0_var if t == 0 else tau2) + change[t] * step_var
+        predicted[t] = P
+        if math.isnan(y[t]):
+            # Not observed: prediction only (no innovation, no likelihood term, no row; the
+            # columns of w are not updated either, they share y's gains).
+            p = P
+            innovations[t, :] = 0.0
+        else:
+            s = sigma_base + sigma_scale * tension[t] + noise_floor
+            r = s * s
+            F = P + r
+            inv = 1.0 / F
+            inv_sqrt = math.sqrt(inv)
+            inv_sqrt_f[t] = inv_sqrt
+            K = P * inv
+            product *= F
+            n_obs += 1
+            if n_obs % _LOG_BATCH == 0:
+                log_f += math.log(product)
+                product = 1.0
+            for j in range(k):
+                v = design[t, j] - mean[j]
+                innovations[t, j] = v * inv_sqrt
+                mean[j] += K * v
+            v = y[t] - mean[k]
+            innovations[t, k] = v * inv_sqrt
+            mean[k] += K * v
+            # p = P (1 - K) = P r / F, written without the cancellation in 1 - K when P >> r.
+            p = P * r * inv
+        if keep_means:
+            means[t] = mean
+    return log_f + math.log(product), n_obs, p, mean
+
+
+@njit(cache=True)
 def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tension,
-                     tau, sigma_base, sigma_scale, noise_floor):
+                     tau, sigma_base, sigma_scale, noise_floor, innovations, predicted,
+                     inv_sqrt_f, block):
+    """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
+
+    ``innovations``, ``predicted``, ``inv_sqrt_f`` (see :func:`_forward`) and ``block`` (see
+    :func:`_stacked_root`) are work arrays, overwritten.
+
+    The forward pass gives the scaled innovations ``e``; under β's prior rows their
+    triangular factor ``R`` gives the value. The gradient is reverse-mode through the filter:
+    with ``T = [[R_k⁻¹, -R_k⁻¹ R[:k, k]], [0, 1]]``, ``-½ (S + log det A) = -½ Σ_t ‖e_t T‖²``
+    has, with ``T`` held fixed, the same derivative (``S`` is a minimum over β, and
+    ``d log det A = d ‖E_w R_k⁻¹‖²`` at fixed ``R``), so one backward pass over ``e T``
+    (independent filters sharing the gains) gives every derivative, at about the cost of the
+    forward pass, rather than one forward-carried derivative of every innovation and of
+    ``Σ e eᵀ`` per parameter.
+    """
     n, k = design.shape
     cols = k + 1
     # NUTS may probe overflowing values; a -inf log-density rejects them (a divergence).
     if not (np.isfinite(tau) and np.isfinite(sigma_base) and np.isfinite(sigma_scale)):
         return -np.inf, np.zeros(N_PARAMS)
-    # With e the scaled innovations of the columns [y, w_1..w_k]: R is the square-root
-    # accumulation of Σ e eᵀ (columns reordered to [w, y], see _add_row), and
-    # cross[a, cols * i + b] = Σ e_a ∂_i e_b for the gradient, accumulated as the filter runs.
-    R = _prior_root(prior_scale)
-    qr_row = np.empty(cols)
-    cross = np.zeros((cols, cols * N_PARAMS))
-    row = np.empty(cols * (1 + N_PARAMS))
-    mean = np.zeros(cols)
-    dmean = np.zeros((N_PARAMS, cols))
-    p = 0.0
-    dp = np.zeros(N_PARAMS)
-    dq = np.zeros(N_PARAMS)
-    dr = np.zeros(N_PARAMS)
-    dP = np.zeros(N_PARAMS)
-    dF = np.zeros(N_PARAMS)
-    dK = np.zeros(N_PARAMS)
-    log_f = 0.0
-    dlog_f = np.zeros(N_PARAMS)
-    n_obs = 0.0
-    for t in range(n):
-        if t == 0:
-            q = level0_var
-            dq[0] = 0.0
-        else:
-            q = tau * tau
-            dq[0] = 2.0 * tau
-        q += change[t] * step_var
-        P = p + q
-        for i in range(N_PARAMS):
-            dP[i] = dp[i] + dq[i]
-        if math.isnan(y[t]):
-            # Not observed: prediction only (no innovation, no likelihood term, no row; the
-            # columns of w are not updated either, they share y's gains).
-            p = P
-            for i in range(N_PARAMS):
-                dp[i] = dP[i]
-            continue
-        n_obs += 1.0
-        sigma = sigma_base + sigma_scale * tension[t] + noise_floor
-        r = sigma * sigma
-        dr[1] = 2.0 * sigma
-        dr[2] = 2.0 * sigma * tension[t]
-        F = P + r
-        inv_f = 1.0 / F
-        inv_sqrt_f = math.sqrt(inv_f)
-        K = P * inv_f
-        for i in range(N_PARAMS):
-            dF[i] = dP[i] + dr[i]
-            dK[i] = (dP[i] - K * dF[i]) * inv_f
-            dlog_f[i] += dF[i] * inv_f
-        log_f += math.log(F)
-        for j in range(cols):
-            x = y[t] if j == 0 else design[t, j - 1]
-            v = x - mean[j]
-            row[j] = v * inv_sqrt_f
-            mean[j] += K * v
-            for i in range(N_PARAMS):
-                dv = -dmean[i, j]
-                row[cols * (i + 1) + j] = dv * inv_sqrt_f - 0.5 * v * dF[i] * inv_f * inv_sqrt_f
-                dmean[i, j] += dK[i] * v + K * dv
-        for a in range(cols):
-            e_a = row[a]
-            for b in range(cols * N_PARAMS):
-                cross[a, b] += e_a * row[cols + b]
-        for j in range(k):
-            qr_row[j] = row[j + 1]
-        qr_row[k] = row[0]
-        _add_row(R, qr_row)
-        # p = P (1 - K) = P r / F, written without the cancellation in 1 - K when P >> r.
-        p = P * r * inv_f
-        for i in range(N_PARAMS):
-            dp[i] = (dP[i] * r + P * dr[i]) * inv_f - p * dF[i] * inv_f
-
-    if not (np.isfinite(log_f) and np.all(np.isfinite(cross)) and np.all(np.isfinite(R))):
+    log_f, n_obs, _, _ = _forward(
+        y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
+        noise_floor, innovations, predicted, inv_sqrt_f, innovations[:0],
+    )
+    R = _stacked_root(prior_scale, innovations, block)
+    if not (np.isfinite(log_f) and np.all(np.isfinite(R))):
         return -np.inf, np.zeros(N_PARAMS)
     # RᵀR = [[A, b], [bᵀ, S_yy]] with A = Σ e_w e_wᵀ + diag(1/s²), b = Σ e_w e_y: the leading
     # block of R is A's Cholesky factor, R[:k, k] = R⁻ᵀb and R[k, k]² = S_yy - bᵀA⁻¹b.
-    R_inv = _upper_inverse(R, k)
-    solved = R_inv @ np.ascontiguousarray(R[:k, k])
-    A_inv = R_inv @ R_inv.T
     log_det = 0.0
     for i in range(k):
         log_det += 2.0 * math.log(R[i, i])
@@ -184,14 +227,51 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
         - 0.5 * log_det
         - np.sum(np.log(prior_scale))
     )
-    grad = np.zeros(N_PARAMS)
-    for i in range(N_PARAMS):
-        half = np.ascontiguousarray(cross[:, cols * i : cols * (i + 1)])
-        dS = half + half.T  # d(Σ e eᵀ) = Σ (de eᵀ + e deᵀ)
-        dA = np.ascontiguousarray(dS[1:, 1:])
-        db = np.ascontiguousarray(dS[1:, 0])
-        quad = dS[0, 0] - 2.0 * solved @ db + solved @ dA @ solved
-        grad[i] = -0.5 * dlog_f[i] - 0.5 * quad - 0.5 * np.sum(A_inv * dA)
+    R_inv = _upper_inverse(R, k)
+    T = np.zeros((cols, cols))
+    T[:k, :k] = R_inv
+    T[:k, k] = -(R_inv @ np.ascontiguousarray(R[:k, k]))
+    T[k, k] = 1.0
+    # Backward: m̄ the adjoint of the filtered means, p̄ of the filtered variance.
+    transformed = np.empty(cols)
+    mean_bar = np.zeros(cols)
+    p_bar = 0.0
+    grad_tau = 0.0
+    grad_base = 0.0
+    grad_scale = 0.0
+    for t in range(n - 1, -1, -1):
+        if not math.isnan(y[t]):
+            P = predicted[t]
+            inv_sqrt = inv_sqrt_f[t]
+            inv = inv_sqrt * inv_sqrt
+            s = sigma_base + sigma_scale * tension[t] + noise_floor
+            r = s * s
+            keep = r * inv  # 1 - K
+            for j in range(cols):  # e_t T, T upper triangular
+                e = 0.0
+                for i in range(j + 1):
+                    e += innovations[t, i] * T[i, j]
+                transformed[j] = e
+            gain_dot = 0.0
+            square = 0.0
+            for j in range(cols):
+                e = transformed[j]
+                gain_dot += mean_bar[j] * e
+                square += e * e
+                # m_t = m_{t-1} + K v_t, e_t = v_t / √F_t and ē_t = -e_t.
+                mean_bar[j] = keep * mean_bar[j] + e * inv_sqrt
+            K_bar = gain_dot / inv_sqrt  # Σ m̄ v = √F Σ m̄ e
+            F_bar = 0.5 * inv * (square - 1.0)  # from -½ e² and -½ log F
+            inv2 = inv * inv
+            # K = P / F, F = P + r, p = P r / F.
+            r_bar = (p_bar * P * P - K_bar * P) * inv2 + F_bar
+            p_bar = (K_bar * r + p_bar * r * r) * inv2 + F_bar
+            grad_base += s * r_bar
+            grad_scale += s * tension[t] * r_bar
+        # A missing step: p_t = P_t, so p̄ passes through. Then P_t = p_{t-1} + q_t.
+        if t > 0:
+            grad_tau += p_bar
+    grad = np.array([2.0 * tau * grad_tau, 2.0 * grad_base, 2.0 * grad_scale])
     if not (np.isfinite(ll) and np.all(np.isfinite(grad))):
         return -np.inf, np.zeros(N_PARAMS)
     return ll, grad
@@ -202,78 +282,63 @@ def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var
                             tau, sigma_base, sigma_scale, noise_floor):
     """:func:`_loglik_and_grad` for a batch of parameter triples (one per chain).
 
-    A plain loop: a per-call thread pool costs more than it saves at these sizes.
+    ``(values, grads)``, shaped ``(batch,)`` and ``(batch, 3)``. One chain after the other,
+    sharing the work arrays (a chain's stay in cache; a thread pool per call costs more than
+    it saves at these sizes).
     """
+    n, k = design.shape
     batch = tau.shape[0]
     values = np.empty(batch)
     grads = np.empty((batch, N_PARAMS))
+    innovations = np.empty((n, k + 1))
+    predicted = np.empty(n)
+    inv_sqrt_f = np.empty(n)
+    block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
     for c in range(batch):
         values[c], grads[c] = _loglik_and_grad(
             y, design, prior_scale, change, level0_var, step_var, tension,
-            tau[c], sigma_base[c], sigma_scale[c], noise_floor,
+            tau[c], sigma_base[c], sigma_scale[c], noise_floor, innovations, predicted,
+            inv_sqrt_f, block,
         )
     return values, grads
 
 
 @njit(cache=True)
 def _draw_given_variances(y, design, prior_scale, change, level0_var, step_var, tension,
-                          tau, sigma_base, sigma_scale, noise_floor,
-                          z_beta, z_last, z_path, with_path, beta_out, path_out):
-    """β, the last level and (if ``with_path``) the level path for one (τ, σ) draw.
+                          tau, sigma_base, sigma_scale, noise_floor, z_beta, z_last, z_path,
+                          beta_out, path_out, innovations, predicted, inv_sqrt_f, means, block):
+    """β, the last level and (if ``means`` has n rows) the level path for one (τ, σ) draw.
 
-    Forward filter over ``[y, w]``, then β ~ Normal(A⁻¹b, A⁻¹) from the scaled innovations,
+    Forward filter over ``[w, y]``, then β ~ Normal(A⁻¹b, A⁻¹) from the scaled innovations,
     the level's filtered means given β (the filter is linear in the data, so they are
-    ``m_y - m_w · β``), and backward sampling ``a_t | a_{t+1}``. Returns the last level.
+    ``m_y - m_w · β``), and backward sampling ``a_t | a_{t+1}``. Returns the last level. The
+    other arrays are work arrays, as in :func:`_loglik_and_grad`.
     """
     n, k = design.shape
-    cols = k + 1
-    mean = np.zeros(cols)
-    row = np.empty(cols)
-    R = _prior_root(prior_scale)
-    filt_mean = np.empty((n if with_path else 1, cols))
-    filt_var = np.empty(n if with_path else 1)
-    p = 0.0
-    tau2 = tau * tau
-    for t in range(n):
-        q = (level0_var if t == 0 else tau2) + change[t] * step_var
-        P = p + q
-        if math.isnan(y[t]):
-            # Not observed: the filtered moments are the predicted ones.
-            p = P
-            if with_path:
-                filt_mean[t] = mean
-                filt_var[t] = p
-            continue
-        sigma = sigma_base + sigma_scale * tension[t] + noise_floor
-        r = sigma * sigma
-        F = P + r
-        K = P / F
-        inv_sqrt_f = 1.0 / math.sqrt(F)
-        for j in range(cols):
-            x = y[t] if j == 0 else design[t, j - 1]
-            v = x - mean[j]
-            # Rows of R are ordered [w, y] (see _add_row).
-            row[j - 1 if j > 0 else k] = v * inv_sqrt_f
-            mean[j] += K * v
-        _add_row(R, row)
-        p = P * r / F
-        if with_path:
-            filt_mean[t] = mean
-            filt_var[t] = p
+    _, _, p, mean = _forward(
+        y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
+        noise_floor, innovations, predicted, inv_sqrt_f, means,
+    )
+    R = _stacked_root(prior_scale, innovations, block)
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
-    upper = np.ascontiguousarray(R[:k, :k])
-    beta_out[:] = _upper_inverse(upper, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
-    last = mean[0] - mean[1:] @ beta_out + math.sqrt(p) * z_last
-    if with_path:
+    beta_out[:] = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
+    last = mean[k] - mean[:k] @ beta_out + math.sqrt(p) * z_last
+    if means.shape[0] == n:
+        tau2 = tau * tau
         level = last
         path_out[n - 1] = level
         for t in range(n - 2, -1, -1):
-            m = filt_mean[t, 0] - filt_mean[t, 1:] @ beta_out
+            m = means[t, k] - means[t, :k] @ beta_out
+            # The filtered variance after step t, as the forward pass computed it.
+            filtered = predicted[t]
+            if not math.isnan(y[t]):
+                s = sigma_base + sigma_scale * tension[t] + noise_floor
+                filtered = predicted[t] * (s * s) * (inv_sqrt_f[t] * inv_sqrt_f[t])
             q_next = tau2 + change[t + 1] * step_var
-            total = filt_var[t] + q_next
-            gain = filt_var[t] / total
+            total = filtered + q_next
+            gain = filtered / total
             # Var(a_t | a_{t+1}) = p q / (p + q), without the cancellation in 1 - gain.
-            level = m + gain * (level - m) + math.sqrt(filt_var[t] * q_next / total) * z_path[t]
+            level = m + gain * (level - m) + math.sqrt(filtered * q_next / total) * z_path[t]
             path_out[t] = level
     return last
 
@@ -286,18 +351,27 @@ def conditional_draws(y, design, prior_scale, change, level0_var, step_var, tens
     ``z_beta`` (draws, k), ``z_last`` (draws,) and, if ``with_path``, ``z_path``
     (draws, n) are standard normals; then every draw also gets its whole level path
     (otherwise ``paths`` is empty). A draw's β and last level depend only on its
-    parameters and its ``z_beta``, ``z_last``, with or without a path.
+    parameters and its ``z_beta``, ``z_last``, with or without a path. The draws are split
+    into :data:`_DRAW_CHUNKS` chunks, each with its own work arrays.
     """
     n_draws = tau.shape[0]
-    n = y.shape[0]
-    beta = np.empty((n_draws, design.shape[1]))
+    n, k = design.shape
+    beta = np.empty((n_draws, k))
     last = np.empty(n_draws)
     paths = np.empty((n_draws if with_path else 0, n))
-    unused = np.empty(0)
-    for d in prange(n_draws):
-        last[d] = _draw_given_variances(
-            y, design, prior_scale, change, level0_var, step_var, tension,
-            tau[d], sigma_base[d], sigma_scale[d], noise_floor, z_beta[d], z_last[d],
-            z_path[d] if with_path else unused, with_path, beta[d], paths[d] if with_path else unused,
-        )
+    n_chunks = max(1, min(n_draws, _DRAW_CHUNKS))
+    for chunk in prange(n_chunks):
+        innovations = np.empty((n, k + 1))
+        predicted = np.empty(n)
+        inv_sqrt_f = np.empty(n)
+        means = np.empty((n if with_path else 0, k + 1))
+        block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
+        unused = np.empty(0)
+        for d in range(chunk * n_draws // n_chunks, (chunk + 1) * n_draws // n_chunks):
+            last[d] = _draw_given_variances(
+                y, design, prior_scale, change, level0_var, step_var, tension,
+                tau[d], sigma_base[d], sigma_scale[d], noise_floor, z_beta[d], z_last[d],
+                z_path[d] if with_path else unused, beta[d], paths[d] if with_path else unused,
+                innovations, predicted, inv_sqrt_f, means, block,
+            )
     return beta, last, paths

@@ -153,40 +153,16 @@ class HierarchicalModel(HostFreeModel):
         sigma = draws["sigma"].reshape(len(mu), -1).astype(np.float64) + NOISE_FLOOR
         root, root_theta_hat = data["root"], data["root_theta_hat"]
         n_series, k = root_theta_hat.shape
-        # N = I + R diag(τ²) Rᵀ / σ²: the products R_im R_jm once, then one matrix product per block.
-        outer = np.einsum("sim,sjm->sijm", root, root).reshape(-1, k)
         rng = np.random.default_rng([seed, 2])
         out = np.empty((len(mu), n_series, k))
+        draw = _matheron_unrolled if k <= UNROLLED_LIMIT else _matheron_batched
         # Blocks of draws bound the (draws, series, k, k) temporaries.
         block = max(1, 2**21 // (n_series * k * k))
         for start in range(0, len(mu), block):
             rows = slice(start, start + block)
-            t, m, inv_sd = tau[rows, None, :], mu[rows, None, :], 1.0 / sigma[rows, :, None]
-            scaled = (tau[rows] ** 2 @ outer.T).reshape(-1, n_series, k, k)
-            N = np.eye(k) + inv_sd[..., None] ** 2 * scaled
-            phi0, eps0 = rng.standard_normal((2, len(scaled), n_series, k))
-            # B φ₀ with B = R diag(τ) / σ; the target R(θ̂ - μ) / σ.
-            centred = root_theta_hat[None] - np.einsum("sij,dj->dsi", root, m[:, 0])
-            residual = inv_sd * (centred - np.einsum("sij,dsj->dsi", root, t * phi0)) - eps0
-            cholesky, _ = factorise(N, np)
-            solved = solve_upper(cholesky, solve_lower(cholesky, residual, np))
-            phi = phi0 + t * inv_sd * np.einsum("sji,dsj->dsi", root, solved)
-            out[rows] = m + t * phi
+            phi0, eps0 = rng.standard_normal((2, len(mu[rows]), n_series, k))
+            out[rows] = draw(mu[rows], tau[rows], 1.0 / sigma[rows], root, root_theta_hat, phi0, eps0)
         return {**draws, "theta": out}
-
-
-def factorise(N, xp):
-    """Lower Cholesky factor of every matrix of ``N`` (..., k, k) and ``Σ log diag``, with ``xp``
-    NumPy or jax.numpy.
-
-    Up to :data:`UNROLLED_LIMIT` the factor is a nested list ``L[i][j]`` (j <= i) of arrays over
-    the leading axes (:func:`unrolled_cholesky`); beyond it, ``xp.linalg.cholesky``'s array.
-    """
-    k = N.shape[-1]
-    if k > UNROLLED_LIMIT:
-        cholesky = xp.linalg.cholesky(N)
-        return cholesky, xp.log(xp.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
-    return unrolled_cholesky(lambda i, j: N[..., i, j], k, xp)
 
 
 def unrolled_cholesky(entry, k, xp):
@@ -212,26 +188,75 @@ def forward_substitution(cholesky, rhs):
     return x
 
 
-def solve_lower(cholesky, rhs, xp):
-    """``L⁻¹ rhs`` for the factor of :func:`factorise` and ``rhs`` (..., k)."""
-    if not isinstance(cholesky, list):
-        if xp is np:
-            return np.linalg.solve(cholesky, rhs[..., None])[..., 0]
-        import jax
-
-        return jax.scipy.linalg.solve_triangular(cholesky, rhs[..., None], lower=True)[..., 0]
-    return xp.stack(forward_substitution(cholesky, [rhs[..., i] for i in range(len(cholesky))]), axis=-1)
-
-
-def solve_upper(cholesky, rhs):
-    """``L⁻ᵀ rhs`` for the factor of :func:`factorise` and ``rhs`` (..., k); NumPy."""
-    if not isinstance(cholesky, list):
-        return np.linalg.solve(np.swapaxes(cholesky, -1, -2), rhs[..., None])[..., 0]
+def backward_substitution(cholesky, rhs):
+    """``L⁻ᵀ rhs`` for a nested-list factor and ``rhs`` a list of k arrays; a list of k arrays."""
     k = len(cholesky)
     x = [None] * k
     for i in reversed(range(k)):
-        x[i] = (rhs[..., i] - sum(cholesky[p][i] * x[p] for p in range(i + 1, k))) / cholesky[i][i]
-    return np.stack(x, axis=-1)
+        x[i] = (rhs[i] - sum(cholesky[p][i] * x[p] for p in range(i + 1, k))) / cholesky[i][i]
+    return x
+
+
+def cholesky_log_det(N, xp):
+    """Lower Cholesky factor of every matrix of ``N`` (..., k, k) and ``Σ log diag``, with ``xp``
+    NumPy or jax.numpy (LAPACK; beyond :data:`UNROLLED_LIMIT` coefficients)."""
+    cholesky = xp.linalg.cholesky(N)
+    return cholesky, xp.log(xp.diagonal(cholesky, axis1=-2, axis2=-1)).sum(axis=-1)
+
+
+def solve_lower(cholesky, rhs, xp):
+    """``L⁻¹ rhs`` for the factor of :func:`cholesky_log_det` and ``rhs`` (..., k)."""
+    if xp is np:
+        return np.linalg.solve(cholesky, rhs[..., None])[..., 0]
+    import jax
+
+    return jax.scipy.linalg.solve_triangular(cholesky, rhs[..., None], lower=True)[..., 0]
+
+
+def solve_upper(cholesky, rhs):
+    """``L⁻ᵀ rhs`` for the factor of :func:`cholesky_log_det` and ``rhs`` (..., k); NumPy."""
+    return np.linalg.solve(np.swapaxes(cholesky, -1, -2), rhs[..., None])[..., 0]
+
+
+def _matheron_batched(mu, tau, inv_sd, root, root_theta_hat, phi0, eps0):
+    """θ draws of :meth:`HierarchicalModel.complete` for a block of draws, as (draws, series, k, k)
+    arrays and LAPACK."""
+    k = mu.shape[-1]
+    t, m, inv_sd = tau[:, None, :], mu[:, None, :], inv_sd[:, :, None]
+    # N = I + B Bᵀ with B = R diag(τ) / σ; the target R(θ̂ - μ) / σ.
+    N = np.eye(k) + inv_sd[..., None] ** 2 * np.einsum("sim,sjm,dm->dsij", root, root, tau**2, optimize=True)
+    centred = root_theta_hat[None] - np.einsum("sij,dj->dsi", root, mu)
+    residual = inv_sd * (centred - np.einsum("sij,dsj->dsi", root, t * phi0)) - eps0
+    cholesky, _ = cholesky_log_det(N, np)
+    solved = solve_upper(cholesky, solve_lower(cholesky, residual, np))
+    return m + t * (phi0 + t * inv_sd * np.einsum("sji,dsj->dsi", root, solved))
+
+
+def _matheron_unrolled(mu, tau, inv_sd, root, root_theta_hat, phi0, eps0):
+    """:func:`_matheron_batched` entry by entry, each operation one (draws, series) array."""
+    k = mu.shape[-1]
+    inv_var = inv_sd**2
+    R = [[root[:, i, m] for m in range(k)] for i in range(k)]
+    t = [tau[:, m, None] for m in range(k)]
+    phi0 = [phi0[..., m] for m in range(k)]
+    t_phi0 = [t[m] * phi0[m] for m in range(k)]
+    N = [
+        [(i == j) + inv_var * sum(R[i][m] * R[j][m] * t[m] ** 2 for m in range(k)) for j in range(i + 1)]
+        for i in range(k)
+    ]
+    residual = [
+        inv_sd * (root_theta_hat[:, i] - sum(R[i][m] * (mu[:, m, None] + t_phi0[m]) for m in range(k)))
+        - eps0[..., i]
+        for i in range(k)
+    ]
+    cholesky, _ = unrolled_cholesky(lambda i, j: N[i][j], k, np)
+    solved = backward_substitution(cholesky, forward_substitution(cholesky, residual))
+    theta = np.empty(phi0[0].shape + (k,))
+    for m in range(k):
+        theta[..., m] = (
+            mu[:, m, None] + t_phi0[m] + t[m] ** 2 * inv_sd * sum(R[i][m] * solved[i] for i in range(k))
+        )
+    return theta
 
 
 def collapsed_terms(tau2, mu, inv_var, root, root_theta_hat):
@@ -251,7 +276,7 @@ def collapsed_terms(tau2, mu, inv_var, root, root_theta_hat):
         return _unrolled_collapsed_terms()(tau2, mu, inv_var, root, root_theta_hat)
     rho = jnp.sqrt(inv_var)[:, None] * (root @ mu - root_theta_hat)
     N = jnp.eye(k) + inv_var[:, None, None] * jnp.einsum("sim,sjm->sij", root * tau2, root)
-    cholesky, half_log_det = factorise(N, jnp)
+    cholesky, half_log_det = cholesky_log_det(N, jnp)
     return half_log_det, (solve_lower(cholesky, rho, jnp) ** 2).sum(axis=-1)
 
 

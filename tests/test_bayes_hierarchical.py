@@ -81,12 +81,12 @@ def test_hierarchical_predictions_have_one_column_per_series(hierarchical_fit):
     assert np.all(np.isfinite(log_lik))
 
 
-# Three coefficients take the unrolled factorisation; UNROLLED_LIMIT + 2 take LAPACK, and the
-# series observed on 9 of 12 steps then has a singular Gram matrix. τ's coordinate: log τ (two
-# series) or the signed one (forced).
+# Three coefficients, written out entry by entry or through LAPACK; UNROLLED_LIMIT + 2 always
+# through LAPACK (the series observed on 9 of 12 steps then has a singular Gram matrix). τ's
+# coordinate: log τ (two series) or the signed one (forced).
 @pytest.mark.parametrize("signed", [False, True])
-@pytest.mark.parametrize("n_coef", [3, UNROLLED_LIMIT + 2])
-def test_hierarchical_integrated_likelihood_matches_dense_gaussian(n_coef, signed):
+@pytest.mark.parametrize(("n_coef", "unrolled"), [(3, True), (3, False), (UNROLLED_LIMIT + 2, True)])
+def test_hierarchical_integrated_likelihood_matches_dense_gaussian(n_coef, unrolled, signed):
     """The collapsed likelihood equals log N(y_s; Z_s μ, Z_s D Z_sᵀ + σ² I) summed over series."""
     import jax.numpy as jnp
     from numpyro.infer.util import log_density
@@ -111,7 +111,7 @@ def test_hierarchical_integrated_likelihood_matches_dense_gaussian(n_coef, signe
     else:
         coordinate = np.log(tau)
     tau_z = (coordinate - data["tau_center"]) / data["tau_scale"]
-    model = HierarchicalModel()
+    model = HierarchicalModel(unrolled=unrolled)
     inputs, _ = model.prepare(data)
     with _precision(True):
         params = {"eta": jnp.asarray(eta), "tau_z": jnp.asarray(tau_z), "w": jnp.asarray(w)}
@@ -160,7 +160,7 @@ def test_hierarchical_collapsed_gradient_matches_autodiff_of_the_dense_form():
         return weights[0] @ (0.5 * jnp.linalg.slogdet(N)[1]) + weights[1] @ quadratic
 
     def unrolled(tau_signed, mu, inv_var):
-        terms = collapsed_terms(tau_signed**2, mu, inv_var, inputs["root"], inputs["root_theta_hat"])
+        terms = collapsed_terms(tau_signed**2, mu, inv_var, inputs["root"], inputs["root_theta_hat"], True)
         return weights[0] @ terms[0] + weights[1] @ terms[1]
 
     with _precision(True):
@@ -311,6 +311,16 @@ def test_hierarchical_posterior_matches_quadrature_for_an_intercept_model(signed
         sd = np.sqrt(marginal @ grid**2 - mean**2)
         assert abs(chains.mean() - mean) < 4 * mcse_mean(chains) + 0.01 * sd
         assert chains.std() == pytest.approx(sd, rel=0.05)
+
+
+def test_hierarchical_program_written_out_only_where_it_pays():
+    from sklearn_lambda3.bayes._hierarchical import unrolled_program
+
+    # Many series: the entry-by-entry gradient; few series of several coefficients, or more
+    # coefficients than UNROLLED_LIMIT: LAPACK (a smaller program, compiled sooner).
+    assert unrolled_program(4, 1000) and unrolled_program(1, 1)
+    assert not unrolled_program(5, 10)
+    assert not unrolled_program(UNROLLED_LIMIT + 1, 10**6)
 
 
 def test_hierarchical_float64_stays_inside_the_fit(hierarchical_fit):

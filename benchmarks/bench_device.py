@@ -21,8 +21,9 @@ the process's peak resident set on the CPU. The ratio column is CPU time / GPU t
 second fit (> 1: the GPU is faster).
 
 ``--crossover`` fits the linear model at 10^3 … 10^7 rows on both devices and prints the
-smallest size at which the GPU's warm fit is faster: the figure ``device="auto"`` follows
-(:data:`sklearn_lambda3.bayes._inference.AUTO_GPU_MIN_ROWS`).
+smallest size at which the GPU's warm fit is faster, and the values of the sampler's data
+there (rows x 8: the padded design with its intercept, y, tension and mask): the figure
+``device="auto"`` follows (:data:`sklearn_lambda3.bayes._inference.AUTO_GPU_MIN_VALUES`).
 """
 
 import argparse
@@ -180,7 +181,10 @@ def crossover(devices, settings):
         print(f"  linear, {n:>10,} rows: {cells}", flush=True)
     if "gpu" in devices:
         faster = [n for n in rows if table[n]["gpu"] < table[n]["cpu"]]
-        print(f"  GPU faster from {faster[0]:,} rows" if faster else "  the GPU was never faster")
+        if faster:
+            print(f"  GPU faster from {faster[0]:,} rows (about {8 * faster[0]:,} values of program data)")
+        else:
+            print("  the GPU was never faster")
     return table
 
 

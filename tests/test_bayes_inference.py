@@ -158,3 +158,44 @@ def test_fit_leaves_jax_compilation_cache_settings_alone():
         warnings.simplefilter("ignore", ConvergenceWarning)
         Lambda3BayesRegressor(**FAST, random_state=0).fit(X, y)
     assert [getattr(jax.config, name) for name in names] == before
+
+
+class _FakeGPU:
+    platform = "gpu"
+    id = 0
+
+
+def test_auto_device_takes_the_gpu_only_for_large_problems(monkeypatch):
+    import jax
+
+    from sklearn_lambda3.bayes import _inference
+
+    real_devices = jax.devices
+
+    def devices(backend=None):
+        return [_FakeGPU()] if backend == "gpu" else real_devices(backend)
+
+    monkeypatch.setattr(_inference.jax, "devices", devices)
+    limit = _inference.AUTO_GPU_MIN_VALUES
+    assert _inference.resolve_device("auto", limit - 1).platform == "cpu"
+    assert _inference.resolve_device("auto", limit).platform == "gpu"
+    assert _inference.resolve_device("auto").platform == "gpu"  # size unknown: the accelerator
+    assert _inference.resolve_device("cpu", 10 * limit).platform == "cpu"
+    data = {"design": np.zeros((limit // 4, 4)), "y": np.zeros(3)}
+    assert _inference.program_size(data) == limit + 3
+
+
+def test_auto_device_is_the_cpu_without_an_accelerator(monkeypatch):
+    import jax
+
+    from sklearn_lambda3.bayes import _inference
+
+    real_devices = jax.devices
+
+    def devices(backend=None):
+        if backend == "gpu":
+            raise RuntimeError("Unknown backend gpu")
+        return real_devices(backend)
+
+    monkeypatch.setattr(_inference.jax, "devices", devices)
+    assert _inference.resolve_device("auto", 10**9).platform == "cpu"

@@ -514,7 +514,9 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
     def _model(self):
         from ._inference import resolve_device
 
-        self.kalman_ = choose_kalman(self.kalman, resolve_device(self.device).platform, self.n_train_)
+        # The size device="auto" weighs: the series and its regressors, as the JAX filter reads them.
+        size = self.n_train_ * (self.n_features_in_ + 3)
+        self.kalman_ = choose_kalman(self.kalman, resolve_device(self.device, size).platform, self.n_train_)
         return DynamicModel(noise=self.noise, kalman=self.kalman_)
 
     def _model_data(self, X, W, ys, standardised_prior, weight):

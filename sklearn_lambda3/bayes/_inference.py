@@ -209,13 +209,29 @@ def run_svi(rng_key, data, *, model, guide, num_steps, num_draws, learning_rate,
     return draws
 
 
-def resolve_device(device):
-    """The JAX device for ``device`` ("cpu", "gpu" or "auto"), or a ValueError naming those seen."""
+# Smallest program data (values the compiled sampler reads per gradient, all arrays together)
+# for which device="auto" takes an accelerator: below it, the fixed cost of launching each
+# step's kernels on a GPU outweighs the arithmetic. An estimate, not yet a measurement (no
+# accelerator was available when it was set): benchmarks/bench_device.py --crossover prints
+# the size at which the GPU starts to win on a given machine.
+AUTO_GPU_MIN_VALUES = 1_000_000
+
+
+def resolve_device(device, size=None):
+    """The JAX device for ``device`` ("cpu", "gpu" or "auto"), or a ValueError naming those seen.
+
+    ``"auto"`` takes the first GPU when JAX sees one and the problem holds at least
+    :data:`AUTO_GPU_MIN_VALUES` values (``size``; ``None``: any size), else the CPU.
+    """
     if device == "auto":
+        cpu = jax.devices("cpu")[0]
         try:
-            return jax.devices("gpu")[0]
+            gpus = jax.devices("gpu")
         except RuntimeError:
-            return jax.devices("cpu")[0]
+            return cpu
+        if not gpus or (size is not None and size < AUTO_GPU_MIN_VALUES):
+            return cpu
+        return gpus[0]
     try:
         return jax.devices(device)[0]
     except RuntimeError:
@@ -223,6 +239,11 @@ def resolve_device(device):
         raise ValueError(
             f"device={device!r} is not available: JAX sees {seen}. Use device='cpu' or 'auto'."
         ) from None
+
+
+def program_size(data):
+    """The number of values in a model's data: the size that device="auto" compares."""
+    return int(sum(np.size(value) for value in data.values()))
 
 
 def _as_jax_input(value, float_type):
@@ -251,8 +272,8 @@ def sample_posterior(model, data, seed, device, settings, svi_settings=None, pro
     ``device``, and :meth:`complete` adds what the model draws on the host. Returns NumPy draws
     shaped ``(num_chains, num_samples, ...)`` (SVI: its ``loss`` and ``loss_check`` too).
     """
-    target = resolve_device(device)
     program_data, state = model.prepare(data)
+    target = resolve_device(device, program_size(program_data))
     float_type = np.float64 if model.float64 else np.float32
     jax_data = {key: _as_jax_input(value, float_type) for key, value in program_data.items()}
     if svi_settings is None:

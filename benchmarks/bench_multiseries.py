@@ -27,6 +27,16 @@ Measured
 3. **svi**: ``inference="svi"`` (both guides) against NUTS on the linear model (10,000 rows x
    4 regressors) and the hierarchical model: first-fit and refit times, the speed-up, and
    the largest gap between posterior means in NUTS posterior sds.
+4. **hierarchical-large**: ``Lambda3HierarchicalRegressor`` on 1000 series x 1000 steps
+   (``--series``, ``--steps``) with 3 shared regressors and the default sampler, as the first
+   fit of the process (compilation included): wall time, the part of it spent in the
+   convergence diagnostics of every parameter, max R-hat, min bulk and tail ESS, divergences,
+   leapfrog steps per draw. Baseline in the same run: scikit-learn's ``BayesianRidge`` fitted to
+   each series on its own. Before the sampler was reworked (commit 8ecedc9) this fit took
+   232 s; after, on the same shared 2-core machine with another process busy on one core:
+   53.8 s, of which 14.8 s convergence diagnostics (R-hat max 1.0075, min bulk ESS 3021, min
+   tail ESS 2001, no divergences, 15 leapfrog steps per draw), against 0.70 s for the
+   BayesianRidge fits.
 """
 
 import argparse
@@ -115,12 +125,14 @@ def bench_interactions(repeat=2):
 HIERARCHY = {"mean": np.array([1.0, -0.5, 0.3, 0.0]), "sd": 0.25, "noise": 2.0}
 
 
-def grouped_series(seed, n_steps=500, n_series=10, short=None):
-    """Series sharing 4 regressors, coefficients from the population; ``short`` steps of one more series."""
+def grouped_series(seed, n_steps=500, n_series=10, short=None, n_regressors=4):
+    """Series sharing ``n_regressors`` (at most 4) regressors, coefficients from the population;
+    ``short`` steps of one more series."""
     rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_steps, 4))
+    X = rng.normal(size=(n_steps, n_regressors))
     total = n_series + (short is not None)
-    coef = HIERARCHY["mean"] + HIERARCHY["sd"] * rng.standard_normal((total, 4))
+    mean = HIERARCHY["mean"][:n_regressors]
+    coef = mean + HIERARCHY["sd"] * rng.standard_normal((total, n_regressors))
     Y = X @ coef.T + 1.0 + HIERARCHY["noise"] * rng.standard_normal((n_steps, total))
     if short is not None:
         Y[short:, 0] = np.nan
@@ -209,6 +221,7 @@ def bench_svi():
         ("SVI normal", {"inference": "svi", "guide": "normal"}),
         ("SVI lowrank", {"inference": "svi", "guide": "lowrank"}),
     ):
+
         def fit(seed, params=params):
             return Lambda3BayesRegressor(**params, progress_bar=False, random_state=seed).fit(X, y)
 
@@ -229,6 +242,7 @@ def bench_svi():
     print("  hierarchical 10 x 500 (refits, programs already compiled):")
     for params in ({}, {"inference": "svi"}):
         Lambda3HierarchicalRegressor(**params, progress_bar=False, random_state=0).fit(X3, Y)
+
     def fit_hierarchical(params):
         return Lambda3HierarchicalRegressor(**params, progress_bar=False, random_state=1).fit(X3, Y)
 
@@ -240,11 +254,48 @@ def bench_svi():
     )
 
 
+# ----------------------------------------------------------------------------- section 4
+def bench_hierarchical_large(n_series=1000, n_steps=1000):
+    from sklearn.linear_model import BayesianRidge
+
+    from sklearn_lambda3 import Lambda3HierarchicalRegressor
+
+    print(
+        f"\n[hierarchical-large] {n_series} series x {n_steps} steps, 3 shared regressors, default sampler "
+        "(4 chains x 1000 draws after 1000 warm-up), first fit in this process"
+    )
+    X, Y, _ = grouped_series(0, n_steps=n_steps, n_series=n_series, n_regressors=3)
+    reg, seconds = timed(lambda: Lambda3HierarchicalRegressor(progress_bar=False, random_state=0).fit(X, Y))
+    d = reg.diagnostics_
+    _, diagnose = timed(reg._diagnose)
+    print(
+        f"  fit {seconds:6.1f} s (compilation included; of which convergence diagnostics of the "
+        f"{len(d['table']['parameter'])} parameters {diagnose:.1f} s, timed again apart)"
+    )
+    print(
+        f"  R-hat max {d['r_hat_max']:.4f}  min bulk ESS {d['ess_bulk_min']:.0f}  min tail ESS "
+        f"{d['ess_tail_min']:.0f}  divergences {d['num_divergences']}  mean leapfrog steps per draw "
+        f"{d['mean_num_steps']:.1f}  step sizes {np.round(d['step_size'], 3).tolist()}"
+    )
+    separate, baseline = timed(lambda: [BayesianRidge().fit(X, Y[:, s]) for s in range(n_series)])
+    print(
+        f"  baseline, scikit-learn BayesianRidge per series (point estimates, no pooling): {baseline:6.2f} s"
+    )
+    truth = HIERARCHY["mean"][:3]
+    pooled_rmse = np.sqrt(np.mean((reg.population_coef_ - truth) ** 2))
+    separate_mean = np.mean([model.coef_ for model in separate], axis=0)
+    print(
+        f"  population mean: RMSE vs the truth {pooled_rmse:.4f} (hierarchical), "
+        f"{np.sqrt(np.mean((separate_mean - truth) ** 2)):.4f} (average of the BayesianRidge fits)"
+    )
+
+
 # Section name -> function of the parsed command-line arguments; add new sections here.
 SECTIONS = {
     "interactions": lambda args: bench_interactions(repeat=args.repeat),
     "hierarchical": lambda args: bench_hierarchical(),
     "svi": lambda args: bench_svi(),
+    "hierarchical-large": lambda args: bench_hierarchical_large(args.series, args.steps),
 }
 
 
@@ -252,6 +303,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="+", choices=sorted(SECTIONS), help="run these sections only")
     parser.add_argument("--repeat", type=int, default=2, help="timed warm calls per setting")
+    parser.add_argument("--series", type=int, default=1000, help="series of the hierarchical-large section")
+    parser.add_argument("--steps", type=int, default=1000, help="steps of the hierarchical-large section")
     parser.add_argument("--child-interactions", type=int, metavar="N_JOBS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_interactions is not None:

@@ -131,7 +131,9 @@ class HierarchicalModel(HostFreeModel):
         import jax.numpy as jnp
 
         k = data["prior_scale"].shape[0]
-        return {"tau_z": jnp.zeros(k), "eta": jnp.zeros(k), "w": jnp.zeros(data["n"].shape[0])}
+        # SVI starts at the moment estimate of τ (signed coordinate) or a tenth of its prior's scale.
+        tau_z = jnp.where(data["tau_linear"] > 0, 0.0, jnp.log(0.1 * data["pool_scale"]))
+        return {"tau_z": tau_z, "eta": jnp.zeros(k), "w": jnp.zeros(data["n"].shape[0])}
 
     def dense_mass(self, dimension):
         # μ, τ and σ are coupled: a dense mass matrix is cheap at small sizes and follows them.

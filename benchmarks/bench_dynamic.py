@@ -1,7 +1,9 @@
 """Speed and convergence of the dynamic Lambda³ model; change-point detection against ruptures.
 
-Run ``python benchmarks/bench_dynamic.py [--quick]`` (needs pandas; ``ruptures`` for the
-comparison, ``pip install ruptures``). ``--quick`` is a smoke run with fewer steps and draws.
+Run ``python benchmarks/bench_dynamic.py [--quick] [--only SECTION ...]`` (needs pandas;
+``ruptures`` and ``statsmodels`` for the comparisons, ``pip install ".[bench]"``). ``--quick`` is
+a smoke run with fewer steps and draws; ``--only`` runs the sections named (``defaults``,
+``fits``, ``changepoints``, ``filters``, ``statsmodels``).
 
 Measured
 --------
@@ -25,8 +27,21 @@ Measured
    (``15 t / 1000 + sin(0.2 t) + ε``, ε ~ N(0, 0.3²), 10 level jumps of size U(2, 4)) at 1,000
    steps, 2 chains x 500 draws after 500 warm-up, for 5 seeds.
 
+4. **The Kalman filters** (``--only filters``): time per log-likelihood and gradient of 4 chains
+   with 2 regressors at 100 … 100,000 steps, as the sampler asks for them: the Numba kernel alone
+   on the host, the Numba kernel through the compiled program's callback (float32 program, as
+   ``kalman="numba"`` runs), and the JAX filter, parallel in time and as a ``lax.scan``
+   (float64, ``kalman="jax"``), each inside one compiled loop of evaluations. Then the first
+   and second fit (defaults but 2 chains x 500 draws, 500 warm-up) at 300 and 1,000 steps with
+   each filter, compilation included in the first. The crossover of the per-evaluation times
+   and these fits set ``kalman="auto"`` on a CPU.
+5. **Against statsmodels** (``--only statsmodels``): the dynamic model with its defaults (4 chains
+   x 1000 draws, 1000 warm-up) at 10,000 steps of a random-walk level with two steps and two
+   regressors, against ``statsmodels``' maximum-likelihood fit of the same model
+   (``UnobservedComponents("llevel", exog=X)``) in the same run, with where the fit's time goes.
+
 Targets: (1) and (3) R-hat <= 1.01, min bulk ESS >= 400, 0 divergences, <= 20 s at 1,000 steps and
-<= 120 s at 10,000 steps (2 CPU cores); (2) our F1 >= ruptures' tuned F1.
+<= 120 s at 10,000 steps (2 CPU cores); (2) our F1 >= ruptures' tuned F1; (5) within 5x statsmodels.
 """
 
 import argparse
@@ -197,23 +212,233 @@ def change_point_comparison(n_series, n, **shape):
           f"time ratio ruptures/ours {best[2] / ours_time:.1f}x")
 
 
+def level_series(n, random_state=0):
+    """A random-walk level (τ = 0.05) with steps of +3 and -2 at a third and two thirds of the
+    way, plus two regressors (coefficients 0.8 and -0.5) and noise of sd 0.3."""
+    rng = np.random.default_rng(random_state)
+    level = 1.0 + np.cumsum(0.05 * rng.standard_normal(n))
+    points = np.array([n // 3, 2 * n // 3])
+    level[points[0]:] += 3.0
+    level[points[1]:] -= 2.0
+    X = rng.normal(size=(n, 2)) * [1.0, 3.0] + [0.0, 5.0]
+    y = level + X @ [0.8, -0.5] + 0.3 * rng.standard_normal(n)
+    return X, y, points
+
+
+def _kernel_inputs(n, k=2, random_state=0):
+    """Standardised Kalman inputs of a series like :func:`level_series` (``KALMAN_INPUTS``)."""
+    rng = np.random.default_rng(random_state)
+    change = np.zeros(n)
+    change[[n // 3, 2 * n // 3]] = 1.0
+    y = np.cumsum(0.05 * rng.standard_normal(n)) + 0.3 * rng.standard_normal(n)
+    return (y / y.std(), rng.standard_normal((n, k)), np.ones(k), change, 4.0, 25.0, np.zeros(n))
+
+
+def _seconds_per_call(run, calls):
+    """The least of three timings of ``run()`` (``calls`` evaluations) per evaluation, after a
+    first run that compiles."""
+    run()
+    best = np.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best / calls
+
+
+def _looped(value_and_grad, params, calls):
+    """``calls`` evaluations of ``value_and_grad`` in one compiled loop, each at slightly moved
+    parameters; a function that runs the loop."""
+    import jax
+    import jax.numpy as jnp
+
+    def body(i, total):
+        value, grad = value_and_grad(params * (1.0 + 1e-3 * jnp.sin(i)))
+        return total + value.sum() + grad.sum()
+
+    program = jax.jit(lambda: jax.lax.fori_loop(0, calls, body, jnp.zeros((), params.dtype)))
+    return lambda: program().block_until_ready()
+
+
+def _filter_row(n, params):
+    """Seconds per evaluation of each filter at ``n`` steps and the chains' ``params``."""
+    import jax
+    import jax.numpy as jnp
+
+    from sklearn_lambda3.bayes._inference import _precision
+    from sklearn_lambda3.bayes._kalman_bridge import kalman_log_likelihood, register, release
+    from sklearn_lambda3.bayes._kalman_jax import filter_data, log_likelihood
+    from sklearn_lambda3.bayes._kalman_kernels import batched_loglik_and_grad
+    from sklearn_lambda3.bayes._noise import NOISE_FLOOR
+
+    inputs = _kernel_inputs(n)
+    calls = max(3, min(200, 400_000 // n))
+    columns = [np.ascontiguousarray(params[:, i]) for i in range(3)]
+
+    def host():
+        for _ in range(calls):
+            batched_loglik_and_grad(*inputs, *columns, NOISE_FLOOR)
+
+    row = {"steps": n, "numba": _seconds_per_call(host, calls)}
+    token = np.int32(register(inputs))
+    try:
+        grad = jax.vmap(jax.value_and_grad(lambda p: kalman_log_likelihood(p, token)))
+        loop = _looped(grad, jnp.asarray(params, jnp.float32), calls)
+        row["numba+callback"] = _seconds_per_call(loop, calls)
+    finally:
+        release(int(token))
+    with _precision(True):
+        data = {name: jnp.asarray(value) for name, value in filter_data(inputs).items()}
+        for method in ("parallel", "sequential"):
+            grad = jax.vmap(jax.value_and_grad(lambda p, m=method: log_likelihood(p, data, m)))
+            row[f"jax {method}"] = _seconds_per_call(_looped(grad, jnp.asarray(params), calls), calls)
+    return row
+
+
+def filter_speed(lengths=(100, 300, 1000, 3000, 10_000, 100_000), chains=4):
+    """Per-evaluation times of the filters (see the module docstring, 4); returns the rows."""
+    print(f"\n== Kalman filters: log-likelihood + gradient of {chains} chains, 2 regressors, ms per call ==")
+    print(f"{'steps':>7s} {'numba':>9s} {'numba+cb':>9s} {'jax par':>9s} {'jax seq':>9s}")
+    params = np.array([0.05, 0.3, 0.0]) * np.linspace(0.9, 1.1, chains)[:, None]
+    rows = []
+    for n in lengths:
+        row = _filter_row(n, params)
+        rows.append(row)
+        print(f"{n:7d} " + " ".join(f"{row[key] * 1e3:9.3f}" for key in list(row)[1:]), flush=True)
+    faster = [row["steps"] for row in rows if row["jax parallel"] < row["numba+callback"]]
+    slower = [row["steps"] for row in rows if row["jax parallel"] >= row["numba+callback"]]
+    print(f"JAX (parallel) faster per evaluation at {faster or 'no length'}; the Numba kernel through "
+          f"its callback at {slower or 'no length'}")
+    return rows
+
+
+def kalman_choice(lengths=(300, 1000)):
+    """First and second fit with each filter (see the module docstring, 4); returns the rows."""
+    print("\n== fits with each filter: defaults but 2 chains x 500 draws (500 warm-up), wall s ==")
+    print(f"{'steps':>6s} {'filter':>6s} {'fit 1 (compiles)':>17s} {'fit 2':>7s} {'min ESS':>8s}")
+    rows = []
+    for n in lengths:
+        X, y, points = level_series(n)
+        for kalman in ("numba", "jax"):
+            times = []
+            for seed in (0, 1):
+                reg = Lambda3DynamicRegressor(
+                    change_points=points, kalman=kalman, num_warmup=500, num_samples=500,
+                    num_chains=2, random_state=seed, progress_bar=False,
+                )
+                start = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    reg.fit(X, y)
+                times.append(time.perf_counter() - start)
+            ess = reg.diagnostics_["ess_bulk_min"]
+            rows.append({"steps": n, "kalman": kalman, "fit 1": times[0], "fit 2": times[1], "ess": ess})
+            print(f"{n:6d} {kalman:>6s} {times[0]:17.2f} {times[1]:7.2f} {ess:8.0f}", flush=True)
+    return rows
+
+
+def statsmodels_comparison(n=10_000):
+    """The default dynamic fit against statsmodels' ML fit of the same model, in the same run."""
+    from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+    from sklearn_lambda3.bayes import _inference, _kalman_bridge
+
+    print(f"\n== dynamic model (defaults: 4 chains x 1000 draws) vs statsmodels ML, {n} steps ==")
+    X, y, points = level_series(n)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = UnobservedComponents(y, level="llevel", exog=X).fit(disp=False)
+    ml_seconds = time.perf_counter() - start
+    print(f"statsmodels UnobservedComponents('llevel', exog=X).fit: {ml_seconds:.2f} s, "
+          f"coefficients {np.round(result.params[-2:], 4)}")
+    # Where the time goes: wrap the parts of the fit (the kernel as the sampler calls it).
+    spent = {}
+
+    def timed(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                calls, seconds = spent.get(name, (0, 0.0))
+                spent[name] = (calls + 1, seconds + time.perf_counter() - start)
+
+        setattr(module, name, wrapper)
+        return module, name, original
+
+    from sklearn_lambda3.bayes import _dynamic
+
+    patches = [
+        timed(_kalman_bridge, "batched_loglik_and_grad"),
+        timed(_inference, "_run"),
+        timed(_dynamic, "dynamic_evidence_shrinkage"),
+        timed(_dynamic, "conditional_posterior"),
+    ]
+    try:
+        for attempt, seed in enumerate((0, 1)):
+            spent.clear()
+            reg = Lambda3DynamicRegressor(change_points=points, random_state=seed, progress_bar=False)
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                reg.fit(X, y)
+            seconds = time.perf_counter() - start
+            d = reg.diagnostics_
+            label = "first fit (compiles)" if attempt == 0 else "second fit (compiled)"
+            calls, kernel = spent["batched_loglik_and_grad"]
+            print(f"{label:22s} wall {seconds:6.2f} s = {seconds / ml_seconds:5.1f}x statsmodels | "
+                  f"filter {reg.kalman_} | min bulk ESS {d['ess_bulk_min']:5.0f} | max R-hat "
+                  f"{d['r_hat_max']:.4f} | divergences {d['num_divergences']}")
+            print(f"{'':22s} sampler {spent['_run'][1]:6.2f} s, of which the Kalman kernel {kernel:6.2f} s "
+                  f"({calls} calls, {1e3 * kernel / calls:.2f} ms each); evidence shrinkage "
+                  f"{spent['dynamic_evidence_shrinkage'][1]:.2f} s; exact draws "
+                  f"{spent['conditional_posterior'][1]:.2f} s; coefficients {np.round(reg.coef_, 4)}")
+    finally:
+        for module, name, original in patches:
+            setattr(module, name, original)
+
+
+SECTIONS = ("defaults", "fits", "changepoints", "filters", "statsmodels")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer steps and draws")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=SECTIONS, help="sections to run")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}")
+    only = set(args.only)
     if args.quick:
-        default_convergence(seeds=range(2), n=500)
-        dynamic_fits(500, 2, 200)
-        change_point_comparison(3, 1000)
-        change_point_comparison(3, 1000, trend=0.0, seasonal_amplitude=0.0, jump_size=1.0)
+        if "defaults" in only:
+            default_convergence(seeds=range(2), n=500)
+        if "fits" in only:
+            dynamic_fits(500, 2, 200)
+        if "changepoints" in only:
+            change_point_comparison(3, 1000)
+            change_point_comparison(3, 1000, trend=0.0, seasonal_amplitude=0.0, jump_size=1.0)
+        if "filters" in only:
+            filter_speed(lengths=(100, 1000))
+            kalman_choice(lengths=(300,))
+        if "statsmodels" in only:
+            statsmodels_comparison(1000)
         return
-    default_convergence()
-    dynamic_fits(1000, 2, 500)
-    dynamic_fits(10000, 4, 1000)
-    change_point_comparison(10, 2000)
-    # Piecewise-constant series with small shifts (5 noise sds): the home ground of Pelt's L2 cost.
-    change_point_comparison(10, 2000, trend=0.0, seasonal_amplitude=0.0, jump_size=1.0)
+    if "defaults" in only:
+        default_convergence()
+    if "fits" in only:
+        dynamic_fits(1000, 2, 500)
+        dynamic_fits(10000, 4, 1000)
+    if "changepoints" in only:
+        change_point_comparison(10, 2000)
+        # Piecewise-constant series with small shifts (5 noise sds): the home ground of Pelt's L2 cost.
+        change_point_comparison(10, 2000, trend=0.0, seasonal_amplitude=0.0, jump_size=1.0)
+    if "filters" in only:
+        filter_speed()
+        kalman_choice()
+    if "statsmodels" in only:
+        statsmodels_comparison()
 
 
 if __name__ == "__main__":

@@ -28,9 +28,17 @@ def choose_kalman(setting, platform, n_steps):
     """The sampler's Kalman filter: ``"numba"`` (a host callback) or ``"jax"`` (in the program).
 
     ``setting`` is the estimator's ``kalman``; ``"auto"`` takes the JAX filter on an
-    accelerator (``platform`` is not ``"cpu"``: a host callback would stall the device every
-    step) and, on a CPU, the faster of the two per likelihood-and-gradient evaluation of a
-    series of ``n_steps`` (:data:`CPU_JAX_CROSSOVER`, measured by ``benchmarks/bench_dynamic.py``).
+    accelerator (``platform`` is not ``"cpu"``: a host callback would stall the device at
+    every step) and, on a CPU, the Numba kernel unless the series has at least
+    :data:`CPU_JAX_CROSSOVER` steps. Measured on 2 CPU cores with 4 chains and 2 regressors
+    (``benchmarks/bench_dynamic.py --only filters``), one likelihood-and-gradient evaluation as
+    the sampler asks for it takes, Numba through its callback against the JAX filter: 0.12
+    against 0.09 ms at 100 steps, 0.14 against 0.22 ms at 300, 1.0 against 6.2 ms at 10,000.
+    Whole fits (2 chains x 1000 iterations) cross over near 1,000 steps once compiled (at 300
+    steps 1.5 s against 0.7 s, at 1,000 1.8 s each), but the JAX program compiles for every
+    bucket of lengths (9 to 17 s more per first fit) while the Numba one compiles once for
+    every length, so a first fit is the faster with Numba at every length: the crossover is
+    None.
     """
     if setting != "auto":
         return setting
@@ -362,8 +370,12 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         the program, in float64; the series is padded (with missing steps, which change
         nothing) to one of four lengths per doubling, and each compiles once. ``"auto"``:
         ``"jax"`` on a GPU, where a callback would stall the device at every step; on a CPU
-        the Numba kernel, faster at every length measured (100 to 100,000 steps, see
-        ``benchmarks/bench_dynamic.py``).
+        ``"numba"``. Measured on 2 cores (``benchmarks/bench_dynamic.py --only filters``): per
+        evaluation the Numba kernel with its callback is the faster from 300 steps on (at 100
+        steps 0.12 against 0.09 ms for 4 chains), compiled fits cross over near 1,000 steps,
+        and a first fit, which compiles the JAX program anew for every bucket of lengths, is
+        the faster with Numba at every length. ``"jax"`` pays on a CPU for many refits of one
+        short series.
     num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
 random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         The sampler's settings, as in :class:`Lambda3BayesRegressor`.

@@ -300,8 +300,8 @@ def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var
     """:func:`_loglik_and_grad` for a batch of parameter triples (one per chain).
 
     ``(values, grads)``, shaped ``(batch,)`` and ``(batch, 3)``. One chain after the other,
-    sharing the work arrays (a chain's stay in cache; on two shared cores a second thread
-    for half the chains made a fit at 10,000 steps slower, 32 s against 15 s).
+    sharing the work arrays (a chain's stay in cache; on two cores shared with other work, a
+    second thread for half the chains made a fit at 10,000 steps slower, 32 s against 15 s).
     """
     n, k = design.shape
     batch = tau.shape[0]

@@ -137,8 +137,9 @@ def analyze(
     lag_window = min(LAG_WINDOW, n - 1)
     rates, lags = sync_matrix(events, lag_window=lag_window)
     shares = _sync_shares(events, rates, lags)
-    summary["sync_pairs"] = _sync_pairs(names, rates, lags, shares)[:TOP_PAIRS]
-    summary["sync_structure"] = _sync_structure(names, rates, lags, shares)
+    sync_pairs = _sync_pairs(names, rates, lags, shares)
+    summary["sync_pairs"] = sync_pairs[:TOP_PAIRS]
+    summary["sync_structure"] = _sync_structure(names, shares, sync_pairs)
     causality = causality_matrix(pos, neg, lag=1)
     summary["causality_pairs"] = _causality_pairs(names, pos, causality)
 
@@ -254,7 +255,7 @@ def _sync_pairs(names, rates, lags, shares):
     return pairs
 
 
-def _sync_structure(names, rates, lags, shares):
+def _sync_structure(names, shares, sync_pairs):
     """Clusters of series that jump together, hubs of the sync network and the strongest pair.
 
     Two series are linked when at least ``SYNC_SHARE_THRESHOLD`` of the rarer one's jumps
@@ -285,23 +286,12 @@ def _sync_structure(names, rates, lags, shares):
         for k in range(p)
         if top > 0 and degree[k] == top
     ]
-    off = ~np.eye(p, dtype=bool)
-    strongest = None
-    if p > 1 and rates[off].max() > 0:
-        a, b = np.unravel_index(np.argmax(np.where(off, rates, -1.0)), rates.shape)
-        strongest = {
-            "source": names[a],
-            "target": names[b],
-            "rate": float(rates[a, b]),
-            "lag": int(lags[a, b]),
-            "share": float(shares[a, b]),
-        }
     return {
         "threshold": SYNC_SHARE_THRESHOLD,
         "links": int(edges.sum() // 2),
         "clusters": clusters,
         "hubs": hubs,
-        "strongest_pair": strongest,
+        "strongest_pair": sync_pairs[0] if sync_pairs else None,  # by rate, as the pairs are sorted
     }
 
 

@@ -218,21 +218,39 @@ def test_dynamic_cross_validation_on_collinear_features_runs():
     assert np.all(np.isfinite(scores))
 
 
-@pytest.mark.parametrize("where", ["sampling", "everywhere"])
-def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch, where):
-    from sklearn_lambda3.bayes import _kalman, _kalman_bridge
+def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch):
+    from sklearn_lambda3.bayes import _kalman
 
     def broken(*args):
         raise np.linalg.LinAlgError("Matrix is not positive definite.")
 
-    # The sampler's callback (the bridge) and the host-side search for the sampling coordinate.
-    monkeypatch.setattr(_kalman_bridge, "batched_loglik_and_grad", broken)
-    if where == "everywhere":
-        monkeypatch.setattr(_kalman, "batched_loglik_and_grad", broken)
+    # The host-side search for the sampling coordinate (the sampler's FFI handler cannot
+    # raise: a point it cannot evaluate gets -inf, a rejected step).
+    monkeypatch.setattr(_kalman, "batched_loglik_and_grad", broken)
     X, y, _, _ = dynamic_data(n=60)
     reg = Lambda3DynamicRegressor(**FAST, random_state=0)
     with pytest.raises(ValueError, match="Kalman filter failed.*not positive definite"):
         reg.fit(X, y)
+
+
+def test_numba_filter_on_an_accelerator_is_a_clear_error(monkeypatch):
+    import jax
+
+    from sklearn_lambda3.bayes import _inference
+
+    class FakeGPU:
+        platform = "gpu"
+        id = 0
+
+    real_devices = jax.devices
+
+    def devices(backend=None):
+        return [FakeGPU()] if backend == "gpu" else real_devices(backend)
+
+    monkeypatch.setattr(_inference.jax, "devices", devices)
+    X, y, _, _ = dynamic_data(n=60)
+    with pytest.raises(ValueError, match="kalman='numba'.*use kalman='jax' or 'auto'"):
+        Lambda3DynamicRegressor(kalman="numba", device="gpu", **FAST).fit(X, y)
 
 
 @pytest.mark.parametrize(

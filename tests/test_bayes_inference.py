@@ -199,3 +199,35 @@ def test_auto_device_is_the_cpu_without_an_accelerator(monkeypatch):
 
     monkeypatch.setattr(_inference.jax, "devices", devices)
     assert _inference.resolve_device("auto", 10**9).platform == "cpu"
+
+
+def test_independent_chains_depend_on_neither_threads_nor_other_chains(monkeypatch):
+    from sklearn_lambda3.bayes import _inference
+
+    # The dynamic model with the Numba filter runs each chain as its own program, in threads.
+    y = make_jump_series(120, n_series=1, random_state=3)[:, 0]
+    X = np.random.default_rng(3).normal(size=(120, 1))
+    settings = {**FAST, "num_warmup": 150, "num_samples": 100}
+    fits = {}
+    for workers, chains in ((1, 2), (2, 2), (3, 3)):
+        monkeypatch.setattr(_inference, "chain_workers", lambda n, workers=workers: min(n, workers))
+        reg = Lambda3DynamicRegressor(**{**settings, "num_chains": chains}, random_state=7)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits[workers] = reg.fit(X, y)
+    assert fits[1].kalman_ == "numba"
+    np.testing.assert_array_equal(fits[1].tau_samples_, fits[2].tau_samples_)
+    np.testing.assert_array_equal(fits[1].coef_samples_, fits[2].coef_samples_)
+    # A third chain leaves the first two as they were.
+    np.testing.assert_array_equal(fits[3].tau_samples_[:200], fits[1].tau_samples_)
+    np.testing.assert_array_equal(fits[3].coef_samples_[:200], fits[1].coef_samples_)
+    assert not np.array_equal(fits[3].tau_samples_[200:], fits[3].tau_samples_[:100])
+
+
+def test_chain_workers_is_one_per_chain_up_to_the_usable_cores(monkeypatch):
+    from sklearn_lambda3.bayes import _inference
+
+    monkeypatch.setattr(_inference.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert [_inference.chain_workers(n) for n in (1, 2, 4)] == [1, 2, 2]
+    monkeypatch.setattr(_inference.os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert _inference.chain_workers(4) == 1

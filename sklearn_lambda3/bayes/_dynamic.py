@@ -78,6 +78,12 @@ class DynamicModel:
         return self.kalman == "jax"
 
     @property
+    def independent_chains(self):
+        # The Numba kernel costs in proportion to the chains it is handed: vectorised chains
+        # in lockstep would hand it every chain at every leapfrog step of the longest tree.
+        return self.kalman == "numba"
+
+    @property
     def reported_sites(self):
         return ("tau", "sigma") if self.noise == "constant" else ("tau", "sigma_base", "sigma_scale")
 
@@ -178,20 +184,12 @@ class DynamicModel:
             return program_data, None
         from ._kalman_bridge import register
 
-        token = register(inputs)
-        program_data["token"] = np.int32(token)
+        token, address = register(inputs)
+        program_data["token"] = address
         return program_data, token
 
     def complete(self, draws, data, token, seed):
         """The coefficients and last level of every draw, the level paths of ``path_draws``."""
-        from ._kalman_bridge import host_error
-
-        error = None if token is None else host_error(token)
-        if error is not None:
-            raise ValueError(
-                f"the dynamic model's Kalman filter failed while sampling: {error}. "
-                "Check X and y for extreme or degenerate values."
-            )
         inputs = tuple(data[name] for name in KALMAN_INPUTS)
         return {**draws, **conditional_posterior(inputs, draws, self.noise, data["path_draws"], seed)}
 
@@ -528,7 +526,14 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
 
         # The size device="auto" weighs: the series and its regressors, as the JAX filter reads them.
         size = self.n_train_ * (self.n_features_in_ + 3)
-        self.kalman_ = choose_kalman(self.kalman, resolve_device(self.device, size).platform, self.n_train_)
+        platform = resolve_device(self.device, size).platform
+        self.kalman_ = choose_kalman(self.kalman, platform, self.n_train_)
+        if self.kalman_ == "numba" and platform != "cpu":
+            raise ValueError(
+                f"kalman='numba' runs the filter in a Numba kernel on the CPU, which a sampler on "
+                f"device={self.device!r} ({platform}) cannot call; use kalman='jax' or 'auto' there, "
+                "or device='cpu'."
+            )
         return DynamicModel(noise=self.noise, kalman=self.kalman_)
 
     def _model_data(self, X, W, ys, standardised_prior, weight):

@@ -10,7 +10,9 @@ reuses the compiled program.
 
 import contextlib
 import math
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import jax
@@ -286,12 +288,15 @@ def sample_posterior(model, data, seed, device, settings, svi_settings=None, pro
         phases = (f"SVI optimise ({svi_settings['guide']} guide)", None)
         warmup = total
     every = max(1, total // 100) if progress_bar else 0
+    independent = svi_settings is None and model.independent_chains
     if progress_bar:
         from tqdm.auto import tqdm
 
         first = phases[0] if warmup > 0 else phases[1]
         _PROGRESS.update(warmup=warmup, sample=phases[1] if warmup > 0 else None)
-        _PROGRESS["bar"] = tqdm(total=-(-total // every), desc=first)
+        # Independent chains tick each for itself.
+        ticks = -(-total // every) * (settings["num_chains"] if independent else 1)
+        _PROGRESS["bar"] = tqdm(total=ticks, desc=first)
     try:
         with _precision(model.float64):
             draws = _run(model, jax_data, target, seed, settings, svi_settings, every)
@@ -303,10 +308,48 @@ def sample_posterior(model, data, seed, device, settings, svi_settings=None, pro
             _PROGRESS["bar"] = None
 
 
+def chain_workers(num_chains):
+    """Threads that run independent chains: one per chain, at most one per core this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(num_chains, cores))
+
+
+def _independent_chains(jax_data, key, model, settings, every):
+    """NUTS draws of ``settings["num_chains"]`` chains run one by one, each its own program.
+
+    The program of one chain is compiled once (ahead of time, before the threads start, so
+    it is never compiled twice) and runs for each chain's key in :func:`chain_workers`
+    threads: XLA runs each call on its calling thread, and a model whose likelihood is a host
+    kernel does its work outside Python, so the chains run in parallel. Chain ``c`` draws
+    with the key ``fold_in(key, c)``: its draws are the same whatever the number of threads
+    or of other chains.
+    """
+    keys = [jax.random.fold_in(key, chain) for chain in range(settings["num_chains"])]
+    single = {**settings, "num_chains": 1}
+    program = run_nuts.lower(keys[0], jax_data, model=model, progress_every=every, **single).compile()
+
+    def chain(chain_key):
+        draws = jax.device_get(program(chain_key, jax_data))
+        return {name: np.asarray(value) for name, value in draws.items()}
+
+    workers = chain_workers(len(keys))
+    if workers == 1:
+        parts = [chain(chain_key) for chain_key in keys]
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="sklearn-lambda3-chain") as pool:
+            parts = list(pool.map(chain, keys))
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+
+
 def _run(model, jax_data, target, seed, settings, svi_settings, every):
     """NUTS or SVI on ``target``; NumPy draws shaped (num_chains, num_samples, ...)."""
     jax_data = jax.device_put(jax_data, target)
     key = jax.device_put(jax.random.PRNGKey(seed), target)
+    if svi_settings is None and model.independent_chains:
+        return _independent_chains(jax_data, key, model, settings, every)
     if svi_settings is None:
         draws = run_nuts(key, jax_data, model=model, progress_every=every, **settings)
         return {name: np.asarray(value) for name, value in jax.device_get(draws).items()}

@@ -5,6 +5,8 @@ runners in :mod:`~sklearn_lambda3.bayes._inference`, so equal models share one c
 program). It says:
 
 - ``float64``: whether its program runs in float64 (scoped to the fit, never global);
+- ``independent_chains``: whether NUTS runs each chain as its own program (in threads) rather
+  than all chains vectorised in lockstep (see :func:`~sklearn_lambda3.bayes._inference.sample_posterior`);
 - ``reported_sites``: the sites whose draws the runner returns (the sampled coordinates that only
   reparameterise them are not returned);
 - :meth:`program`: its NumPyro program on standardised data;
@@ -26,6 +28,7 @@ class BayesModel(Protocol):
     """What the inference runner needs of a model (see the module docstring)."""
 
     float64: bool
+    independent_chains: bool
     reported_sites: tuple
 
     def program(self, data): ...
@@ -47,6 +50,7 @@ class HostFreeModel:
     """Default hooks of a model whose program takes the data as they are and needs no host work."""
 
     float64 = False
+    independent_chains = False
 
     def dense_mass(self, dimension):
         return False

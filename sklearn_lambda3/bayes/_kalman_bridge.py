@@ -24,7 +24,7 @@ from numba import carray, cfunc, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._kalman_kernels import N_PARAMS, batched_loglik_and_grad
+from ._kalman_kernels import N_PARAMS, batched_loglik_and_grad, columns_loglik_and_grad, filter_columns
 from ._noise import NOISE_FLOOR
 
 TARGET = "sklearn_lambda3_kalman_loglik"
@@ -46,9 +46,10 @@ _BUFFER_DTYPE, _BUFFER_DATA, _BUFFER_RANK, _BUFFER_DIMS = 2, 3, 4, 5
 _F32, _S32 = 11, 4
 # The FFI version the handler declares in its metadata (XLA_FFI_Api_Version: major, minor).
 _API_MAJOR, _API_MINOR = 0, 1
-# The host table of one run: addresses of y, design, prior_scale, change, tension and the
-# scalars (level0_var, step_var, noise floor), then n and k.
-_TABLE_WORDS = 8
+# The host table of one run: addresses of y, the filter's columns (see filter_columns),
+# prior_scale, change, tension and the scalars (level0_var, step_var, noise floor), then n,
+# k and the columns' rows.
+_TABLE_WORDS = 9
 
 
 @intrinsic
@@ -137,9 +138,9 @@ def _execute(frame):
         return
     halves = carray(_pointer(token[_BUFFER_DATA]), (2,), np.uint32)
     table = _words(np.int64(halves[0]) | (np.int64(halves[1]) << 32), _TABLE_WORDS)
-    n, k = table[6], table[7]
+    n, k, rows = table[6], table[7], table[8]
     y = carray(_pointer(table[0]), (n,), np.float64)
-    design = carray(_pointer(table[1]), (n, k), np.float64)
+    columns = carray(_pointer(table[1]), (rows, n), np.float64)
     prior_scale = carray(_pointer(table[2]), (k,), np.float64)
     change = carray(_pointer(table[3]), (n,), np.float64)
     tension = carray(_pointer(table[4]), (n,), np.float64)
@@ -150,9 +151,9 @@ def _execute(frame):
     sigma_scale = np.empty(batch)
     for c in range(batch):
         tau[c], sigma_base[c], sigma_scale[c] = flat[c, 0], flat[c, 1], flat[c, 2]
-    value, grad = batched_loglik_and_grad(
+    value, grad = columns_loglik_and_grad(
         y,
-        design,
+        columns,
         prior_scale,
         change,
         scalars[0],
@@ -194,12 +195,21 @@ _REGISTERED = []
 
 def _keep(inputs):
     y, design, prior_scale, change, level0_var, step_var, tension = inputs
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    design = np.ascontiguousarray(design, dtype=np.float64)
     arrays = [
         np.ascontiguousarray(value, dtype=np.float64)
-        for value in (y, design, prior_scale, change, tension, [level0_var, step_var, NOISE_FLOOR])
+        for value in (
+            y,
+            filter_columns(y, design),
+            prior_scale,
+            change,
+            tension,
+            [level0_var, step_var, NOISE_FLOOR],
+        )
     ]
-    n, k = arrays[1].shape
-    table = np.array([array.ctypes.data for array in arrays] + [n, k], dtype=np.int64)
+    n, k = design.shape
+    table = np.array([array.ctypes.data for array in arrays] + [n, k, arrays[1].shape[0]], dtype=np.int64)
     token = next(_TOKENS)
     _HOST_DATA[token] = (arrays, table)
     address = table.ctypes.data

@@ -36,6 +36,10 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # Rows of scaled innovations rotated into the triangular factor at a time (see _stacked_root).
 _ROOT_BLOCK = 512
 
+# Columns of the filter run side by side: four independent recursions per step, each in a
+# register, overlap in the pipeline where one alone waits on its multiply-add.
+_WIDTH = 4
+
 # Chunks of the exact draws that run in parallel, each with its own work arrays.
 _DRAW_CHUNKS = 64
 
@@ -94,14 +98,16 @@ def _householder_root(M, rows):
 
 @njit(cache=True)
 def _stacked_root(prior_scale, innovations, block):
-    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ`` over the rows ``e_t`` of ``innovations``.
+    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ`` over the columns ``e_t`` of ``innovations``.
 
-    The rows go through :func:`_householder_root` a block at a time, under the factor so far
-    (``block`` is its (k + 1, k + 1 + _ROOT_BLOCK) buffer): the work of one QR decomposition
-    of the whole stack, in memory that stays in cache.
+    ``innovations`` is stored by columns of the filter (``innovations[j, t]``; rows past
+    ``k + 1``, for ``k`` prior scales, are padding and not read). The steps go
+    through :func:`_householder_root` a block at a time, under the factor so far (``block``
+    is its (k + 1, k + 1 + _ROOT_BLOCK) buffer): the work of one QR decomposition of the
+    whole stack, in memory that stays in cache.
     """
-    n, cols = innovations.shape
-    k = cols - 1
+    k = prior_scale.shape[0]
+    cols, n = k + 1, innovations.shape[1]
     R = np.zeros((cols, cols))
     for i in range(k):
         R[i, i] = 1.0 / prior_scale[i]
@@ -110,8 +116,7 @@ def _stacked_root(prior_scale, innovations, block):
         for j in range(cols):
             for i in range(cols):
                 block[j, i] = R[i, j]
-            for t in range(start, stop):
-                block[j, cols + t - start] = innovations[t, j]
+            block[j, cols : cols + stop - start] = innovations[j, start:stop]
         R = _householder_root(block, cols + stop - start)
     return R
 
@@ -131,77 +136,120 @@ def _upper_inverse(R, k):
 
 
 @njit(cache=True)
-def _forward(y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
-             noise_floor, innovations, predicted, inv_sqrt_f, means):
-    """The filter over the columns ``[w_1 … w_k, y]``, sharing the gains.
+def filter_columns(y, design):
+    """The columns ``[w_1 … w_k, y]`` the filter runs over, stored by column.
 
-    Fills ``innovations[t]`` (the scaled innovations ``v_t / √F_t``; zero at a missing step),
-    ``predicted[t]`` (``P_t``, the level's predicted variance), ``inv_sqrt_f[t]``
-    (``1 / √F_t``; not set at a missing step) and, if it has n rows, ``means[t]`` (the
-    filtered means after step t). Returns ``Σ log F_t``, the number of observed steps, and
-    the last filtered variance and means.
+    Shaped ``(4 ⌈(k + 1) / 4⌉, n)``: the columns are filtered four at a time (see
+    :func:`_filter_means`), and the rows past ``k + 1`` are zero padding, never read as
+    results. A missing step of ``y`` is stored as 0: its gain is 0 and its scaled innovation
+    is multiplied by 0, so the value is never used, and a NaN there would poison both.
     """
     n, k = design.shape
-    cols = k + 1
-    keep_means = means.shape[0] == n
+    columns = np.zeros((_WIDTH * ((k + _WIDTH) // _WIDTH), n))
+    for t in range(n):
+        for j in range(k):
+            columns[j, t] = design[t, j]
+        columns[k, t] = 0.0 if math.isnan(y[t]) else y[t]
+    return columns
+
+
+@njit(cache=True)
+def _variances(y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
+               predicted, inv_sqrt_f, gain, keep):
+    """The level's variances, shared by every column of the filter.
+
+    Fills ``predicted[t]`` (``P_t``, the level's predicted variance), ``inv_sqrt_f[t]``
+    (``1 / √F_t``), ``gain[t]`` (``K_t = P_t / F_t``) and ``keep[t]`` (``1 - K_t = r_t / F_t``);
+    at a missing step (prediction only: no innovation, no likelihood term) the last three are
+    0, 0 and 1, so the columns pass through it unchanged. Returns ``Σ log F_t``, the number
+    of observed steps and the last filtered variance.
+    """
+    n = y.shape[0]
     tau2 = tau * tau
-    mean = np.zeros(cols)
     p = 0.0
     log_f = 0.0
     product = 1.0
     n_obs = 0
     # The previous observed step's variances, for the steady state (see below).
     q_last = r_last = p_last = -1.0
-    P = F = inv_sqrt = K = 0.0
+    P = F = inv_sqrt = K = rest = 0.0
     for t in range(n):
         q = (level0_var if t == 0 else tau2) + change[t] * step_var
         if math.isnan(y[t]):
-            # Not observed: prediction only (no innovation, no likelihood term, no row; the
-            # columns of w are not updated either, they share y's gains).
             p += q
             predicted[t] = p
-            innovations[t, :] = 0.0
+            inv_sqrt_f[t] = 0.0
+            gain[t] = 0.0
+            keep[t] = 1.0
             q_last = -1.0
-        else:
-            s = sigma_base + sigma_scale * tension[t] + noise_floor
-            r = s * s
-            if not (q == q_last and r == r_last and p == p_last):
-                # Otherwise the variances have reached their fixed point in float64 (constant
-                # q and r, a few hundred steps in): this step's are the last step's, bit for bit.
-                q_last, r_last, p_last = q, r, p
-                P = p + q
-                F = P + r
-                inv = 1.0 / F
-                inv_sqrt = math.sqrt(inv)
-                K = P * inv
-                # p = P (1 - K) = P r / F, without the cancellation in 1 - K when P >> r.
-                p = P * r * inv
-            predicted[t] = P
-            inv_sqrt_f[t] = inv_sqrt
-            product *= F
-            n_obs += 1
-            if n_obs % _LOG_BATCH == 0:
-                log_f += math.log(product)
-                product = 1.0
-            for j in range(k):
-                v = design[t, j] - mean[j]
-                innovations[t, j] = v * inv_sqrt
-                mean[j] += K * v
-            v = y[t] - mean[k]
-            innovations[t, k] = v * inv_sqrt
-            mean[k] += K * v
-        if keep_means:
-            means[t] = mean
-    return log_f + math.log(product), n_obs, p, mean
+            continue
+        s = sigma_base + sigma_scale * tension[t] + noise_floor
+        r = s * s
+        if not (q == q_last and r == r_last and p == p_last):
+            # Otherwise the variances have reached their fixed point in float64 (constant q
+            # and r, a few hundred steps in): this step's are the last step's, bit for bit.
+            q_last, r_last, p_last = q, r, p
+            P = p + q
+            F = P + r
+            inv = 1.0 / F
+            inv_sqrt = math.sqrt(inv)
+            K = P * inv
+            rest = r * inv
+            # p = P (1 - K) = P r / F, without the cancellation in 1 - K when P >> r.
+            p = P * r * inv
+        predicted[t] = P
+        inv_sqrt_f[t] = inv_sqrt
+        gain[t] = K
+        keep[t] = rest
+        product *= F
+        n_obs += 1
+        if n_obs % _LOG_BATCH == 0:
+            log_f += math.log(product)
+            product = 1.0
+    return log_f + math.log(product), n_obs, p
 
 
 @njit(cache=True)
-def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tension,
+def _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means):
+    """Each column's filter with the shared gains: ``m_t = (1 - K_t) m_{t-1} + K_t x_t``.
+
+    Fills ``innovations[j, t]`` (the scaled innovation ``(x_t - m_{t-1}) / √F_t``, 0 at a
+    missing step) and, if it has n columns, ``means[j, t]`` (the filtered mean after step t)
+    for every row of ``columns`` (padding included). Returns the last filtered means. Four
+    columns at a time, each mean in a register: four independent multiply-adds per step.
+    """
+    cols, n = columns.shape
+    keep_means = means.shape[1] == n
+    last = np.empty(cols)
+    for j in range(0, cols, _WIDTH):
+        x0, x1, x2, x3 = columns[j], columns[j + 1], columns[j + 2], columns[j + 3]
+        e0, e1, e2, e3 = innovations[j], innovations[j + 1], innovations[j + 2], innovations[j + 3]
+        m0 = m1 = m2 = m3 = 0.0
+        for t in range(n):
+            g, c, f = gain[t], keep[t], inv_sqrt_f[t]
+            a0, a1, a2, a3 = x0[t], x1[t], x2[t], x3[t]
+            e0[t] = (a0 - m0) * f
+            e1[t] = (a1 - m1) * f
+            e2[t] = (a2 - m2) * f
+            e3[t] = (a3 - m3) * f
+            m0 = c * m0 + g * a0
+            m1 = c * m1 + g * a1
+            m2 = c * m2 + g * a2
+            m3 = c * m3 + g * a3
+            if keep_means:
+                means[j, t], means[j + 1, t], means[j + 2, t], means[j + 3, t] = m0, m1, m2, m3
+        last[j], last[j + 1], last[j + 2], last[j + 3] = m0, m1, m2, m3
+    return last
+
+
+@njit(cache=True, fastmath={"contract"})
+def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tension,
                      tau, sigma_base, sigma_scale, noise_floor, innovations, predicted,
-                     inv_sqrt_f, block):
+                     inv_sqrt_f, gain, keep, block):
     """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
 
-    ``innovations``, ``predicted``, ``inv_sqrt_f`` (see :func:`_forward`) and ``block`` (see
+    ``columns`` is :func:`filter_columns`'s; ``innovations`` (shaped as it), ``predicted``,
+    ``inv_sqrt_f``, ``gain``, ``keep`` (n,) (see :func:`_variances`) and ``block`` (see
     :func:`_stacked_root`) are work arrays, overwritten.
 
     The forward pass gives the scaled innovations ``e``; under β's prior rows their
@@ -211,17 +259,19 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
     ``d log det A = d ‖E_w R_k⁻¹‖²`` at fixed ``R``), so one backward pass over ``e T``
     (independent filters sharing the gains) gives every derivative, at about the cost of the
     forward pass, rather than one forward-carried derivative of every innovation and of
-    ``Σ e eᵀ`` per parameter.
+    ``Σ e eᵀ`` per parameter. The backward pass runs column by column for the adjoints of the
+    means (each a one-register recursion), then once over the steps for the variances'.
     """
-    n, k = design.shape
-    cols = k + 1
+    k = prior_scale.shape[0]
+    cols, n = k + 1, columns.shape[1]
     # NUTS may probe overflowing values; a -inf log-density rejects them (a divergence).
     if not (np.isfinite(tau) and np.isfinite(sigma_base) and np.isfinite(sigma_scale)):
         return -np.inf, np.zeros(N_PARAMS)
-    log_f, n_obs, _, _ = _forward(
-        y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
-        noise_floor, innovations, predicted, inv_sqrt_f, innovations[:0],
+    log_f, n_obs, _ = _variances(
+        y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
+        predicted, inv_sqrt_f, gain, keep,
     )
+    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, innovations[:, :0])
     R = _stacked_root(prior_scale, innovations, block)
     if not (np.isfinite(log_f) and np.all(np.isfinite(R))):
         return -np.inf, np.zeros(N_PARAMS)
@@ -242,15 +292,48 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
     T[:k, :k] = R_inv
     T[:k, k] = -(R_inv @ np.ascontiguousarray(R[:k, k]))
     T[k, k] = 1.0
-    # Backward: m̄ the adjoint of the filtered means, p̄ of the filtered variance.
-    transformed = np.empty(cols)
-    mean_bar = np.zeros(cols)
+    # e T in place, column j from the columns i <= j (T is upper triangular), last first.
+    for j in range(cols - 1, -1, -1):
+        row = innovations[j]
+        diagonal = T[j, j]
+        for t in range(n):
+            row[t] *= diagonal
+        for i in range(j):
+            coefficient = T[i, j]
+            other = innovations[i]
+            for t in range(n):
+                row[t] += coefficient * other[t]
+    # The adjoints of the means, column by column: m̄_{t-1} = (1 - K_t) m̄_t + ē_t / √F_t with
+    # ē_t = -e_t, and their share of K̄_t, Σ_j m̄_j v_j = √F_t Σ_j m̄_j e_j, gathered in
+    # ``gain`` (the gains are not needed again); then ``keep`` holds ‖e_t T‖².
+    gain_dot = gain
+    # The padding rows hold the zero columns' innovations, exactly 0: they add nothing.
+    for j in range(0, innovations.shape[0], _WIDTH):
+        e0, e1, e2, e3 = innovations[j], innovations[j + 1], innovations[j + 2], innovations[j + 3]
+        b0 = b1 = b2 = b3 = 0.0
+        first = j == 0
+        for t in range(n - 1, -1, -1):
+            c, f = keep[t], inv_sqrt_f[t]
+            a0, a1, a2, a3 = e0[t], e1[t], e2[t], e3[t]
+            dot = b0 * a0 + b1 * a1 + b2 * a2 + b3 * a3
+            gain_dot[t] = dot if first else gain_dot[t] + dot
+            b0 = c * b0 + a0 * f
+            b1 = c * b1 + a1 * f
+            b2 = c * b2 + a2 * f
+            b3 = c * b3 + a3 * f
+    square = keep
+    for t in range(n):
+        total = 0.0
+        for j in range(cols):
+            total += innovations[j, t] * innovations[j, t]
+        square[t] = total
+    # The variances' adjoints, p̄ of the filtered variance, over the steps.
     p_bar = 0.0
     grad_tau = 0.0
     grad_base = 0.0
     grad_scale = 0.0
     P_last = inv_sqrt_last = s_last = -1.0
-    inv = sqrt_f = keep = K_r = p_r = K_P = p_P = 0.0
+    inv = sqrt_f = K_r = p_r = K_P = p_P = 0.0
     for t in range(n - 1, -1, -1):
         if not math.isnan(y[t]):
             P = predicted[t]
@@ -261,28 +344,15 @@ def _loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tensi
                 r = s * s
                 inv = inv_sqrt * inv_sqrt
                 sqrt_f = 1.0 / inv_sqrt
-                keep = r * inv  # 1 - K
                 inv2 = inv * inv
                 # K = P / F, F = P + r, p = P r / F: their derivatives in P and in r.
                 K_r, p_r = r * inv2, r * r * inv2
                 K_P, p_P = P * inv2, P * P * inv2
-            for j in range(cols):  # e_t T, T upper triangular
-                e = 0.0
-                for i in range(j + 1):
-                    e += innovations[t, i] * T[i, j]
-                transformed[j] = e
-            gain_dot = 0.0
-            square = 0.0
-            for j in range(cols):
-                e = transformed[j]
-                gain_dot += mean_bar[j] * e
-                square += e * e
-                # m_t = m_{t-1} + K v_t, e_t = v_t / √F_t and ē_t = -e_t.
-                mean_bar[j] = keep * mean_bar[j] + e * inv_sqrt
-            K_bar = gain_dot * sqrt_f  # Σ m̄ v = √F Σ m̄ e
-            F_bar = 0.5 * inv * (square - 1.0)  # from -½ e² and -½ log F
+            K_bar = gain_dot[t] * sqrt_f
+            F_bar = 0.5 * inv * (square[t] - 1.0)  # from -½ e² and -½ log F
             r_bar = p_bar * p_P - K_bar * K_P + F_bar
-            p_bar = K_bar * K_r + p_bar * p_r + F_bar
+            # p̄ is the one recursion over the steps: one multiply-add per step on its path.
+            p_bar = p_bar * p_r + (K_bar * K_r + F_bar)
             grad_base += s * r_bar
             grad_scale += s * tension[t] * r_bar
         # A missing step: p_t = P_t, so p̄ passes through. Then P_t = p_{t-1} + q_t.
@@ -300,52 +370,76 @@ def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var
     """:func:`_loglik_and_grad` for a batch of parameter triples (one per chain).
 
     ``(values, grads)``, shaped ``(batch,)`` and ``(batch, 3)``. One chain after the other,
-    sharing the work arrays (a chain's stay in cache; on two cores shared with other work, a
-    second thread for half the chains made a fit at 10,000 steps slower, 32 s against 15 s).
+    sharing the work arrays (a chain's stay in cache).
     """
-    n, k = design.shape
+    columns = filter_columns(y, design)
+    return columns_loglik_and_grad(
+        y, columns, prior_scale, change, level0_var, step_var, tension, tau, sigma_base,
+        sigma_scale, noise_floor,
+    )
+
+
+@njit(cache=True)
+def columns_loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tension,
+                            tau, sigma_base, sigma_scale, noise_floor):
+    """:func:`batched_loglik_and_grad` given the filter's columns (:func:`filter_columns`).
+
+    The sampler's FFI handler calls this with the columns built once per fit, one chain per
+    call: its chains run as independent programs, in parallel (see
+    :func:`sklearn_lambda3.bayes._inference.sample_posterior`).
+    """
+    n = columns.shape[1]
     batch = tau.shape[0]
     values = np.empty(batch)
     grads = np.empty((batch, N_PARAMS))
-    innovations = np.empty((n, k + 1))
+    innovations = np.empty(columns.shape)
     predicted = np.empty(n)
     inv_sqrt_f = np.empty(n)
+    gain = np.empty(n)
+    keep = np.empty(n)
+    k = prior_scale.shape[0]
     block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
     for c in range(batch):
         values[c], grads[c] = _loglik_and_grad(
-            y, design, prior_scale, change, level0_var, step_var, tension,
+            y, columns, prior_scale, change, level0_var, step_var, tension,
             tau[c], sigma_base[c], sigma_scale[c], noise_floor, innovations, predicted,
-            inv_sqrt_f, block,
+            inv_sqrt_f, gain, keep, block,
         )
     return values, grads
 
 
 @njit(cache=True)
-def _draw_given_variances(y, design, prior_scale, change, level0_var, step_var, tension,
+def _draw_given_variances(y, columns, prior_scale, change, level0_var, step_var, tension,
                           tau, sigma_base, sigma_scale, noise_floor, z_beta, z_last, z_path,
-                          beta_out, path_out, innovations, predicted, inv_sqrt_f, means, block):
-    """β, the last level and (if ``means`` has n rows) the level path for one (τ, σ) draw.
+                          beta_out, path_out, innovations, predicted, inv_sqrt_f, gain, keep,
+                          means, block):
+    """β, the last level and (if ``means`` has n columns) the level path for one (τ, σ) draw.
 
     Forward filter over ``[w, y]``, then β ~ Normal(A⁻¹b, A⁻¹) from the scaled innovations,
     the level's filtered means given β (the filter is linear in the data, so they are
     ``m_y - m_w · β``), and backward sampling ``a_t | a_{t+1}``. Returns the last level. The
-    other arrays are work arrays, as in :func:`_loglik_and_grad`.
+    other arrays are work arrays, as in :func:`_loglik_and_grad` (``means`` shaped as
+    ``columns`` or with 0 columns).
     """
-    n, k = design.shape
-    _, _, p, mean = _forward(
-        y, design, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale,
-        noise_floor, innovations, predicted, inv_sqrt_f, means,
+    k = prior_scale.shape[0]
+    n = columns.shape[1]
+    _, _, p = _variances(
+        y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
+        predicted, inv_sqrt_f, gain, keep,
     )
+    mean = _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means)
     R = _stacked_root(prior_scale, innovations, block)
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
     beta_out[:] = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
     last = mean[k] - mean[:k] @ beta_out + math.sqrt(p) * z_last
-    if means.shape[0] == n:
+    if means.shape[1] == n:
         tau2 = tau * tau
         level = last
         path_out[n - 1] = level
         for t in range(n - 2, -1, -1):
-            m = means[t, k] - means[t, :k] @ beta_out
+            m = means[k, t]
+            for j in range(k):
+                m -= means[j, t] * beta_out[j]
             # The filtered variance after step t, as the forward pass computed it.
             filtered = predicted[t]
             if not math.isnan(y[t]):
@@ -353,9 +447,9 @@ def _draw_given_variances(y, design, prior_scale, change, level0_var, step_var, 
                 filtered = predicted[t] * (s * s) * (inv_sqrt_f[t] * inv_sqrt_f[t])
             q_next = tau2 + change[t + 1] * step_var
             total = filtered + q_next
-            gain = filtered / total
+            gain_t = filtered / total
             # Var(a_t | a_{t+1}) = p q / (p + q), without the cancellation in 1 - gain.
-            level = m + gain * (level - m) + math.sqrt(filtered * q_next / total) * z_path[t]
+            level = m + gain_t * (level - m) + math.sqrt(filtered * q_next / total) * z_path[t]
             path_out[t] = level
     return last
 
@@ -373,22 +467,25 @@ def conditional_draws(y, design, prior_scale, change, level0_var, step_var, tens
     """
     n_draws = tau.shape[0]
     n, k = design.shape
+    columns = filter_columns(y, design)
     beta = np.empty((n_draws, k))
     last = np.empty(n_draws)
     paths = np.empty((n_draws if with_path else 0, n))
     n_chunks = max(1, min(n_draws, _DRAW_CHUNKS))
     for chunk in prange(n_chunks):
-        innovations = np.empty((n, k + 1))
+        innovations = np.empty(columns.shape)
         predicted = np.empty(n)
         inv_sqrt_f = np.empty(n)
-        means = np.empty((n if with_path else 0, k + 1))
+        gain = np.empty(n)
+        keep = np.empty(n)
+        means = np.empty((columns.shape[0], n if with_path else 0))
         block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
         unused = np.empty(0)
         for d in range(chunk * n_draws // n_chunks, (chunk + 1) * n_draws // n_chunks):
             last[d] = _draw_given_variances(
-                y, design, prior_scale, change, level0_var, step_var, tension,
+                y, columns, prior_scale, change, level0_var, step_var, tension,
                 tau[d], sigma_base[d], sigma_scale[d], noise_floor, z_beta[d], z_last[d],
                 z_path[d] if with_path else unused, beta[d], paths[d] if with_path else unused,
-                innovations, predicted, inv_sqrt_f, means, block,
+                innovations, predicted, inv_sqrt_f, gain, keep, means, block,
             )
     return beta, last, paths

@@ -25,20 +25,20 @@ CPU_JAX_CROSSOVER = None
 
 
 def choose_kalman(setting, platform, n_steps):
-    """The sampler's Kalman filter: ``"numba"`` (a host callback) or ``"jax"`` (in the program).
+    """The sampler's Kalman filter: ``"numba"`` (an FFI call to the host) or ``"jax"`` (in the program).
 
     ``setting`` is the estimator's ``kalman``; ``"auto"`` takes the JAX filter on an
-    accelerator (``platform`` is not ``"cpu"``: a host callback would stall the device at
-    every step) and, on a CPU, the Numba kernel unless the series has at least
-    :data:`CPU_JAX_CROSSOVER` steps. Measured on 2 CPU cores with 4 chains and 2 regressors
-    (``benchmarks/bench_dynamic.py --only filters``), one likelihood-and-gradient evaluation as
-    the sampler asks for it takes, Numba through its callback against the JAX filter: 0.12
-    against 0.09 ms at 100 steps, 0.14 against 0.22 ms at 300, 1.0 against 6.2 ms at 10,000.
-    Whole fits (2 chains x 1000 iterations) cross over near 1,000 steps once compiled (at 300
-    steps 1.5 s against 0.7 s, at 1,000 1.8 s each), but the JAX program compiles for every
-    bucket of lengths (9 to 17 s more per first fit) while the Numba one compiles once for
-    every length, so a first fit is the faster with Numba at every length: the crossover is
-    None.
+    accelerator (``platform`` is not ``"cpu"``: the Numba kernel runs on the CPU only, and
+    reaching it from a device would stall the device at every step) and, on a CPU, the Numba
+    kernel unless the series has at least :data:`CPU_JAX_CROSSOVER` steps. Measured on 2 CPU
+    cores with 4 chains and 2 regressors (``benchmarks/bench_dynamic.py --only filters``),
+    one likelihood-and-gradient evaluation as the sampler asks for it takes, Numba through its
+    XLA FFI call against the JAX filter (parallel in time): 0.011 against 0.11 ms at 100
+    steps, 0.09 against 0.98 ms at 1,000, 0.54 against 8.1 ms at 10,000 and 6.3 against 87 ms
+    at 100,000; whole fits (2 chains x 1000 iterations) once compiled take 0.17 against 0.70 s
+    at 300 steps and 0.21 against 1.88 s at 1,000, and the JAX program compiles again for every
+    bucket of lengths (10 to 20 s per first fit). Numba is the faster at every length: the
+    crossover is None.
     """
     if setting != "auto":
         return setting
@@ -62,9 +62,10 @@ class DynamicModel:
     """The dynamic model's sampled part: τ and the noise, with the rest integrated out.
 
     ``kalman`` says which filter integrates the level, the steps and the coefficients out
-    while NUTS samples: ``"numba"``, the Numba kernel on the host through a callback (the
-    program does not depend on the series at all, so any length reuses it), or ``"jax"``, the
-    JAX filter inside the program (:mod:`sklearn_lambda3.bayes._kalman_jax`; no callback, any
+    while NUTS samples: ``"numba"``, the Numba kernel on the CPU as an XLA FFI call (the
+    program does not depend on the series at all, so any length reuses it; each chain runs as
+    its own program, see ``independent_chains``), or ``"jax"``, the
+    JAX filter inside the program (:mod:`sklearn_lambda3.bayes._kalman_jax`; no host call, any
     device; the series is padded to :func:`~sklearn_lambda3.bayes._kalman_jax.bucket_length`,
     so lengths in one bucket share a program). The JAX filter runs in float64: the
     program does then, within its fit only.
@@ -362,18 +363,17 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     kalman : {"auto", "numba", "jax"}, default="auto"
         The Kalman filter that evaluates the collapsed likelihood while the sampler runs (both
         compute the same value and gradient, equal to 1e-10, so the posterior is the same up to
-        Monte Carlo error). ``"numba"``: a Numba kernel on the host, called back from the
-        compiled sampler, whose program then does not depend on the series (a refit of any
-        length compiles nothing). ``"jax"``: the filter written in JAX, parallel in time, inside
-        the program, in float64; the series is padded (with missing steps, which change
+        Monte Carlo error). ``"numba"``: a Numba kernel on the CPU, called by the compiled
+        sampler as an XLA FFI custom call, whose program then does not depend on the series (a
+        refit of any length compiles nothing); each chain runs as its own program, the chains
+        in parallel threads (one per core), as the kernel's cost grows with the chains handed
+        to it. ``"jax"``: the filter written in JAX, parallel in time, inside the program, in
+        float64, the chains vectorised; the series is padded (with missing steps, which change
         nothing) to one of four lengths per doubling, and each compiles once. ``"auto"``:
-        ``"jax"`` on a GPU, where a callback would stall the device at every step; on a CPU
-        ``"numba"``. Measured on 2 cores (``benchmarks/bench_dynamic.py --only filters``): per
-        evaluation the Numba kernel with its callback is the faster from 300 steps on (at 100
-        steps 0.12 against 0.09 ms for 4 chains), compiled fits cross over near 1,000 steps,
-        and a first fit, which compiles the JAX program anew for every bucket of lengths, is
-        the faster with Numba at every length. ``"jax"`` pays on a CPU for many refits of one
-        short series.
+        ``"jax"`` on a GPU (``"numba"`` there is an error: its kernel runs on the CPU); on a CPU
+        ``"numba"``, the faster at every length measured on 2 cores
+        (``benchmarks/bench_dynamic.py --only filters``): per evaluation 10 times faster from
+        100 to 100,000 steps, and a second fit of 1,000 steps 0.21 against 1.88 s.
     num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
 random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         The sampler's settings, as in :class:`Lambda3BayesRegressor`.

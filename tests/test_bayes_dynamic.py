@@ -386,3 +386,20 @@ def test_jax_filter_samples_the_same_posterior_and_reuses_its_program(dynamic_fi
     )
     assert COMPILES.count == before
     assert np.all(np.isfinite(refit.level_mean_)) and refit.diagnostics_["num_divergences"] == 0
+
+
+def test_posterior_does_not_depend_on_the_memory_layout_of_X():
+    # A strided view (as pandas' to_numpy()[:n] gives) and its contiguous copy (as pickling
+    # to a worker gives) round the standardisation alike, so NUTS follows the same path.
+    X, y, _, _ = dynamic_data(n=60, seed=8)
+    wide = np.zeros((60, 5))
+    wide[:, [0, 3]] = X
+    strided = wide[:, ::3]
+    assert not strided.flags["C_CONTIGUOUS"] and not strided.flags["F_CONTIGUOUS"]
+    fits = [
+        Lambda3DynamicRegressor(**FAST, random_state=0).fit(data, y)
+        for data in (strided, np.ascontiguousarray(strided), np.asfortranarray(strided))
+    ]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(other.tau_samples_, fits[0].tau_samples_)
+        np.testing.assert_array_equal(other.coef_samples_, fits[0].coef_samples_)

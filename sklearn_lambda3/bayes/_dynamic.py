@@ -514,8 +514,15 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         if X is None:
             X = np.zeros((0 if y is None else np.shape(y)[0], 0))
         self._clock = training_clock(X)
+        # C order: the standardisation's sums then run in one order whatever the input's
+        # layout, so a strided view and its (pickled, contiguous) copy give the same posterior.
         X = validate_data(
-            self, _without_empty_frame(X), dtype=np.float64, ensure_min_samples=2, ensure_min_features=0
+            self,
+            _without_empty_frame(X),
+            dtype=np.float64,
+            order="C",
+            ensure_min_samples=2,
+            ensure_min_features=0,
         )
         y = check_dynamic_target(y, X.shape[0])
         self.n_train_ = int(X.shape[0])

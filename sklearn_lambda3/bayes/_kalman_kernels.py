@@ -259,8 +259,8 @@ def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tens
     ``d log det A = d ‖E_w R_k⁻¹‖²`` at fixed ``R``), so one backward pass over ``e T``
     (independent filters sharing the gains) gives every derivative, at about the cost of the
     forward pass, rather than one forward-carried derivative of every innovation and of
-    ``Σ e eᵀ`` per parameter. The backward pass runs column by column for the adjoints of the
-    means (each a one-register recursion), then once over the steps for the variances'.
+    ``Σ e eᵀ`` per parameter. The backward pass runs four columns at a time for the adjoints
+    of the means (each a recursion in a register), then once over the steps for the variances'.
     """
     k = prior_scale.shape[0]
     cols, n = k + 1, columns.shape[1]
@@ -303,7 +303,7 @@ def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tens
             other = innovations[i]
             for t in range(n):
                 row[t] += coefficient * other[t]
-    # The adjoints of the means, column by column: m̄_{t-1} = (1 - K_t) m̄_t + ē_t / √F_t with
+    # The adjoints of the means, four columns at a time: m̄_{t-1} = (1 - K_t) m̄_t + ē_t / √F_t with
     # ē_t = -e_t, and their share of K̄_t, Σ_j m̄_j v_j = √F_t Σ_j m̄_j e_j, gathered in
     # ``gain`` (the gains are not needed again); then ``keep`` holds ‖e_t T‖².
     gain_dot = gain

@@ -112,3 +112,46 @@ def test_e_bfmi_matches_arviz():
 def test_tree_depth_as_arviz_from_numpyro():
     # A full tree of depth d takes 2**d - 1 leapfrog steps.
     np.testing.assert_array_equal(tree_depth([1, 3, 7, 8, 1023]), [1, 2, 3, 4, 10])
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    chains=st.integers(1, 4),
+    draws=st.integers(2, 80),
+    phi=st.floats(-0.5, 0.95),
+    seed=st.integers(0, 10**6),
+)
+def test_many_parameters_at_once_equal_one_at_a_time(chains, draws, phi, seed):
+    from sklearn_lambda3.bayes import _diagnostics
+
+    # Parameters of every kind side by side: autocorrelated, constant, few distinct values
+    # (ties), and more of them than one block holds.
+    rng = np.random.default_rng(seed)
+    count = _diagnostics._BLOCK + 5
+    batch = np.stack([ar1_chains(chains, draws, phi, seed + j) for j in range(count)], axis=2)
+    batch[:, :, 3] = 2.5
+    batch[:, :, 7] = np.round(batch[:, :, 7])
+    batch[:, :, -1] = rng.integers(0, 2, size=(chains, draws))
+    for function in (split_rhat, ess_bulk, ess_tail, ess_mean, mcse_mean):
+        together = function(batch)
+        alone = np.array([function(batch[:, :, j]) for j in range(count)])
+        assert together.shape == (count,) and isinstance(function(batch[:, :, 0]), float)
+        np.testing.assert_allclose(together, alone, rtol=1e-12, atol=0, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 60),
+    columns=st.integers(1, 4),
+    levels=st.integers(1, 30),
+    seed=st.integers(0, 10**6),
+)
+def test_average_ranks_equal_scipys(rows, columns, levels, seed):
+    from scipy.stats import rankdata
+
+    from sklearn_lambda3.bayes._diagnostics import _average_ranks
+
+    values = np.random.default_rng(seed).integers(0, levels, size=(rows, columns)).astype(np.float64)
+    np.testing.assert_array_equal(_average_ranks(values), rankdata(values, method="average", axis=0))
+    values[0, 0] = np.nan  # NaN is left to scipy's rule
+    np.testing.assert_array_equal(_average_ranks(values), rankdata(values, method="average", axis=0))

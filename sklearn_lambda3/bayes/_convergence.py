@@ -33,12 +33,13 @@ def nuts_diagnostics(labels, draws, stats, max_tree_depth):
     ``stats`` the sampler statistics shaped (chains, draws).
     """
     columns = {"r_hat": split_rhat, "ess_bulk": ess_bulk, "ess_tail": ess_tail, "mcse_mean": mcse_mean}
-    table = {"parameter": list(labels), "mean": [], "sd": [], **{name: [] for name in columns}}
-    for j in range(draws.shape[2]):
-        table["mean"].append(float(draws[:, :, j].mean()))
-        table["sd"].append(float(draws[:, :, j].std()))
-        for name, function in columns.items():
-            table[name].append(function(draws[:, :, j]))
+    draws = np.asarray(draws, dtype=np.float64)
+    table = {
+        "parameter": list(labels),
+        "mean": draws.mean(axis=(0, 1)).tolist(),
+        "sd": draws.std(axis=(0, 1)).tolist(),
+        **{name: function(draws).tolist() for name, function in columns.items()},
+    }
     depth = tree_depth(stats["num_steps"])
     return {
         "inference": "nuts",

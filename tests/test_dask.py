@@ -153,7 +153,7 @@ def test_grid_search_on_dask_equals_serial(cluster, serial):
 
 def test_dynamic_model_in_a_worker(cluster):
     # The dynamic model keeps its series in the module dict bayes._kalman_bridge._HOST_DATA for the
-    # duration of a fit (the compiled sampler's host callback reads them by token): that is
+    # duration of a fit (the FFI handler reads them through the address the program passes): that is
     # per process, filled and emptied in the worker that fits.
     cluster, client = cluster
     X, y = make_data()

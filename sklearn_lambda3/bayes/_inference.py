@@ -271,7 +271,8 @@ def sample_posterior(model, data, seed, device, settings, svi_settings=None, pro
     ``settings`` holds ``num_warmup``, ``num_samples``, ``num_chains``, ``target_accept_prob``
     and ``max_tree_depth``; ``svi_settings`` ``guide``, ``num_steps`` and ``learning_rate``.
     The model's :meth:`prepare` turns ``data`` into the program's inputs, the program runs on
-    ``device``, and :meth:`complete` adds what the model draws on the host. Returns NumPy draws
+    ``device`` (its chains vectorised, or, for a model with ``independent_chains``, each its
+    own program in threads), and :meth:`complete` adds what the model draws on the host. Returns NumPy draws
     shaped ``(num_chains, num_samples, ...)`` (SVI: its ``loss`` and ``loss_check`` too).
     """
     program_data, state = model.prepare(data)

@@ -386,7 +386,7 @@ def columns_loglik_and_grad(y, columns, prior_scale, change, level0_var, step_va
 
     The sampler's FFI handler calls this with the columns built once per fit, one chain per
     call: its chains run as independent programs, in parallel (see
-    :func:`sklearn_lambda3.bayes._inference.sample_posterior`).
+    :func:`sklearn_lambda3.bayes._inference._independent_chains`).
     """
     n = columns.shape[1]
     batch = tau.shape[0]

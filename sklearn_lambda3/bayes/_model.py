@@ -6,7 +6,7 @@ program). It says:
 
 - ``float64``: whether its program runs in float64 (scoped to the fit, never global);
 - ``independent_chains``: whether NUTS runs each chain as its own program (in threads) rather
-  than all chains vectorised in lockstep (see :func:`~sklearn_lambda3.bayes._inference.sample_posterior`);
+  than all chains vectorised in lockstep (see :func:`~sklearn_lambda3.bayes._inference._independent_chains`);
 - ``reported_sites``: the sites whose draws the runner returns (the sampled coordinates that only
   reparameterise them are not returned);
 - :meth:`program`: its NumPyro program on standardised data;

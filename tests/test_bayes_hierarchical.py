@@ -282,7 +282,7 @@ def test_hierarchical_posterior_matches_quadrature_for_an_intercept_model(signed
     data = model_data(np.ones((50, 1)), Y, prior_scale=2.0)
     if signed:
         data.update(tau_linear=np.ones(1), tau_center=np.full(1, 0.2), tau_scale=np.full(1, 0.2))
-    settings = dict(num_warmup=500, num_samples=3000, num_chains=4, target_accept_prob=0.8, max_tree_depth=10)
+    settings = dict(num_warmup=500, num_samples=2000, num_chains=4, target_accept_prob=0.8, max_tree_depth=10)
     draws = sample_posterior(HierarchicalModel(), data, 0, "cpu", settings)
     assert draws["diverging"].sum() == 0
 

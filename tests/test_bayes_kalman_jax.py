@@ -152,7 +152,7 @@ def test_chains_batched_by_vmap_are_independent_fits():
         assert_gradients_agree(grad, expected_grad)
 
 
-@settings(max_examples=25, deadline=None)  # each new length compiles: the cost of an example
+@settings(max_examples=15, deadline=None)  # each new length compiles: the cost of an example
 @given(
     n=st.integers(2, 120),
     k=st.integers(0, 4),

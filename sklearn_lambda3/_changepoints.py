@@ -364,13 +364,17 @@ def _refit_ar1(series, found):
 
 def _seasonal_period(x):
     """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
-    first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of the
-    largest; 0 if none. Only lags up to ``n / 3`` (three cycles) count."""
+    first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of
+    the largest, and that comes back at its multiples (:func:`_repeats`); 0 if none. Only lags up
+    to ``n / 3`` (three cycles) count. The peak of a noisy autocorrelation can sit a step off the
+    period, so the lag is then refined within 10 % (at least one step) to the one whose multiples
+    up to ``n / 2`` have the largest autocorrelation in sum (a period repeats at its multiples; a
+    lag one off drifts further from each)."""
     n = x.shape[0]
     max_lag = (n - 1) // 3
     if max_lag < 3:
         return 0
-    acf = _difference_acf(x, max_lag)
+    acf = _difference_acf(x, (n - 1) // 2)
     if acf is None:
         return 0
     lags = np.arange(2, max_lag + 1)
@@ -378,8 +382,29 @@ def _seasonal_period(x):
     if peaks.size == 0:
         return 0
     threshold = max(_SEASON_MIN_ACF, 4.0 / math.sqrt(n), 0.8 * float(np.max(acf[peaks])))
-    strong = peaks[acf[peaks] >= threshold]
-    return int(strong[0]) if strong.size else 0
+    strong = [int(p) for p in peaks[acf[peaks] >= threshold] if _repeats(acf, int(p), (n - 1) // 2)]
+    if not strong:
+        return 0
+    return _refined_period(acf, strong[0], (n - 1) // 2)
+
+
+def _repeats(acf, period, max_lag):
+    """Whether the autocorrelation at the multiples ``2p, 3p, …`` up to ``max_lag`` averages at
+    least a quarter of its value at ``p`` (true when there is no multiple to judge by): a season
+    repeats, while a peak at a short lag from smooth motion under noise (the differences' MA(1)
+    dip at lag 1 makes lag 2 a peak) does not come back at its multiples."""
+    multiples = np.arange(2 * period, max_lag + 1, period)
+    return multiples.size == 0 or float(np.mean(acf[multiples])) >= 0.25 * float(acf[period])
+
+
+def _refined_period(acf, period, max_lag):
+    """The lag within 10 % of ``period`` (at least one step, at least 2) whose first multiples
+    (as many for every candidate as fit below ``max_lag``) sum to the largest autocorrelation."""
+    reach = max(1, round(0.1 * period))
+    candidates = np.arange(max(2, period - reach), period + reach + 1)
+    multiples = max(1, max_lag // int(candidates[-1]))
+    scores = [sum(acf[m * q] for m in range(1, multiples + 1)) for q in candidates]
+    return int(candidates[int(np.argmax(scores))])
 
 
 def _season_removed(x, period):

@@ -55,22 +55,25 @@ def _scale_mode(log_density, starts):
     return best
 
 
-def dynamic_evidence_shrinkage(inputs, level_scale, noise_scale):
+def dynamic_evidence_shrinkage(inputs, level_scale, noise_scale, shrunk=None):
     """The factor ``g`` in [1e-4, 1] of the coefficients' prior scales that maximises the evidence.
 
     The dynamic model's counterpart of :func:`sklearn_lambda3._priors.evidence_shrinkage`:
     the collapsed likelihood of the Kalman filter already integrates the level, the steps
     and the coefficients out, so it is the marginal likelihood of ``g`` once τ and σ are set
     to their posterior mode (profiled, for each ``g``). A grid of half decades, then a
-    bounded search between the neighbours of the best one.
+    bounded search between the neighbours of the best one. ``shrunk`` (boolean, one per design
+    column; default all) says which columns' prior scales ``g`` multiplies: the seasons and the
+    drift keep theirs.
     """
     prior = np.array([float(level_scale), float(noise_scale)])
     starts = [np.log(0.5 * prior), np.log([0.05, 0.5] * prior)]
     base = inputs[2]
+    shrunk = np.ones(base.shape, dtype=bool) if shrunk is None else np.asarray(shrunk, dtype=bool)
 
     def objective(log_g):
-        shrunk = (*inputs[:2], base * math.exp(log_g), *inputs[3:])
-        best = _scale_mode(_scale_posterior(shrunk, prior), starts)
+        scaled = (*inputs[:2], np.where(shrunk, base * math.exp(log_g), base), *inputs[3:])
+        best = _scale_mode(_scale_posterior(scaled, prior), starts)
         if best is None:
             return np.inf
         starts[:] = [best.x, *starts[:1]]

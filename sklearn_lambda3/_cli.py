@@ -168,6 +168,9 @@ def _print_outcome(summary, out):
         state = "converged" if reg["converged"] else "NOT converged"
         credible = sum(driver["credible"] for driver in reg["drivers"])
         print(f"Regression of {summary['target']}: {credible} credible driver(s), sampling {state}.")
+        periods = reg.get("seasonal_periods", [])
+        found = ", ".join(str(period) for period in periods) if periods else "none"
+        print(f"Season of {summary['target']} (seasonality='auto'): period {found}.")
     out = Path(out)
     print(f"Report: {out / 'report.md'}, summary: {out / 'summary.json'}, figures: {len(summary['figures'])}")
 

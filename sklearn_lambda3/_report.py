@@ -473,6 +473,7 @@ def _fit_target(names, values, features, focus, progress, random_state):
     except ImportError:
         pass
     regressor = Lambda3DynamicRegressor(
+        seasonality="auto",
         change_points="auto",
         num_warmup=1000,
         num_samples=1000,
@@ -510,6 +511,9 @@ def _regression_summary(regressor, X, y, driver_names):
         "model": "dynamic",
         "drivers": drivers,
         "change_points": regressor.change_points_.tolist(),
+        "seasonal_periods": [
+            float(period) if isinstance(period, float) else int(period) for period in regressor.seasonality_
+        ],
         "noise_sd": float(np.mean(next(iter(regressor.noise_samples_.values())))),
         "r_hat_max": float(diagnostics["r_hat_max"]),
         "ess_bulk_min": float(diagnostics["ess_bulk_min"]),

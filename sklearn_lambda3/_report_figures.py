@@ -97,6 +97,7 @@ def write_figures(
         fig, ax = plt.subplots(figsize=(10, 3.5))
         plot.plot_fit(regressor, drivers_X, values[:, focus], start=0, ax=ax)
         save(fig, "fit.png")
+        save(plot.plot_components(regressor, drivers_X, start=0), "components.png")
         check = posterior_predictive_check(
             regressor, drivers_X, values[:, focus], n_samples=500, random_state=random_state
         )

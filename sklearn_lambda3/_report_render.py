@@ -26,6 +26,7 @@ FIGURE_CAPTIONS = {
     "interactions.png": "Bayesian interaction effects of the analysed pairs (source row, target column).",
     "regimes.png": "Regimes of the focus series.",
     "fit.png": "The dynamic model's fit of the target, with its 90% interval and change points.",
+    "components.png": "The fit's components (level, season, regressors, change points) with 90% intervals.",
     "predictive_check.png": "Posterior predictive check of the target's statistics.",
     "posterior.png": "Posterior distributions of the target model's parameters.",
 }
@@ -162,7 +163,7 @@ def report_blocks(summary):
 
     if "regression" in summary:
         blocks += _regression_blocks(summary)
-        blocks += _figures(summary, "fit.png", "predictive_check.png", "posterior.png")
+        blocks += _figures(summary, "fit.png", "components.png", "predictive_check.png", "posterior.png")
 
     if summary.get("figures") == []:
         blocks.append(("p", 'Figures need matplotlib: `pip install "sklearn-lambda3[plot]"`.'))
@@ -274,11 +275,17 @@ def _regression_blocks(summary):
     points = reg["change_points"]
     times = reg.get("change_point_times")
     where = "" if not points else f" ({_points(points, times if summary.get('time_column') else None)})"
+    periods = reg.get("seasonal_periods", [])
+    season = (
+        f"a season of period {', '.join(_fmt(p) for p in periods)} steps found in the target"
+        if periods
+        else "no season (none found in the target)"
+    )
     blocks.append(
         (
             "p",
             f"Dynamic Lambda³ model (a level that drifts as a random walk and steps at "
-            f"{len(points)} change point(s){where}, plus the features of the other series). "
+            f"{len(points)} change point(s){where}, {season}, plus the features of the other series). "
             f"The level moves by about {_fmt(reg['level_step_sd'])} per step; the noise sd is "
             f"{_fmt(reg['noise_sd'])}.",
         )

@@ -20,6 +20,7 @@ from ._validation import check_coverage, check_int, check_series, reject_sparse_
 __all__ = [
     "plot_causality_by_lag",
     "plot_change_points",
+    "plot_components",
     "plot_dynamic_sync",
     "plot_fit",
     "plot_interaction_matrix",
@@ -372,6 +373,98 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
     return ax
+
+
+_COMPONENT_TITLES = {
+    "level": "level",
+    "trend": "trend",
+    "season": "season",
+    "regressors": "regressors",
+    "change_points": "change points",
+}
+
+
+def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
+    """One panel per structural component of a fitted dynamic regressor, as statsmodels'
+    ``plot_components`` draws an unobserved-components fit.
+
+    Each panel shows a component's posterior mean and central interval
+    (:meth:`~sklearn_lambda3.Lambda3DynamicRegressor.components`) against the time step; the
+    panels share the x axis and are titled with the keys of ``components`` (level, trend,
+    season, regressors, change_points: those the model has).
+
+    Parameters
+    ----------
+    regressor : Lambda3DynamicRegressor or Pipeline
+        A fitted dynamic regressor, or a fitted pipeline ending in one (``X`` then goes
+        through the pipeline's other steps).
+    X : array-like of shape (n_samples, n_features) or None, default=None
+        Rows to decompose, placed in time as by ``predict``; None: the training rows.
+    start : int or None, default=None
+        Time step of the first row of ``X``.
+    coverage : float, default=0.9
+        Probability mass of the bands, in (0, 1).
+    fig : matplotlib Figure, optional
+        Where to draw; a new figure when None.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        One Axes per component, titled with its key.
+
+    Raises
+    ------
+    ImportError
+        If matplotlib is not installed.
+    TypeError
+        If ``regressor`` is not a Lambda3DynamicRegressor (or a pipeline ending in one).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from sklearn_lambda3 import Lambda3DynamicRegressor
+    >>> from sklearn_lambda3.plot import plot_components
+    >>> t = np.arange(120)
+    >>> y = np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(scale=0.2, size=120)
+    >>> reg = Lambda3DynamicRegressor(seasonality=12, num_warmup=100, num_samples=100,
+    ...                               num_chains=2, progress_bar=False, random_state=0).fit(None, y)
+    >>> fig = plot_components(reg)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['level', 'season']
+    >>> plt.close(fig)
+    """
+    from .bayes import Lambda3DynamicRegressor
+
+    regressor, head = _fitted_regressor(regressor)
+    if not isinstance(regressor, Lambda3DynamicRegressor):
+        raise TypeError(
+            f"plot_components draws a Lambda3DynamicRegressor's components; got {type(regressor).__name__}."
+        )
+    check_coverage(coverage)
+    if X is None:
+        parts = regressor.components(coverage=coverage)
+        t = np.arange(regressor.n_train_)
+    else:
+        Xt = head.transform(X) if head is not None else X
+        parts = regressor.components(Xt, start=start, coverage=coverage)
+        t = regressor.time_steps(Xt, start=start)
+    plt = _pyplot()
+    if fig is None:
+        fig = plt.figure(figsize=(10, 1.8 * len(parts) + 0.6), layout="constrained")
+    axes = fig.subplots(len(parts), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (name, values) in zip(axes, parts.items(), strict=True):
+        ax.fill_between(t, values[:, 1], values[:, 2], color="tab:blue", alpha=0.25, lw=0)
+        ax.plot(t, values[:, 0], color="tab:blue", lw=1.3)
+        ax.set_title(name, fontsize="medium")
+        ax.set_ylabel(_COMPONENT_TITLES[name])
+        if t.max() >= regressor.n_train_ > t.min():
+            ax.axvline(regressor.n_train_ - 0.5, color="0.4", lw=0.8)
+    axes[-1].set_xlabel("time step")
+    fig.suptitle(f"Components of the dynamic model ({coverage:.0%} intervals)")
+    return fig
 
 
 def plot_sync_matrix(rates, *, labels=None, ax=None):

@@ -1,10 +1,12 @@
 """Every documented configuration of the Bayesian estimators through every public method.
 
 One fit per configuration (estimator × noise × inference × change-point mode, the dynamic
-model without regressors, the hierarchical model with one and with several series), then each
+model without regressors, its seasonality × trend pairs, the hierarchical model with one and
+with several series), then each
 method on it: a refit of the same instance, ``predict(return_std=True)``, ``predict_interval``,
 ``sample_y``, ``pointwise_log_likelihood``, ``to_inference_data``, pickle and skops round trips,
-``plot_fit``, ``plot_posterior``, ``compare`` and, for the linear configurations,
+``plot_fit``, ``plot_posterior`` (and ``components``, forecasts and ``plot_components`` of the
+dynamic ones), ``compare`` and, for the linear configurations,
 ``interaction_effects``. Short chains: the draws are a valid (unconverged) posterior sample,
 which is all these contracts need.
 """
@@ -54,10 +56,29 @@ def _configurations():
         configs[f"dynamic-level-only-{inference}"] = (Lambda3DynamicRegressor, level_only)
         for series in ("one", "several"):
             configs[f"hierarchical-{series}-{inference}"] = (Lambda3HierarchicalRegressor, dict(extra))
+    # Seasonality × trend, each pair once, with the other settings varied across the pairs so
+    # that every noise, change-point mode, inference and the level without regressors occurs.
+    others = [
+        {"noise": "constant", "change_points": None},
+        {"noise": "tension", "change_points": "auto"},
+        {"noise": "constant", "change_points": [40, 80], **SVI},
+        {"noise": "tension", "change_points": [60]},
+        {"noise": "constant", "change_points": "auto", **SVI},
+        {"noise": "constant", "change_points": None, "regressors": False},
+    ]
+    pairs = [(season, trend) for season in SEASONALITIES for trend in ("level", "drift")]
+    for (season, trend), other in zip(pairs, others, strict=True):
+        name = f"dynamic-structural-{season}-{trend}-{'-'.join(str(v) for v in other.values())}"
+        params = {"seasonality": SEASONALITIES[season], "trend": trend, **other}
+        configs[name] = (Lambda3DynamicRegressor, params)
     return configs
 
 
+SEASONALITIES = {"period": 12, "periods": {12: 2, 30: 1}, "auto": "auto"}
+
+
 CONFIGS = _configurations()
+STRUCTURAL = [name for name in CONFIGS if name.startswith("dynamic-structural")]
 
 
 def _data(name):
@@ -67,6 +88,10 @@ def _data(name):
     X = Lambda3Features().set_output(transform="pandas").fit_transform(frame[["b", "c"]])
     step = np.r_[np.zeros(N // 2), np.full(N - N // 2, 3.0)]
     y = series[1:, 0] + step
+    if name.startswith("dynamic-structural"):
+        y = y + 4.0 * np.sin(2 * np.pi * np.arange(N) / 12)
+        if CONFIGS[name][1].get("regressors") is False:
+            return X.iloc[:, :0], y
     if name.startswith("dynamic-level-only"):
         return X.iloc[:, :0], y
     if name.startswith("hierarchical-several"):
@@ -86,6 +111,7 @@ def fitted(name):
         X, y = _data(name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            params = {key: value for key, value in params.items() if key != "regressors"}
             _FITS[name] = (cls(**SAMPLER, **params).fit(X, y), X, y)
     return _FITS[name]
 
@@ -149,6 +175,12 @@ def test_plots(name):
     fig = plot_posterior(reg)  # broadcast error on hierarchical fits (issue 13)
     assert len(fig.axes) >= 2 and len(fig.axes) % 2 == 0
     plt.close(fig)
+    if name.startswith("dynamic"):
+        from sklearn_lambda3.plot import plot_components
+
+        fig = plot_components(reg)
+        assert [ax.get_title() for ax in fig.axes] == list(reg.components_)
+        plt.close(fig)
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -177,8 +209,38 @@ def test_interaction_effects_with_every_linear_configuration(name):
 def test_the_matrix_holds_every_documented_configuration():
     kinds = {name.split("-")[0] for name in CONFIGS}
     assert kinds == {"linear", "dynamic", "hierarchical"}
-    assert sum(name.startswith("dynamic-") and not name.startswith("dynamic-level") for name in CONFIGS) == 12
-    assert len(CONFIGS) == 4 + 12 + 2 + 4
+    plain_dynamic = [name for name in CONFIGS if name.startswith("dynamic-") and name not in STRUCTURAL]
+    assert sum(not name.startswith("dynamic-level") for name in plain_dynamic) == 12
+    assert len(CONFIGS) == 4 + 12 + 2 + 4 + 6
+    structural = [CONFIGS[name][1] for name in STRUCTURAL]
+    assert {(p["seasonality"].__repr__(), p["trend"]) for p in structural} == {
+        (repr(season), trend) for season in SEASONALITIES.values() for trend in ("level", "drift")
+    }
+    assert {p["noise"] for p in structural} == {"constant", "tension"}
+    assert {str(p["change_points"]) for p in structural} >= {"None", "auto", "[40, 80]"}
+    assert {p.get("inference", "nuts") for p in structural} == {"nuts", "svi"}
+    assert any(p.get("regressors") is False for p in structural)
+
+
+@pytest.mark.parametrize("name", STRUCTURAL)
+def test_components_and_forecasts_of_every_structural_configuration(name):
+    reg, X, y = fitted(name)
+    expected = {"level", "season", "regressors", "trend", "change_points"}
+    if reg.trend == "level":
+        expected.discard("trend")
+    if not reg.n_features_in_:
+        expected.discard("regressors")
+    if not reg.change_points_.size:
+        expected.discard("change_points")
+    assert set(reg.components_) == expected
+    assert 12 in reg.seasonality_  # "auto" finds the period of the season in y
+    total = sum(part[:, 0] for part in reg.components_.values())
+    np.testing.assert_allclose(total, reg.predict(X), rtol=1e-9, atol=1e-9)
+    future = X.iloc[:5] if reg.n_features_in_ else None
+    mean, std = reg.forecast(future, steps=None if future is not None else 5, return_std=True)
+    assert mean.shape == std.shape == (5,) and np.all(np.diff(std) > 0)
+    ahead = reg.components(X.iloc[:5], start=reg.n_train_)
+    assert set(ahead) == expected and np.isfinite(np.stack(list(ahead.values()))).all()
 
 
 def test_grid_search_over_model_kinds():

@@ -401,7 +401,32 @@ def statsmodels_comparison(n=10_000):
             setattr(module, name, original)
 
 
-SECTIONS = ("defaults", "fits", "changepoints", "filters", "statsmodels")
+def season_cost(n=10_000, repeats=2):
+    """A 24-step season with 3 harmonics against the same fit without it, both compiled, on a
+    series like :func:`level_series` with that season added (issue 22's speed target: 1.5x)."""
+    X, y, points = level_series(n)
+    y = y + 2.0 * np.sin(2 * np.pi * np.arange(n) / 24)
+    print(f"\n== a 24-step season (3 harmonics) vs none, {n} steps, defaults (4 chains x 1000 draws) ==")
+    walls = {}
+    for label, seasonality in (("no season", None), ("season {24: 3}", {24: 3})):
+        for attempt in range(repeats + 1):  # the first fit of each compiles and is not counted
+            reg = Lambda3DynamicRegressor(
+                seasonality=seasonality, change_points=points, random_state=attempt, progress_bar=False
+            )
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                reg.fit(X, y)
+            if attempt:
+                walls.setdefault(label, []).append(time.perf_counter() - start)
+        d = reg.diagnostics_
+        print(f"{label:16s} best wall {min(walls[label]):6.2f} s | min bulk ESS {d['ess_bulk_min']:5.0f} | "
+              f"max R-hat {d['r_hat_max']:.4f} | divergences {d['num_divergences']}")
+    ratio = min(walls["season {24: 3}"]) / min(walls["no season"])
+    print(f"season / no season: {ratio:.2f}x (target at most 1.5x)")
+
+
+SECTIONS = ("defaults", "fits", "changepoints", "filters", "statsmodels", "season")
 
 
 def main(argv=None):
@@ -424,6 +449,8 @@ def main(argv=None):
             kalman_choice(lengths=(300,))
         if "statsmodels" in only:
             statsmodels_comparison(1000)
+        if "season" in only:
+            season_cost(1000, repeats=1)
         return
     if "defaults" in only:
         default_convergence()
@@ -439,6 +466,8 @@ def main(argv=None):
         kalman_choice()
     if "statsmodels" in only:
         statsmodels_comparison()
+    if "season" in only:
+        season_cost()
 
 
 if __name__ == "__main__":

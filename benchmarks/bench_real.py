@@ -11,6 +11,8 @@ Run: ``python benchmarks/bench_real.py [--data-dir DIR] [--only SECTION ...]`` (
   linear interpolation, which keeps the indices aligned with the annotations. Predictions outside
   ``[1, n - 2]`` are dropped, as TCPD's ``clean_cps`` does.
 - ``null``: how often a pure-noise series of 500 steps gets at least one change point.
+- ``seasonal``: fold forecasts of the Tokyo temperature with a daily season, ours against
+  statsmodels' structural models and the last value (``_real_seasonal.py``).
 
 Rows compared: ``detect_change_points`` with its defaults; the same with the behaviour before the
 noise work (``noise="white", outliers="keep", season=None``); ruptures ``Pelt(model="l2", min_size=2,
@@ -32,6 +34,7 @@ from sklearn_lambda3.analysis import detect_change_points
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _real_dynamic import dynamic_cross_validation, dynamic_forecast_table  # noqa: E402
 from _real_linear import tokyo_linear_table  # noqa: E402
+from _real_seasonal import seasonal_forecast_table  # noqa: E402
 from bench_dynamic import default_convergence  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -210,6 +213,10 @@ SECTIONS = {
     "dynamic": (
         "Tokyo, temperature forecast from the other five series' features, TimeSeriesSplit(3) test folds",
         lambda a: _forecast_rows(a.data_dir),
+    ),
+    "seasonal": (
+        "Tokyo temperature_2m alone, daily season, TimeSeriesSplit(3) fold forecasts: ours vs statsmodels",
+        lambda a: seasonal_forecast_table(Path(a.data_dir) / "tokyo_weather_days.csv"),
     ),
     "crash": (
         "Tokyo, cross_val_score of the dynamic pipeline (used to die inside the Kalman callback)",

@@ -42,13 +42,16 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     ----------
     models : dict of str to estimator, or list of estimators
         Fitted models exposing ``pointwise_log_likelihood(X, y)`` (for example
-        :class:`Lambda3BayesRegressor`). A list or tuple is named ``model0``, ``model1``, ….
+        :class:`Lambda3BayesRegressor`), which must leave the NaN entries of ``y`` out. A list
+        or tuple is named ``model0``, ``model1``, ….
     X : array-like of shape (n_samples, n_features), or dict of str to array-like
         Regressors; a dict gives each model (same keys as ``models``) its own regressors,
         so that models using different columns can be compared on the same ``y``.
     y : array-like of shape (n_samples,) or (n_samples, n_series)
-        Target shared by all models. In 2-D, NaN marks a missing entry: the models'
-        log-likelihoods then cover the observed entries only.
+        Target shared by all models. NaN marks an entry that is not observed (a step of
+        :class:`Lambda3DynamicRegressor`, an entry of a series of
+        :class:`Lambda3HierarchicalRegressor`): the models' log-likelihoods, and so the
+        criterion, then cover the observed entries only, the same for every model.
     ic : {"loo", "waic"}, default="loo"
         PSIS-LOO cross-validation or the widely applicable information criterion.
     scale : {"log", "negative_log", "deviance"}, default="log"
@@ -71,7 +74,9 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     ValueError
         For an unknown ``ic`` or ``scale``, no models, an unfitted model
         (:class:`~sklearn.exceptions.NotFittedError`), a model fitted on a different number
-        of features than ``X`` has, or ``X`` and ``y`` of different lengths.
+        of features than ``X`` has, ``X`` and ``y`` of different lengths, ``y`` without
+        observed entries, or a model whose pointwise log-likelihood does not have one value
+        per observed entry of ``y``.
 
     See Also
     --------
@@ -120,7 +125,8 @@ def compare(models, X, y, *, ic="loo", scale="log"):
         if log_lik.ndim != 3 or log_lik.shape[2] != n_observed:
             raise ValueError(
                 f"model {name!r}: pointwise_log_likelihood must return an array of shape "
-                f"(num_chains, n_draws_per_chain, {n_observed}); got {log_lik.shape}."
+                f"(num_chains, n_draws_per_chain, {n_observed}), one value per observed (non-NaN) "
+                f"entry of y, so that every model covers the same observations; got {log_lik.shape}."
             )
         if not np.all(np.isfinite(log_lik)):
             raise ValueError(f"model {name!r}: the pointwise log-likelihood has non-finite values.")
@@ -256,10 +262,14 @@ def posterior_predictive_check(
     reproduces that feature of the data: a p-value near 0 for ``max``, say, says the
     observed maximum is larger than nearly all replicated maxima (tails too light).
 
-    For 2-D ``y`` (several series, as the hierarchical model's ``sample_y`` returns
-    ``(n_rows, n_series, n_samples)``) the statistics are computed per series (column),
-    over the observed entries only: the replicated values of entries that are NaN in
-    ``y`` are left out too, so that ``T(y)`` and ``T(y_rep)`` cover the same entries.
+    NaN in ``y`` marks an entry that is not observed; the statistics cover the observed
+    entries only, and the replicated values of the entries that are NaN in ``y`` are left out
+    too, so that ``T(y)`` and ``T(y_rep)`` cover the same entries. For 1-D ``y`` (one series,
+    for example :class:`Lambda3DynamicRegressor` with steps not observed) the rows that are
+    NaN are dropped before the statistics are computed. For 2-D ``y`` (several series, as the
+    hierarchical model's ``sample_y`` returns ``(n_rows, n_series, n_samples)``) the
+    statistics are computed per series (column), the missing entries set to NaN in the
+    replicates.
 
     Parameters
     ----------
@@ -269,13 +279,13 @@ def posterior_predictive_check(
     X : array-like of shape (n_samples_X, n_features)
         Regressors.
     y : array-like of shape (n_samples_X,) or (n_samples_X, n_series)
-        Observed target; in 2-D, NaN marks a missing entry.
+        Observed target; NaN marks an entry that is not observed.
     n_samples : int, default=1000
         Number of replicated targets.
     statistics : sequence of str or callable, default=("mean", "std", "min", "max", "median")
         Statistics to check. Strings name NaN-aware reductions over the rows (``std`` has
         ``ddof=0``); a callable ``f(values, axis=0)`` is named by its ``__name__`` and must
-        reduce along ``axis`` (and ignore NaN, if ``y`` has missing entries).
+        reduce along ``axis`` (and ignore NaN, if a 2-D ``y`` has missing entries).
     random_state : int, RandomState instance or None, default=None
         Seed of the replicated draws, passed to ``model.sample_y``.
 
@@ -290,7 +300,7 @@ def posterior_predictive_check(
     ValueError
         For an unfitted model (:class:`~sklearn.exceptions.NotFittedError`), a model fitted
         on a different number of features than ``X`` has, ``X`` and ``y`` of different
-        lengths, a bad ``n_samples`` or an unknown statistic.
+        lengths, ``y`` without observed entries, a bad ``n_samples`` or an unknown statistic.
 
     See Also
     --------
@@ -325,7 +335,9 @@ def posterior_predictive_check(
     if replicated.shape != expected:
         raise ValueError(f"model.sample_y returned shape {replicated.shape}; expected {expected}.")
     missing = np.isnan(y)
-    if missing.any():
+    if missing.any() and y.ndim == 1:
+        y, replicated = y[~missing], replicated[~missing]
+    elif missing.any():
         replicated = np.where(missing[..., None], np.nan, replicated)
 
     observed, draws, p_value = {}, {}, {}
@@ -390,8 +402,6 @@ def _as_target(y):
         raise ValueError(f"y must be 1-D or 2-D (n_samples, n_series); got shape {y.shape}.")
     if np.any(np.isinf(y)):
         raise ValueError("y has infinite values.")
-    if y.ndim == 1 and np.any(np.isnan(y)):
-        raise ValueError("y has NaN; missing entries are only supported in 2-D y (several series).")
     if not np.any(~np.isnan(y)):
         raise ValueError("y has no observed entries.")
     return y
@@ -404,6 +414,4 @@ def _check_rows(model, name, X, y):
     if shape[0] != y.shape[0]:
         raise ValueError(f"X has {shape[0]} rows but y has {y.shape[0]}.")
     if shape[1] != model.n_features_in_:
-        raise ValueError(
-            f"{name} was fitted on {model.n_features_in_} features but X has {shape[1]}."
-        )
+        raise ValueError(f"{name} was fitted on {model.n_features_in_} features but X has {shape[1]}.")

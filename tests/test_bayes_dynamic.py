@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from _bayes_helpers import COMPILES, DYNAMIC_TRUTH, FAST, _CompileCounter, dynamic_data
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
 from sklearn.model_selection import TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 
@@ -310,12 +311,46 @@ def test_dynamic_fit_through_missing_steps(dynamic_fit):
     log_lik = reg.pointwise_log_likelihood(X, y_gap)
     assert log_lik.shape == (2, reg.level_samples_.shape[0] // 2, observed.sum())
     assert np.all(np.isfinite(log_lik))
+    assert reg.score(X, y_gap) == pytest.approx(r2_score(y_gap[observed], mean[observed]), rel=1e-12)
     forecast, forecast_std = reg.forecast(X[:10], return_std=True)
     assert np.all(np.isfinite(forecast)) and np.all(np.diff(forecast_std) > 0)
     pytest.importorskip("arviz")
     idata = reg.to_inference_data()
     assert idata.log_likelihood["y"].shape[-1] == observed.sum()
     np.testing.assert_array_equal(np.asarray(idata.observed_data["y"]), y_gap[observed])
+
+
+def test_dynamic_score_covers_the_observed_steps(dynamic_fit):
+    reg, X, y, _, _ = dynamic_fit
+    y_gap = y.copy()
+    y_gap[[0, 7, 150, 151, 152, 399]] = np.nan
+    observed = ~np.isnan(y_gap)
+    mean = reg.predict(X)
+    assert reg.score(X, y_gap) == pytest.approx(r2_score(y[observed], mean[observed]), rel=1e-12)
+    weight = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    expected = r2_score(y[observed], mean[observed], sample_weight=weight[observed])
+    assert reg.score(X, y_gap, sample_weight=weight) == pytest.approx(expected, rel=1e-12)
+    future = reg.forecast(X[:20])
+    y_future = np.r_[np.nan, y[1:20]]
+    assert reg.score(X[:20], y_future, start=reg.n_train_) == pytest.approx(
+        r2_score(y[1:20], future[1:]), rel=1e-12
+    )
+    assert reg.score(X, y) == pytest.approx(r2_score(y, mean), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("y", "weight", "match"),
+    [
+        (np.full(400, np.nan), None, "at least 2 observed"),
+        (np.r_[np.nan, np.ones(399)], np.ones(399), "sample_weight"),
+        (np.ones(399), None, "inconsistent numbers of samples"),
+        (np.r_[np.inf, np.ones(399)], None, "infinity"),
+    ],
+)
+def test_dynamic_score_bad_targets(dynamic_fit, y, weight, match):
+    reg, X, _, _, _ = dynamic_fit
+    with pytest.raises(ValueError, match=match):
+        reg.score(X, y, sample_weight=weight)
 
 
 def test_dynamic_change_points_auto_with_missing_steps():

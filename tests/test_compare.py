@@ -1,14 +1,18 @@
 """compare (PSIS-LOO / WAIC) and posterior_predictive_check against known truth."""
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import NotFittedError
+from _bayes_helpers import dynamic_data
+from scipy.special import logsumexp
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from sklearn_lambda3 import (
     Lambda3BayesRegressor,
+    Lambda3DynamicRegressor,
     Lambda3HierarchicalRegressor,
     PredictiveCheck,
     compare,
@@ -246,6 +250,88 @@ def test_hierarchical_model_is_compared_and_checked_per_series():
     assert np.all((check.p_value["std"] > 0.01) & (check.p_value["std"] < 0.99))
 
 
+@pytest.fixture(scope="module")
+def gap_fits():
+    """A dynamic model fitted through unobserved steps, and a linear one fitted on the observed rows."""
+    X, y, _, _ = dynamic_data(n=150, seed=3)
+    y_gap = y.copy()
+    y_gap[[0, 30, 70, 71, 72, 73, 149]] = np.nan
+    observed = ~np.isnan(y_gap)
+    tiny = {"num_warmup": 150, "num_samples": 150, "num_chains": 2, "progress_bar": False, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dynamic = Lambda3DynamicRegressor(change_points=[120], **tiny).fit(X, y_gap)
+        static = Lambda3BayesRegressor(**tiny).fit(X[observed], y_gap[observed])
+    return X, y_gap, observed, dynamic, static
+
+
+class FixedLogLik:
+    """Model stand-in whose pointwise log-likelihood is a given array, whatever y is."""
+
+    n_features_in_ = 2
+
+    def __init__(self, log_lik):
+        self.log_lik = log_lik
+
+    def pointwise_log_likelihood(self, X, y):
+        return self.log_lik
+
+
+def hand_waic(log_lik):
+    """elpd_waic on the log scale: Σ_i log mean_s p(y_i | θ_s) - Var_s log p(y_i | θ_s), as ArviZ (ddof=0)."""
+    draws = log_lik.reshape(-1, log_lik.shape[-1])
+    lppd = logsumexp(draws, axis=0) - np.log(len(draws))
+    return float(np.sum(lppd - draws.var(axis=0)))
+
+
+# Short fits give a few observations a log-likelihood variance above ArviZ's WAIC warning limit.
+@pytest.mark.filterwarnings("ignore:For one or more samples:UserWarning")
+def test_compare_1d_target_with_missing_steps_covers_the_observed_steps(gap_fits):
+    X, y_gap, observed, dynamic, static = gap_fits
+    # References from y without NaN: the dynamic model's log-likelihood of every step with the
+    # unobserved steps filled, then dropped; the linear model's of the observed rows alone.
+    filled = dynamic.pointwise_log_likelihood(X, np.where(observed, y_gap, 0.0))[..., observed]
+    rows = static.pointwise_log_likelihood(X[observed], y_gap[observed])
+    assert filled.shape[-1] == rows.shape[-1] == observed.sum()
+    models = {"dynamic": dynamic, "static": static}
+    waic = compare(models, X, y_gap, ic="waic")
+    assert list(waic.index) == ["dynamic", "static"]
+    assert waic.loc["dynamic", "elpd_waic"] == pytest.approx(hand_waic(filled), rel=1e-9)
+    assert waic.loc["static", "elpd_waic"] == pytest.approx(hand_waic(rows), rel=1e-9)
+    loo = compare(models, X, y_gap)
+    reference = compare(
+        {"dynamic": FixedLogLik(filled), "static": FixedLogLik(rows)}, X[observed], y_gap[observed]
+    )
+    columns = ["elpd_loo", "p_loo", "se", "elpd_diff", "dse", "weight"]
+    pd.testing.assert_frame_equal(loo[columns], reference[columns], rtol=1e-9)
+
+
+def test_compare_rejects_a_model_that_keeps_missing_steps(gap_fits):
+    X, y_gap, observed, dynamic, _ = gap_fits
+    every_row = FixedLogLik(np.zeros((2, 10, len(y_gap))))
+    with pytest.raises(
+        ValueError, match=rf"'every_row'.*{observed.sum()}\), one value per observed \(non-NaN\) entry of y"
+    ):
+        compare({"dynamic": dynamic, "every_row": every_row}, X, y_gap)
+
+
+def test_ppc_1d_target_with_missing_steps_uses_the_observed_steps(gap_fits):
+    X, y_gap, observed, dynamic, _ = gap_fits
+    check = posterior_predictive_check(dynamic, X, y_gap, n_samples=200, random_state=0)
+    replicates = dynamic.sample_y(X, 200, random_state=0)[observed]
+    y_observed = y_gap[observed]
+    for name, function in (("mean", np.mean), ("std", np.std), ("max", np.max), ("median", np.median)):
+        assert check.observed[name] == pytest.approx(function(y_observed))
+        np.testing.assert_allclose(check.replicated[name], function(replicates, axis=0))
+        assert check.p_value[name] == pytest.approx(
+            np.mean(function(replicates, axis=0) > function(y_observed))
+        )
+    # A statistic that does not skip NaN sees the observed steps only.
+    spread = posterior_predictive_check(dynamic, X, y_gap, n_samples=200, statistics=np.ptp, random_state=0)
+    assert spread.observed["ptp"] == pytest.approx(np.ptp(y_observed))
+    np.testing.assert_allclose(spread.replicated["ptp"], np.ptp(replicates, axis=0))
+
+
 def test_ties_count_half():
     class Constant(StandIn):
         def sample_y(self, X, n_samples=1, random_state=None):
@@ -269,7 +355,12 @@ def test_ties_count_half():
         (lambda m, X, y: compare([m["both"]], X, y[:-1]), ValueError, "rows"),
         (lambda m, X, y: compare(m, {"both": X}, y), ValueError, "keys"),
         (lambda m, X, y: compare([object()], X, y), TypeError, "pointwise_log_likelihood"),
-        (lambda m, X, y: compare([m["both"]], X, np.r_[np.nan, y[1:]]), ValueError, "NaN"),
+        (lambda m, X, y: compare([m["both"]], X, np.full_like(y, np.nan)), ValueError, "no observed"),
+        (
+            lambda m, X, y: posterior_predictive_check(m["both"], X, np.full_like(y, np.nan)),
+            ValueError,
+            "no obs",
+        ),
         (lambda m, X, y: posterior_predictive_check(m["first"], X, y), ValueError, "features"),
         (lambda m, X, y: posterior_predictive_check(m["both"], X[:5], y), ValueError, "rows"),
         (lambda m, X, y: posterior_predictive_check(m["both"], X, y, n_samples=0), ValueError, "n_samples"),

@@ -8,8 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse
 from sklearn.base import _fit_context
+from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from .._validation import check_coverage, check_magnitude, reject_sparse_and_complex
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
@@ -1083,6 +1084,41 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         X, positions = self._placed(X, start)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
         return self._log_likelihood(X, y, positions)
+
+    def score(self, X, y, sample_weight=None, start=None):
+        """Coefficient of determination R² of :meth:`predict` on the observed steps of ``y``.
+
+        Steps where ``y`` is NaN are not observed and are left out, with their weights, as
+        :meth:`pointwise_log_likelihood` leaves them out.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Regressors of the steps, in time order.
+        y : array-like of shape (n_samples,)
+            True target; NaN marks a step that is not observed (at least two observed steps).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the steps.
+        start : int or None, default=None
+            Time step of the first row, as in :meth:`predict`.
+
+        Returns
+        -------
+        score : float
+            :func:`sklearn.metrics.r2_score` of the observed steps.
+
+        Raises
+        ------
+        ValueError
+            If ``y`` or ``sample_weight`` has another length than ``X``, ``y`` holds infinity or
+            fewer than two observed steps.
+        """
+        y_pred = self.predict(X, start=start)
+        y = check_dynamic_target(y, y_pred.shape[0])
+        observed = ~np.isnan(y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, y)[observed]
+        return float(r2_score(y[observed], y_pred[observed], sample_weight=sample_weight))
 
     def _posterior_variables(self, draws):
         # ``draws`` are the path draws (the training placement): one level path and steps each.

@@ -226,3 +226,27 @@ def test_inference_data_and_diagnostics_name_the_structural_terms(structural_fit
     assert "drift" in idata.posterior
     assert "drift" in reg.diagnostics_["table"]["parameter"]
     assert math.isfinite(reg.diagnostics_["r_hat_max"])
+
+
+def test_a_model_without_regressors_takes_none_everywhere():
+    t = np.arange(120)
+    y = np.sin(2 * np.pi * t / 12) + 0.2 * np.random.default_rng(6).standard_normal(120)
+    y[[10, 50]] = np.nan
+    reg = _fit(None, y, seasonality=12, num_warmup=100, num_samples=100)
+    empty = np.empty((120, 0))
+    np.testing.assert_array_equal(reg.predict(None), reg.predict(empty))
+    np.testing.assert_array_equal(reg.predict_interval(None), reg.predict_interval(empty))
+    np.testing.assert_array_equal(reg.sample_y(None, random_state=0), reg.sample_y(empty, random_state=0))
+    np.testing.assert_array_equal(
+        reg.pointwise_log_likelihood(None, y), reg.pointwise_log_likelihood(empty, y)
+    )
+    assert reg.score(None, y) == reg.score(empty, y)
+    ahead = np.full(10, 0.5)
+    assert reg.score(None, ahead, start=120) == reg.score(np.empty((10, 0)), ahead, start=120)
+    np.testing.assert_array_equal(reg.forecast(steps=5), reg.forecast(np.empty((5, 0))))
+    with pytest.raises(ValueError, match="forecast\\(steps=h\\)"):
+        reg.predict(None, start=120)
+    X = np.random.default_rng(7).normal(size=(120, 1))
+    with_regressors = _fit(X, np.nan_to_num(y), num_warmup=50, num_samples=50)
+    with pytest.raises(ValueError, match="has 1 regressors: pass their values as X"):
+        with_regressors.predict(None)

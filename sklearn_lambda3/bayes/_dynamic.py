@@ -886,9 +886,30 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             return self._positions(X, len(X), start)
         return self._positions(X, self._validated(_without_empty_frame(X)).shape[0], start)
 
-    def _placed(self, X, start):
-        """``(validated X, time steps)`` with a warning for in-sample rows unlike the training ones."""
+    def _without_regressors(self, n_rows, start):
+        """The (n_rows, 0) design that ``X=None`` stands for in a model without regressors:
+        ``n_rows`` rows from ``start`` or, where the call gives no count, the training steps."""
         check_is_fitted(self)
+        if self.n_features_in_:
+            raise ValueError(
+                f"X is None but the model has {self.n_features_in_} regressors: pass their values as X."
+            )
+        if n_rows is None:
+            if start is not None:
+                raise ValueError(
+                    "X=None stands for the training steps; for other steps of a model without "
+                    "regressors use forecast(steps=h), or pass X=np.empty((n_steps, 0)) with start."
+                )
+            n_rows = self.n_train_
+        return np.zeros((n_rows, 0))
+
+    def _placed(self, X, start, n_rows=None):
+        """``(validated X, time steps)`` with a warning for in-sample rows unlike the training ones.
+
+        ``X=None`` (a model without regressors): ``n_rows`` rows, or the training steps."""
+        check_is_fitted(self)
+        if X is None:
+            X = self._without_regressors(n_rows, start)
         # A pandas index is read before validation turns X into an array.
         positions = None if _pandas_index(X) is None else self._positions(X, len(X), start)
         X = self._validated(_without_empty_frame(X))
@@ -951,13 +972,14 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         return mean, np.sqrt(variance + horizon * np.mean(self.tau_samples_**2))
 
     # -------------------------------------------------------------- predict
-    def predict(self, X, return_std=False, start=None):
+    def predict(self, X=None, return_std=False, start=None):
         """Posterior predictive mean (and std) of the steps that the rows of ``X`` are placed at.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Regressors of the steps, in time order.
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors of the steps, in time order. None (a model without regressors): the
+            training steps.
         return_std : bool, default=False
             Also return the predictive standard deviation (level, coefficients and noise;
             for forecasts it grows with the horizon).
@@ -1018,13 +1040,13 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             )
         return np.zeros((int(steps), 0))
 
-    def predict_interval(self, X, coverage=0.9, start=None):
+    def predict_interval(self, X=None, coverage=0.9, start=None):
         """Central posterior predictive interval of the steps the rows of ``X`` are placed at.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Regressors.
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors. None (a model without regressors): the training steps.
         coverage : float, default=0.9
             Probability mass inside the interval, in (0, 1).
         start : int or None, default=None
@@ -1038,13 +1060,13 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         X, positions = self._placed(X, start)
         return self._interval(X, coverage, positions)
 
-    def sample_y(self, X, n_samples=1, random_state=None, start=None):
+    def sample_y(self, X=None, n_samples=1, random_state=None, start=None):
         """Draw targets from the posterior predictive distribution at the steps of ``X``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Regressors.
+        X : array-like of shape (n_samples_X, n_features) or None
+            Regressors. None (a model without regressors): the training steps.
         n_samples : int, default=1
             Number of draws per row.
         random_state : int, RandomState instance or None, default=None
@@ -1069,8 +1091,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Regressors.
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors. None (a model without regressors): one row per entry of ``y``.
         y : array-like of shape (n_samples,)
             Target; NaN steps are not observations and are left out.
         start : int or None, default=None
@@ -1081,8 +1103,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         log_lik : ndarray of shape (num_chains, n_draws_per_chain, n_observations)
             Chain by chain, as ArviZ expects.
         """
-        X, positions = self._placed(X, start)
         y = np.asarray(y, dtype=np.float64).reshape(-1)
+        X, positions = self._placed(X, start, n_rows=len(y))
         return self._log_likelihood(X, y, positions)
 
     def score(self, X, y, sample_weight=None, start=None):
@@ -1093,8 +1115,9 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Regressors of the steps, in time order.
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors of the steps, in time order. None (a model without regressors): one
+            row per entry of ``y``.
         y : array-like of shape (n_samples,)
             True target; NaN marks a step that is not observed (at least two observed steps).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -1113,6 +1136,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             If ``y`` or ``sample_weight`` has another length than ``X``, ``y`` holds infinity or
             fewer than two observed steps.
         """
+        if X is None:
+            X = self._without_regressors(np.shape(y)[0] if y is not None else None, start)
         y_pred = self.predict(X, start=start)
         y = check_dynamic_target(y, y_pred.shape[0])
         observed = ~np.isnan(y)

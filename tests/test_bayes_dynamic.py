@@ -160,7 +160,7 @@ def test_dynamic_forecast_with_idle_features_falls_back_to_the_local_level():
 
 
 def test_dynamic_evidence_shrinkage_keeps_informative_features_and_matches_a_grid():
-    from sklearn_lambda3.bayes._kalman import _scale_mode, _scale_posterior, dynamic_evidence_shrinkage
+    from sklearn_lambda3.bayes._kalman._host import _scale_mode, _scale_posterior, dynamic_evidence_shrinkage
 
     rng = np.random.default_rng(3)
     n = 150
@@ -220,14 +220,14 @@ def test_dynamic_cross_validation_on_collinear_features_runs():
 
 
 def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch):
-    from sklearn_lambda3.bayes import _kalman
+    from sklearn_lambda3.bayes._kalman import _host
 
     def broken(*args):
         raise np.linalg.LinAlgError("Matrix is not positive definite.")
 
     # The host-side search for the sampling coordinate (the sampler's FFI handler cannot
     # raise: a point it cannot evaluate gets -inf, a rejected step).
-    monkeypatch.setattr(_kalman, "batched_loglik_and_grad", broken)
+    monkeypatch.setattr(_host, "batched_loglik_and_grad", broken)
     X, y, _, _ = dynamic_data(n=60)
     reg = Lambda3DynamicRegressor(**FAST, random_state=0)
     with pytest.raises(ValueError, match="Kalman filter failed.*not positive definite"):
@@ -376,14 +376,10 @@ def test_dynamic_bad_targets_with_missing_steps():
 
 
 def test_kalman_auto_takes_jax_on_accelerators_and_numba_on_a_cpu():
-    from sklearn_lambda3.bayes._dynamic import CPU_JAX_CROSSOVER, choose_kalman
+    from sklearn_lambda3.bayes._kalman import choose_filter
 
-    for n in (2, 1000, 100_000):
-        assert choose_kalman("auto", "gpu", n) == "jax"
-        assert choose_kalman("auto", "cpu", n) == (
-            "jax" if CPU_JAX_CROSSOVER is not None and n >= CPU_JAX_CROSSOVER else "numba"
-        )
-        assert choose_kalman("numba", "gpu", n) == "numba" and choose_kalman("jax", "cpu", n) == "jax"
+    assert choose_filter("auto", "gpu") == "jax" and choose_filter("auto", "cpu") == "numba"
+    assert choose_filter("numba", "gpu") == "numba" and choose_filter("jax", "cpu") == "jax"
     with pytest.raises(ValueError, match="kalman"):
         Lambda3DynamicRegressor(kalman="scan").fit(*dynamic_data(n=40)[:2])
 

@@ -1,12 +1,11 @@
-"""The Numba Kalman kernel called from XLA through the FFI handler of ``bayes._kalman_bridge``."""
+"""The Numba Kalman kernel called from XLA through the FFI handler of ``bayes._kalman._bridge``."""
 
 import numpy as np
 import pytest
 from test_bayes_kalman_kernels import FLOOR, small_case
 
-from sklearn_lambda3.bayes import _kalman_bridge
-from sklearn_lambda3.bayes._kalman import KALMAN_INPUTS
-from sklearn_lambda3.bayes._kalman_kernels import batched_loglik_and_grad
+from sklearn_lambda3.bayes._kalman import KALMAN_INPUTS, _bridge
+from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
 
 assert FLOOR == NOISE_FLOOR  # the kernels' tests and the bridge use the same floor
@@ -36,10 +35,10 @@ def test_ffi_call_returns_the_kernel_value_and_gradient(name):
 
     inputs = inputs_of(cases()[name])
     rng = np.random.default_rng(4)
-    token, address = _kalman_bridge.register(inputs)
+    token, address = _bridge.register(inputs)
     try:
         # One chain, chains under vmap (the handler gets them in one call), and vmap of vmap.
-        value_and_grad = jax.value_and_grad(_kalman_bridge.kalman_log_likelihood)
+        value_and_grad = jax.value_and_grad(_bridge.kalman_log_likelihood)
         for shape, function in (
             ((3,), value_and_grad),
             ((4, 3), jax.vmap(value_and_grad, (0, None))),
@@ -52,8 +51,8 @@ def test_ffi_call_returns_the_kernel_value_and_gradient(name):
             np.testing.assert_array_equal(np.asarray(value), expected.astype(np.float32))
             np.testing.assert_array_equal(np.asarray(grad), expected_grad.astype(np.float32))
     finally:
-        _kalman_bridge.release(token)
-    assert token not in _kalman_bridge._HOST_DATA
+        _bridge.release(token)
+    assert token not in _bridge._HOST_DATA
 
 
 def test_ffi_gradient_takes_the_dtype_of_float64_parameters():
@@ -62,14 +61,14 @@ def test_ffi_gradient_takes_the_dtype_of_float64_parameters():
     from sklearn_lambda3.bayes._inference import _precision
 
     inputs = inputs_of(small_case(seed=5))
-    token, address = _kalman_bridge.register(inputs)
+    token, address = _bridge.register(inputs)
     try:
         with _precision(True):
             params = np.array([0.4, 0.7, 0.2])
-            value, grad = jax.jit(jax.value_and_grad(_kalman_bridge.kalman_log_likelihood))(params, address)
+            value, grad = jax.jit(jax.value_and_grad(_bridge.kalman_log_likelihood))(params, address)
             assert grad.dtype == np.float64
     finally:
-        _kalman_bridge.release(token)
+        _bridge.release(token)
     expected, expected_grad = kernel(inputs, params.astype(np.float32))
     np.testing.assert_array_equal(np.asarray(value), np.float32(expected))
     np.testing.assert_array_equal(np.asarray(grad), expected_grad.astype(np.float32))
@@ -80,16 +79,16 @@ def test_registration_check_refuses_a_handler_that_disagrees_with_the_kernel(mon
 
     # Registered once for real (the first test), then checked again against a kernel that
     # disagrees: the check must raise and name the filter that needs no handler.
-    _kalman_bridge.ensure_registered()
-    monkeypatch.setattr(_kalman_bridge, "_REGISTERED", [])
+    _bridge.ensure_registered()
+    monkeypatch.setattr(_bridge, "_REGISTERED", [])
     monkeypatch.setattr(jax.ffi, "register_ffi_target", lambda *args, **kwargs: None)
-    real = _kalman_bridge.batched_loglik_and_grad
+    real = _bridge.batched_loglik_and_grad
 
     def shifted(*args):
         values, grads = real(*args)
         return values + 1.0, grads
 
-    monkeypatch.setattr(_kalman_bridge, "batched_loglik_and_grad", shifted)
+    monkeypatch.setattr(_bridge, "batched_loglik_and_grad", shifted)
     with pytest.raises(RuntimeError, match="kalman='jax'"):
-        _kalman_bridge.ensure_registered()
-    assert _kalman_bridge._REGISTERED == []
+        _bridge.ensure_registered()
+    assert _bridge._REGISTERED == []

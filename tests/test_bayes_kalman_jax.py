@@ -24,8 +24,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3.bayes._inference import _precision
-from sklearn_lambda3.bayes._kalman_jax import bucket_length, filter_data, log_likelihood
-from sklearn_lambda3.bayes._kalman_kernels import batched_loglik_and_grad
+from sklearn_lambda3.bayes._kalman._jax import bucket_length, filter_data, log_likelihood
+from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
 
 METHODS = ("parallel", "sequential")

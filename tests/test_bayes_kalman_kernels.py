@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from sklearn_lambda3.bayes._kalman_kernels import batched_loglik_and_grad, conditional_draws
+from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad, conditional_draws
 
 FLOOR = 1e-6
 

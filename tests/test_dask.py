@@ -78,9 +78,9 @@ def executing(dask_worker):
 
 
 def host_data():
-    from sklearn_lambda3.bayes import _kalman_bridge
+    from sklearn_lambda3.bayes._kalman import _bridge
 
-    return dict(_kalman_bridge._HOST_DATA)
+    return dict(_bridge._HOST_DATA)
 
 
 def wait_until(condition, timeout, what):
@@ -152,7 +152,7 @@ def test_grid_search_on_dask_equals_serial(cluster, serial):
 
 
 def test_dynamic_model_in_a_worker(cluster):
-    # The dynamic model keeps its series in the module dict bayes._kalman_bridge._HOST_DATA for the
+    # The dynamic model keeps its series in the module dict bayes._kalman._bridge._HOST_DATA for the
     # duration of a fit (the FFI handler reads them through the address the program passes): that is
     # per process, filled and emptied in the worker that fits.
     cluster, client = cluster

@@ -14,41 +14,19 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, colu
 
 from .._validation import check_coverage, check_magnitude, reject_sparse_and_complex
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
-from ._kalman import KALMAN_INPUTS, conditional_posterior, dynamic_evidence_shrinkage, dynamic_reference
+from ._kalman import (
+    FILTERS,
+    KALMAN_INPUTS,
+    choose_filter,
+    conditional_posterior,
+    dynamic_evidence_shrinkage,
+    dynamic_reference,
+)
 from ._linear import TensionNoiseMixin
 from ._structural import check_seasonality, find_seasonality, seasonal_columns, seasonal_labels
 
 # Largest number of posterior draws whose level path the model keeps.
 LEVEL_PATHS = 500
-
-# Shortest series for which kalman="auto" runs the JAX filter on a CPU (see choose_kalman);
-# None: the Numba kernel at every length.
-CPU_JAX_CROSSOVER = None
-
-
-def choose_kalman(setting, platform, n_steps):
-    """The sampler's Kalman filter: ``"numba"`` (an FFI call to the host) or ``"jax"`` (in the program).
-
-    ``setting`` is the estimator's ``kalman``; ``"auto"`` takes the JAX filter on an
-    accelerator (``platform`` is not ``"cpu"``: the Numba kernel runs on the CPU only, and
-    reaching it from a device would stall the device at every step) and, on a CPU, the Numba
-    kernel unless the series has at least :data:`CPU_JAX_CROSSOVER` steps. Measured on 2 CPU
-    cores with 4 chains and 2 regressors (``benchmarks/bench_dynamic.py --only filters``),
-    one likelihood-and-gradient evaluation as the sampler asks for it takes, Numba through its
-    XLA FFI call against the JAX filter (parallel in time): 0.011 against 0.11 ms at 100
-    steps, 0.09 against 0.98 ms at 1,000, 0.54 against 8.1 ms at 10,000 and 6.3 against 87 ms
-    at 100,000; whole fits (2 chains x 1000 iterations) once compiled take 0.17 against 0.70 s
-    at 300 steps and 0.21 against 1.88 s at 1,000, and the JAX program compiles again for every
-    bucket of lengths (10 to 20 s per first fit). Numba is the faster at every length: the
-    crossover is None.
-    """
-    if setting != "auto":
-        return setting
-    if platform != "cpu":
-        return "jax"
-    if CPU_JAX_CROSSOVER is not None and n_steps >= CPU_JAX_CROSSOVER:
-        return "jax"
-    return "numba"
 
 
 def path_draws(num_chains, num_samples):
@@ -63,28 +41,28 @@ def path_draws(num_chains, num_samples):
 class DynamicModel:
     """The dynamic model's sampled part: τ and the noise, with the rest integrated out.
 
-    ``kalman`` says which filter integrates the level, the steps and the coefficients out
-    while NUTS samples: ``"numba"``, the Numba kernel on the CPU as an XLA FFI call (the
-    program does not depend on the series at all, so any length reuses it; each chain runs as
-    its own program, see ``independent_chains``), or ``"jax"``, the
-    JAX filter inside the program (:mod:`sklearn_lambda3.bayes._kalman_jax`; no host call, any
-    device; the series is padded to :func:`~sklearn_lambda3.bayes._kalman_jax.bucket_length`,
-    so lengths in one bucket share a program). The JAX filter runs in float64: the
-    program does then, within its fit only.
+    ``kalman`` names the filter in :data:`~sklearn_lambda3.bayes._kalman.FILTERS` that
+    integrates the level, the steps and the coefficients out while NUTS samples: ``"numba"``,
+    the Numba kernel on the CPU as an XLA FFI call (the program does not depend on the series,
+    so any length reuses it; each chain runs as its own program), or ``"jax"``, the JAX filter
+    inside the program (any device, in float64; lengths in one bucket share a program). The
+    name, not the filter, is the field: the model stays a small hashable value.
     """
 
     noise: str = "constant"
     kalman: str = "numba"
 
     @property
+    def kalman_filter(self):
+        return FILTERS[self.kalman]
+
+    @property
     def float64(self):
-        return self.kalman == "jax"
+        return self.kalman_filter.float64
 
     @property
     def independent_chains(self):
-        # The Numba kernel costs in proportion to the chains it is handed: vectorised chains
-        # in lockstep would hand it every chain at every leapfrog step of the longest tree.
-        return self.kalman == "numba"
+        return self.kalman_filter.independent_chains
 
     @property
     def reported_sites(self):
@@ -155,15 +133,7 @@ class DynamicModel:
             )
         numpyro.factor("scale_prior", prior)
         params = jnp.stack([tau, sigma_base, sigma_scale], axis=-1)
-        if self.kalman == "jax":
-            from ._kalman_jax import FILTER_DATA, log_likelihood
-
-            loglik = log_likelihood(params, {name: data[name] for name in FILTER_DATA})
-        else:
-            from ._kalman_bridge import kalman_log_likelihood
-
-            loglik = kalman_log_likelihood(params, data["token"])
-        numpyro.factor("loglik", loglik)
+        numpyro.factor("loglik", self.kalman_filter.log_likelihood(params, data))
 
     def latent_shapes(self, data):
         return {"v": (2,)} if self.noise == "constant" else {"v": (2,), "noise_share": ()}
@@ -181,22 +151,14 @@ class DynamicModel:
         return True
 
     def prepare(self, data):
-        """Centre the sampling coordinate on the series, and hand the series to the filter:
-        kept on the host by token (Numba), or padded into the program's data (JAX)."""
+        """Centre the sampling coordinate on the series, and hand the series to the filter."""
         inputs = tuple(data[name] for name in KALMAN_INPUTS)
         program_data = {
             key: value for key, value in data.items() if key not in (*KALMAN_INPUTS, "path_draws")
         }
         program_data.update(dynamic_reference(inputs, data["level_scale"], data["noise_scale"]))
-        if self.kalman == "jax":
-            from ._kalman_jax import bucket_length, filter_data
-
-            program_data.update(filter_data(inputs, bucket_length(len(inputs[0]))))
-            return program_data, None
-        from ._kalman_bridge import register
-
-        token, address = register(inputs)
-        program_data["token"] = address
+        filter_data, token = self.kalman_filter.prepare(inputs)
+        program_data.update(filter_data)
         return program_data, token
 
     def complete(self, draws, data, token, seed):
@@ -205,11 +167,7 @@ class DynamicModel:
         return {**draws, **conditional_posterior(inputs, draws, self.noise, data["path_draws"], seed)}
 
     def release(self, token):
-        if token is None:
-            return
-        from ._kalman_bridge import release
-
-        release(token)
+        self.kalman_filter.release(token)
 
 
 def check_dynamic_target(y, n_rows):
@@ -629,8 +587,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         # The size device="auto" weighs: the series and its regressors, as the JAX filter reads them.
         size = self.n_train_ * (self.n_features_in_ + 3)
         platform = resolve_device(self.device, size).platform
-        self.kalman_ = choose_kalman(self.kalman, platform, self.n_train_)
-        if self.kalman_ == "numba" and platform != "cpu":
+        self.kalman_ = choose_filter(self.kalman, platform)
+        if FILTERS[self.kalman_].cpu_only and platform != "cpu":
             raise ValueError(
                 f"kalman='numba' runs the filter in a Numba kernel on the CPU, which a sampler on "
                 f"device={self.device!r} ({platform}) cannot call; use kalman='jax' or 'auto' there, "

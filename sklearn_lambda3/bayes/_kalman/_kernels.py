@@ -21,8 +21,8 @@ design, collinear or constant columns and σ at the noise floor included; a cons
 pass in float64 (O(n k²) with the factor), and its gradient with respect to (τ, σ_base,
 σ_scale) one backward pass through the same filter (see :func:`_loglik_and_grad`), so NUTS
 gets the gradient with the value. The sampler calls it as an XLA FFI custom call with a
-custom VJP (see :mod:`sklearn_lambda3.bayes._kalman_bridge`);
-:mod:`sklearn_lambda3.bayes._kalman_jax` is the same likelihood in JAX, for accelerators.
+custom VJP (see :mod:`sklearn_lambda3.bayes._kalman._bridge`);
+:mod:`sklearn_lambda3.bayes._kalman._jax` is the same likelihood in JAX, for accelerators.
 """
 
 import math

@@ -2,7 +2,7 @@
 the evidence shrinkage, and the exact draws given each posterior draw (NumPy and Numba only).
 
 ``inputs`` is the tuple of :data:`KALMAN_INPUTS` (standardised, float64) that every kernel of
-:mod:`sklearn_lambda3.bayes._kalman_kernels` takes.
+:mod:`sklearn_lambda3.bayes._kalman._kernels` takes.
 """
 
 import math
@@ -10,9 +10,9 @@ import math
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
-from ._kalman_kernels import batched_loglik_and_grad, conditional_draws
-from ._noise import NOISE_FLOOR
-from ._priors import MIN_SHRINKAGE
+from .._noise import NOISE_FLOOR
+from .._priors import MIN_SHRINKAGE
+from ._kernels import batched_loglik_and_grad, conditional_draws
 
 KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var", "tension")
 
@@ -97,10 +97,10 @@ def dynamic_reference(inputs, level_scale, noise_scale):
     σ_scale, at share 0), found by BFGS in log coordinates on the exact collapsed likelihood
     with its gradient, and the inverse Hessian there in (τ, σ) (finite differences of the
     gradient; each sd at most the prior scale and twice the mode), returned as σ's centre
-    and sd and τ's regression on σ (see :func:`dynamic_model`). It only fixes the
-    coordinates NUTS moves in:
-    the posterior is the model's whatever it returns, and a failed search falls back to
-    half the prior scales with the prior scales as spread.
+    and sd and τ's regression on σ (see
+    :meth:`~sklearn_lambda3.bayes._dynamic.DynamicModel.program`). It only fixes the
+    coordinates NUTS moves in: the posterior is the model's whatever it returns, and a failed
+    search falls back to half the prior scales with the prior scales as spread.
     """
     prior = np.array([float(level_scale), float(noise_scale)])
     log_density = _scale_posterior(inputs, prior)

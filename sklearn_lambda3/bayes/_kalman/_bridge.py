@@ -1,7 +1,7 @@
 """The JAX side of the dynamic model's likelihood: the Numba Kalman filter as an XLA FFI call.
 
 :func:`kalman_log_likelihood` is a JAX function with a custom VJP whose value and gradient come
-from one call of the Numba kernel (:func:`~sklearn_lambda3.bayes._kalman_kernels.batched_loglik_and_grad`).
+from one call of the Numba kernel (:func:`~sklearn_lambda3.bayes._kalman._kernels.batched_loglik_and_grad`).
 The compiled sampler calls it as a typed XLA FFI custom call on the CPU: the handler is a
 Numba ``cfunc`` that reads XLA's call frame (the C structs of ``xla/ffi/api/c_api.h``), so
 no Python runs per gradient. A ``jax.pure_callback`` cost about 160 µs per call on two cores
@@ -24,8 +24,8 @@ from numba import carray, cfunc, njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from ._kalman_kernels import N_PARAMS, batched_loglik_and_grad, columns_loglik_and_grad, filter_columns
-from ._noise import NOISE_FLOOR
+from .._noise import NOISE_FLOOR
+from ._kernels import N_PARAMS, batched_loglik_and_grad, columns_loglik_and_grad, filter_columns
 
 TARGET = "sklearn_lambda3_kalman_loglik"
 

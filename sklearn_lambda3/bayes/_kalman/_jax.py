@@ -1,7 +1,7 @@
 """The dynamic model's collapsed likelihood written in JAX: the Kalman filter inside the program.
 
 The same marginal log-likelihood as the Numba kernel
-(:func:`sklearn_lambda3.bayes._kalman_kernels.batched_loglik_and_grad`): the level (prior
+(:func:`sklearn_lambda3.bayes._kalman._kernels.batched_loglik_and_grad`): the level (prior
 ``Normal(0, level0_var)`` at the first step), the change-point steps (an extra innovation
 variance ``step_var`` at each change point) and the coefficients β (``Normal(0, diag(s²))``)
 are integrated out exactly, a missing step only predicts. It is one JAX function of
@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._noise import NOISE_FLOOR
+from .._noise import NOISE_FLOOR
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

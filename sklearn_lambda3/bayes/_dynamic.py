@@ -744,12 +744,15 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         else:
             X, positions = self._placed(X, start)
         draws = self._path_draws()
-        parts = self._component_draws(X, positions, draws)
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
-        return {
-            name: np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
-            for name, values in parts.items()
-        }
+        summary = {}
+        # A block of rows at a time: fit computes components_ over every training step, and
+        # (rows × draws) per component for a long series would be several times level_samples_.
+        for rows in self._row_blocks(len(positions), len(draws)):
+            for name, values in self._component_draws(X[rows], positions[rows], draws).items():
+                block = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
+                summary.setdefault(name, np.empty((len(positions), 3)))[rows] = block
+        return summary
 
     def _component_draws(self, X, positions, draws):
         """Each component at each row (axis 0) under the path draws ``draws`` (axis 1)."""

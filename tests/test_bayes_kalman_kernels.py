@@ -319,3 +319,49 @@ def test_conditional_draws_through_a_gap_follow_the_exact_posterior_and_interpol
     assert level_var[11] > 1.05 * level_var[10] and level_var[12] > 1.05 * level_var[13]
     assert min(level_var[11], level_var[12]) > 1.2 * max(level_var[9], level_var[14])
     np.testing.assert_allclose(np.diag(cov)[10:14], level_var[10:14], rtol=0.03)
+
+
+def _stacked_target(prior_scale, innovations):
+    k = prior_scale.shape[0]
+    E = innovations[: k + 1].T
+    target = E.T @ E
+    target[:k, :k] += np.diag(1.0 / prior_scale**2)
+    return target
+
+
+def test_factor_of_innovations_is_the_cholesky_factor_of_prior_plus_gram():
+    from sklearn_lambda3.bayes._kalman._kernels import _factor_innovations
+
+    rng = np.random.default_rng(3)
+    k, n = 5, 700
+    prior_scale = rng.uniform(0.5, 2.0, k)
+    innovations = np.zeros((8, n))
+    innovations[: k + 1] = rng.standard_normal((k + 1, n))
+    block = np.empty((k + 1, k + 1 + 512))
+    R = _factor_innovations(prior_scale, innovations.copy(), block)
+    expected = np.linalg.cholesky(_stacked_target(prior_scale, innovations)).T
+    np.testing.assert_allclose(R, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_factor_of_nearly_collinear_innovations_keeps_the_prior_precision():
+    # The third column repeats the second up to 1e-9: its Schur complement in the Gram matrix is
+    # the prior precision 1 under diagonals of ~1e6, where squaring loses about 1e-10 of it.
+    # The factor must still reproduce prior + Gram there, as the Householder factor does.
+    from sklearn_lambda3.bayes._kalman._kernels import _factor_innovations, _stacked_root
+
+    rng = np.random.default_rng(4)
+    k, n = 3, 1000
+    prior_scale = np.ones(k)
+    innovations = np.zeros((4, n))
+    innovations[0] = 30.0 * rng.standard_normal(n)
+    innovations[1] = innovations[0] + 1e-9 * rng.standard_normal(n)
+    innovations[2] = rng.standard_normal(n)
+    innovations[3] = rng.standard_normal(n)
+    block = np.empty((k + 1, k + 1 + 512))
+    R = _factor_innovations(prior_scale, innovations.copy(), block)
+    reference = _stacked_root(prior_scale, innovations.copy(), block)
+    np.testing.assert_array_equal(R, reference)
+    # The collinear pair's Schur complement, (1 + a) - a² / (1 + a) with a = ‖e_0‖², is about 2
+    # under a diagonal of about 9e5: held by the prior precisions alone.
+    a = innovations[0] @ innovations[0]
+    assert R[1, 1] ** 2 == pytest.approx((1.0 + 2.0 * a) / (1.0 + a), rel=1e-6)

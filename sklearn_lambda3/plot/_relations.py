@@ -15,23 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._validation import check_coverage, check_int, check_series, reject_sparse_and_complex
-
-__all__ = [
-    "plot_causality_by_lag",
-    "plot_change_points",
-    "plot_components",
-    "plot_dynamic_sync",
-    "plot_fit",
-    "plot_interaction_matrix",
-    "plot_posterior",
-    "plot_predictive_check",
-    "plot_regimes",
-    "plot_series",
-    "plot_sync_matrix",
-    "plot_sync_network",
-    "plot_sync_profile",
-]
+from .._validation import check_coverage, check_int, check_series, reject_sparse_and_complex
 
 _INSTALL_HINT = 'pip install "sklearn-lambda3[plot]"'
 _POS_COLOR = "tab:green"
@@ -99,7 +83,7 @@ def _fitted_regressor(regressor):
     """The fitted Lambda3BayesRegressor (the last step of a pipeline) and the pipeline's head."""
     from sklearn.utils.validation import check_is_fitted
 
-    from .bayes import BaseBayesRegressor
+    from ..bayes import BaseBayesRegressor
 
     head = None
     if hasattr(regressor, "steps") and len(regressor.steps) > 0:
@@ -184,7 +168,7 @@ def plot_series(x, features=None, *, ax=None, name=None):
     values = check_series(x)
     n = values.shape[0]
     if features is None:
-        from ._features import Lambda3Features
+        from .._features import Lambda3Features
 
         features = Lambda3Features().fit_transform(values[:, None])
     features = getattr(features, "to_numpy", lambda: features)()
@@ -288,7 +272,7 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     ['predictive mean', 'observed y']
     >>> plt.close(ax.figure)
     """
-    from .bayes import Lambda3DynamicRegressor
+    from ..bayes import Lambda3DynamicRegressor
 
     regressor, head = _fitted_regressor(regressor)
     check_coverage(coverage)
@@ -436,7 +420,7 @@ def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
     ['level', 'season']
     >>> plt.close(fig)
     """
-    from .bayes import Lambda3DynamicRegressor
+    from ..bayes import Lambda3DynamicRegressor
 
     regressor, head = _fitted_regressor(regressor)
     if not isinstance(regressor, Lambda3DynamicRegressor):
@@ -1030,7 +1014,7 @@ def plot_sync_profile(a, b, *, lag_window=10, ax=None, labels=None):
     names = _pair_labels(labels, a, b)
     from matplotlib.ticker import MaxNLocator
 
-    from ._sync import sync_profile
+    from .._sync import sync_profile
 
     lags, rates, sync_rate, optimal_lag = sync_profile(a, b, lag_window)
     ax = _axes(ax, figsize=(7, 3.8))
@@ -1120,7 +1104,7 @@ def plot_dynamic_sync(a, b, *, window=20, lag_window=10, ax=None, labels=None):
     >>> plt.close(ax.figure)
     """
     names = _pair_labels(labels, a, b)
-    from ._sync import dynamic_sync
+    from .._sync import dynamic_sync
 
     rates, lags = dynamic_sync(a, b, window, lag_window)
     n = rates.shape[0] + window - 1
@@ -1248,7 +1232,7 @@ def plot_causality_by_lag(
     """
     from matplotlib.ticker import MaxNLocator
 
-    from ._sync import _check_events_2d, causality_matrix
+    from .._sync import _check_events_2d, causality_matrix
 
     pos, frame_names = _check_events_2d(pos_events, "pos_events")
     neg, _ = _check_events_2d(neg_events, "neg_events")
@@ -1367,7 +1351,7 @@ def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
     ['-0.400*', '0.000', '0.100', '0.300', '1.200*', 'n/f']
     >>> plt.close(ax.figure)
     """
-    from ._interactions import KINDS, InteractionResult
+    from .._interactions import KINDS, InteractionResult
 
     if not isinstance(result, InteractionResult):
         raise TypeError(
@@ -1498,7 +1482,7 @@ def plot_predictive_check(check, *, statistics=None, series=0, fig=None):
     ['mean', 'max']
     >>> plt.close(fig)
     """
-    from ._compare import PredictiveCheck
+    from .._compare import PredictiveCheck
 
     if not isinstance(check, PredictiveCheck):
         raise TypeError(

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_events_2d, check_int
 from ._common import _axes, _pyplot
 
 _MAX_CAUSALITY_LINES = 10
@@ -593,10 +593,10 @@ def plot_causality_by_lag(
     """
     from matplotlib.ticker import MaxNLocator
 
-    from .._sync import _check_events_2d, causality_matrix
+    from .._sync import causality_matrix
 
-    pos, frame_names = _check_events_2d(pos_events, "pos_events")
-    neg, _ = _check_events_2d(neg_events, "neg_events")
+    pos, frame_names = check_events_2d(pos_events, "pos_events")
+    neg, _ = check_events_2d(neg_events, "neg_events")
     if pos.shape != neg.shape:
         raise ValueError(
             f"pos_events and neg_events must have the same shape; got {pos.shape} and {neg.shape}."

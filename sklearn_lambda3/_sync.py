@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._multiscale import Lambda3MultiScale
-from ._validation import check_int, reject_sparse_and_complex
+from ._validation import check_binary_events, check_events_2d, check_int, reject_sparse_and_complex
 
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
@@ -134,39 +134,6 @@ def _check_real(value, name):
     return float(value)
 
 
-def _split_frame(data):
-    """``(values, column names or None)``; the names are kept for pandas DataFrames."""
-    columns = getattr(data, "columns", None)
-    if columns is not None and hasattr(data, "to_numpy"):
-        return data.to_numpy(), list(columns)
-    return data, None
-
-
-def _as_binary(values, name, ndim):
-    """Events as a uint8 array of ``ndim`` dimensions; only 0 and 1 (or booleans) are accepted."""
-    reject_sparse_and_complex(values, name)
-    try:
-        array = np.asarray(values)
-    except (TypeError, ValueError) as exc:  # pragma: no cover - ragged input
-        raise TypeError(f"{name} must be an array-like of 0/1 events: {exc}") from exc
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must hold numeric 0/1 events; got dtype {array.dtype}.")
-    if array.ndim != ndim:
-        shape = "(n_steps,)" if ndim == 1 else "(n_steps, n_series)"
-        raise ValueError(f"{name} must be {ndim}-D of shape {shape}; got an array of shape {array.shape}.")
-    if array.dtype != np.bool_:
-        if np.iscomplexobj(array):
-            raise TypeError(f"{name} must hold real 0/1 events; got dtype {array.dtype}.")
-        if not np.all((array == 0) | (array == 1)):
-            raise ValueError(
-                f"{name} must be binary (only 0 and 1, e.g. ΔΛC⁺ jump events); "
-                "got other values. Threshold the series into events first."
-            )
-    return array.astype(np.uint8)
-
-
 def _check_lag_window(lag_window, n, name="lag_window"):
     lag_window = check_int(lag_window, name, 0)
     if lag_window >= n:
@@ -183,14 +150,6 @@ def _event_lists(events):
     indptr = np.zeros(events.shape[1] + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=events.shape[1]), out=indptr[1:])
     return indptr, np.ascontiguousarray(cols, dtype=np.int64)
-
-
-def _check_events_2d(events, name="events"):
-    values, names = _split_frame(events)
-    array = _as_binary(values, name, 2)
-    if array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"{name} must have at least one step and one series; got shape {array.shape}.")
-    return array, names
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,8 +206,8 @@ def sync_profile(a, b, lag_window=10):
     >>> sync_rate, optimal_lag
     (0.2857142857142857, 1)
     """
-    a = _as_binary(a, "a", 1)
-    b = _as_binary(b, "b", 1)
+    a = check_binary_events(a, "a", 1)
+    b = check_binary_events(b, "b", 1)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same length; got {a.shape[0]} and {b.shape[0]}.")
     n = a.shape[0]
@@ -319,7 +278,7 @@ def sync_matrix(events, lag_window=10):
            [-2,  0, -3],
            [ 2,  3,  0]])
     """
-    array, names = _check_events_2d(events)
+    array, names = check_events_2d(events)
     n, p = array.shape
     lag_window = _check_lag_window(lag_window, n)
     indptr, indices = _event_lists(array)
@@ -376,8 +335,8 @@ def dynamic_sync(a, b, window=20, lag_window=10):
     >>> lags
     array([1, 0, 0, 0, 0])
     """
-    a = _as_binary(a, "a", 1)
-    b = _as_binary(b, "b", 1)
+    a = check_binary_events(a, "a", 1)
+    b = check_binary_events(b, "b", 1)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same length; got {a.shape[0]} and {b.shape[0]}.")
     n = a.shape[0]
@@ -439,7 +398,7 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     threshold = _check_real(threshold, "threshold")
     if not isinstance(as_networkx, bool | np.bool_):
         raise TypeError(f"as_networkx must be a bool; got {type(as_networkx).__name__}.")
-    array, names = _check_events_2d(events)
+    array, names = check_events_2d(events)
     lag_window = _check_lag_window(lag_window, array.shape[0])
     rates, lags = sync_matrix(array, lag_window)
     names = names if names is not None else list(range(array.shape[1]))
@@ -502,8 +461,8 @@ def causality_matrix(pos_events, neg_events, lag=1):
     array([[0.5, 1. ],
            [1. , 1. ]])
     """
-    pos, names = _check_events_2d(pos_events, "pos_events")
-    neg, _ = _check_events_2d(neg_events, "neg_events")
+    pos, names = check_events_2d(pos_events, "pos_events")
+    neg, _ = check_events_2d(neg_events, "neg_events")
     if pos.shape != neg.shape:
         raise ValueError(
             f"pos_events and neg_events must have the same shape; got {pos.shape} and {neg.shape}."

@@ -78,3 +78,50 @@ def check_coverage(coverage):
     if not 0 < coverage < 1:
         raise ValueError(f"coverage must lie strictly between 0 and 1; got {coverage!r}.")
     return float(coverage)
+
+
+# ----------------------------------------------------------------------------------------------
+# Binary event series (synchronisation and causality, and their plots)
+
+
+def _split_frame(data):
+    """``(values, column names or None)``; the names are kept for pandas DataFrames."""
+    columns = getattr(data, "columns", None)
+    if columns is not None and hasattr(data, "to_numpy"):
+        return data.to_numpy(), list(columns)
+    return data, None
+
+
+def check_binary_events(values, name, ndim):
+    """Events as a uint8 array of ``ndim`` dimensions; only 0 and 1 (or booleans) are accepted."""
+    reject_sparse_and_complex(values, name)
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - ragged input
+        raise TypeError(f"{name} must be an array-like of 0/1 events: {exc}") from exc
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must hold numeric 0/1 events; got dtype {array.dtype}.")
+    if array.ndim != ndim:
+        shape = "(n_steps,)" if ndim == 1 else "(n_steps, n_series)"
+        raise ValueError(f"{name} must be {ndim}-D of shape {shape}; got an array of shape {array.shape}.")
+    if array.dtype != np.bool_:
+        if np.iscomplexobj(array):
+            raise TypeError(f"{name} must hold real 0/1 events; got dtype {array.dtype}.")
+        if not np.all((array == 0) | (array == 1)):
+            raise ValueError(
+                f"{name} must be binary (only 0 and 1, e.g. ΔΛC⁺ jump events); "
+                "got other values. Threshold the series into events first."
+            )
+    return array.astype(np.uint8)
+
+
+def check_events_2d(events, name="events"):
+    """``(events as a uint8 array of shape (n_steps, n_series), column names or None)``:
+    binary events, one series per column; the names are a DataFrame's columns."""
+    values, names = _split_frame(events)
+    array = check_binary_events(values, name, 2)
+    if array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one step and one series; got shape {array.shape}.")
+    return array, names

@@ -17,7 +17,9 @@ MODULES = [
     "sklearn_lambda3._sync",
     "sklearn_lambda3._regimes",
     "sklearn_lambda3._interactions",
-    "sklearn_lambda3.plot",
+    "sklearn_lambda3.plot._series",
+    "sklearn_lambda3.plot._relations",
+    "sklearn_lambda3.plot._bayes",
 ]
 
 

@@ -11,8 +11,7 @@ from . import __version__
 from ._changepoints import detect_change_points
 from ._datasets import make_jump_series
 from ._features import Lambda3Features
-from ._report import MAX_PAIRS, N_REGIMES, analyze
-from ._table import FILL_METHODS, InputError, read_series_csv
+from ._report import FILL_METHODS, MAX_PAIRS, N_REGIMES, InputError, analyze, read_series_csv
 
 DEMO_NAMES = ["s0", "s1", "s2", "s3"]
 

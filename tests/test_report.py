@@ -7,9 +7,8 @@ import pytest
 
 from sklearn_lambda3 import Lambda3Features
 from sklearn_lambda3._cli import demo_series
-from sklearn_lambda3._report import analyze
-from sklearn_lambda3._report_render import render_report
-from sklearn_lambda3._table import InputError, SeriesTable
+from sklearn_lambda3._report import InputError, SeriesTable, analyze
+from sklearn_lambda3._report._render import render_report
 
 
 def test_unknown_target():

@@ -6,7 +6,7 @@ import re
 import numpy as np
 
 from sklearn_lambda3._report import analyze
-from sklearn_lambda3._report_render import render_html, render_report, report_blocks
+from sklearn_lambda3._report._render import render_html, render_report, report_blocks
 
 
 def small_summary(tmp_path, names=("a<b", "c&d")):

@@ -4,8 +4,8 @@ Used by the command line (``sklearn-lambda3 analyze`` and ``demo``). Data flow: 
 series (NumPy, names, time labels) → Lambda³ features → change points, synchronisation
 (pairs, clusters, hubs), structural causality, regimes, the pairwise Bayesian interaction
 effects and optionally the dynamic regressor on a target → ``summary.json`` (every number),
-then ``report.md`` and ``report.html`` rendered from it (:mod:`._report_render`) and PNG
-figures (:mod:`._report_figures`, when matplotlib is installed).
+then ``report.md`` and ``report.html`` rendered from it (:mod:`._render`) and PNG
+figures (:mod:`._figures`, when matplotlib is installed).
 """
 
 import json
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._changepoints import detect_change_points
-from ._columns import FEATURE_SUFFIXES
-from ._features import Lambda3Features
-from ._regimes import detect_regimes
-from ._report_render import render_html, render_report
-from ._sync import causality_matrix, sync_matrix
+from .._changepoints import detect_change_points
+from .._columns import FEATURE_SUFFIXES
+from .._features import Lambda3Features
+from .._regimes import detect_regimes
+from .._sync import causality_matrix, sync_matrix
+from ._render import render_html, render_report
 from ._table import InputError, SeriesTable
 
 LAG_WINDOW = 10
@@ -64,7 +64,7 @@ def analyze(
     Parameters
     ----------
     table : SeriesTable or list of str
-        The series (from :func:`~sklearn_lambda3._table.read_series_csv`), or their names
+        The series (from :func:`~sklearn_lambda3._report.read_series_csv`), or their names
         with ``values``.
     values : ndarray of shape (n_steps, n_series), optional
         Series in columns, rows in time order, when ``table`` is a list of names.
@@ -183,7 +183,7 @@ def analyze(
     summary["seconds"] = round(time.perf_counter() - started, 2)
 
     if out_dir is not None:
-        from ._report_figures import write_figures
+        from ._figures import write_figures
 
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -361,8 +361,8 @@ def _interactions(names, values, chosen, lags, shares, lag, random_state):
     """The interaction effects of the chosen pairs, one fit per lag, merged into one result."""
     import pandas as pd
 
-    from ._interactions import interaction_effects
-    from .bayes import Lambda3BayesRegressor
+    from .._interactions import interaction_effects
+    from ..bayes import Lambda3BayesRegressor
 
     index = [(names.index(a), names.index(b)) if isinstance(a, str) else (a, b) for a, b in chosen]
     n = values.shape[0]
@@ -452,7 +452,7 @@ def _float_or_none(value):
 
 
 def _fit_target(names, values, features, focus, progress, random_state):
-    from .bayes import Lambda3DynamicRegressor
+    from ..bayes import Lambda3DynamicRegressor
 
     columns, driver_names = [], []
     for j, name in enumerate(names):
@@ -489,7 +489,7 @@ def _fit_target(names, values, features, focus, progress, random_state):
 
 
 def _regression_summary(regressor, X, y, driver_names):
-    from .bayes import convergence_problems
+    from ..bayes import convergence_problems
 
     low, high = np.quantile(regressor.coef_samples_, [0.05, 0.95], axis=0)
     effect = np.abs(regressor.coef_) * np.asarray(X).std(axis=0) / (y.std() or 1.0)

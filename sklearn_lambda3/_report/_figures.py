@@ -27,7 +27,7 @@ def write_figures(
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    from . import plot
+    from .. import plot
 
     names, values = table.names, table.values
     written = []
@@ -92,7 +92,7 @@ def write_figures(
     plot.plot_regimes(values[:, focus], regimes.labels, ax=ax)
     save(fig, "regimes.png")
     if regressor is not None:
-        from ._compare import posterior_predictive_check
+        from .._compare import posterior_predictive_check
 
         fig, ax = plt.subplots(figsize=(10, 3.5))
         plot.plot_fit(regressor, drivers_X, values[:, focus], start=0, ax=ax)

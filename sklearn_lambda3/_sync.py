@@ -11,6 +11,10 @@ from numba import njit, prange
 
 from ._validation import check_int, check_real, reject_sparse_and_complex
 
+# Two series are linked when at least this share of the rarer one's events coincide with the
+# other's (at the pair's optimal lag): the sync network's clusters and hubs.
+SYNC_SHARE_THRESHOLD = 0.3
+
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
 
@@ -432,9 +436,7 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     names = names if names is not None else list(range(array.shape[1]))
     edges = [
         (names[i], names[j], float(rates[i, j]), int(lags[i, j]))
-        for i in range(len(names))
-        for j in range(len(names))
-        if i != j and rates[i, j] >= threshold
+        for i, j in zip(*np.nonzero(sync_edges(rates, threshold)), strict=True)
     ]
     if not as_networkx:
         return edges
@@ -447,6 +449,188 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     for source, target, rate, lag in edges:
         graph.add_edge(source, target, weight=rate, lag=lag)
     return graph
+
+
+def sync_edges(rates, threshold):
+    """Which ordered pairs are edges of a sync network: ``i → j`` where ``rates[i, j] >= threshold``.
+
+    The one rule by which a matrix of pair values (sync rates, or shares of coinciding
+    events) becomes a network: every ordered pair of distinct series whose value reaches
+    the threshold is an edge; a series is never linked to itself.
+
+    Parameters
+    ----------
+    rates : array-like of shape (n_series, n_series)
+        The value of each ordered pair ``[source, target]``; NaN is never an edge.
+    threshold : float
+        Smallest value that makes an edge.
+
+    Returns
+    -------
+    edges : ndarray of bool of shape (n_series, n_series)
+        ``edges[i, j]``: whether ``i → j`` is an edge; False on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_edges
+    >>> sync_edges(np.array([[1.0, 0.4], [0.2, 1.0]]), 0.3)
+    array([[False,  True],
+           [False, False]])
+    """
+    edges = np.asarray(rates) >= threshold
+    np.fill_diagonal(edges, False)
+    return edges
+
+
+def sync_shares(events, rates, lags):
+    """Share of the rarer series' events that coincide with the other's, for every pair.
+
+    Entry ``[a, b]`` counts the coinciding events of ``a`` and ``b`` at the pair's optimal lag
+    (``rates[a, b] * (n_steps - |lags[a, b]|)``) over the events of whichever of the two has
+    fewer: 1 when every event of the rarer series has a partner. A rate says how often the
+    two jump together among all steps; a share says how much of their jumping is shared,
+    which does not shrink with the series' length.
+
+    Parameters
+    ----------
+    events : ndarray of shape (n_steps, n_series)
+        Binary events, one series per column, as given to :func:`sync_matrix`.
+    rates, lags : ndarray of shape (n_series, n_series)
+        :func:`sync_matrix`'s rates and optimal lags of ``events``.
+
+    Returns
+    -------
+    shares : ndarray of shape (n_series, n_series)
+        In [0, 1]; 0 where either series has no event, 1 on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_matrix, sync_shares
+    >>> events = np.zeros((10, 2), dtype=int)
+    >>> events[[1, 4, 7], 0] = 1
+    >>> events[[3, 6], 1] = 1   # two of series 0's three jumps, two steps later
+    >>> rates, lags = sync_matrix(events, lag_window=3)
+    >>> sync_shares(events, rates, lags)
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    events = np.asarray(events)
+    rates = np.asarray(rates)
+    lags = np.asarray(lags)
+    counts = events.sum(axis=0)
+    n = events.shape[0]
+    rarer = np.minimum.outer(counts, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(rarer > 0, rates * (n - np.abs(lags)) / rarer, 0.0)
+    shares = np.minimum(shares, 1.0)
+    np.fill_diagonal(shares, 1.0)
+    return shares
+
+
+def share_links(shares, threshold=SYNC_SHARE_THRESHOLD):
+    """Which series are linked: at least ``threshold`` of the rarer one's events shared.
+
+    A pair is linked when its share (:func:`sync_shares`) reaches the threshold in either
+    direction; the links are :func:`sync_edges` of the symmetrised shares.
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest share that links two series.
+
+    Returns
+    -------
+    links : ndarray of bool of shape (n_series, n_series)
+        Symmetric, False on the diagonal.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    return sync_edges(np.maximum(shares, shares.T), threshold)
+
+
+def sync_clusters(shares, names, threshold=SYNC_SHARE_THRESHOLD):
+    """Groups of series that jump together, from their shares of coinciding events.
+
+    Average-linkage hierarchical clustering on the distance ``1 - share`` (the shares
+    symmetrised, as in :func:`share_links`), cut at ``1 - threshold``: the members of a
+    cluster are linked on average, though not necessarily each pair.
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    names : sequence of str
+        Names of the series, in the order of ``shares``.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest average share within a cluster.
+
+    Returns
+    -------
+    clusters : list of list of str
+        The clusters of at least two series, each in series order; the largest first, ties
+        in the order of their names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_clusters
+    >>> shares = np.array([[1.0, 0.9, 0.1], [0.9, 1.0, 0.0], [0.1, 0.0, 1.0]])
+    >>> sync_clusters(shares, ["a", "b", "c"])
+    [['a', 'b']]
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    p = len(names)
+    if p > 1:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        distance = 1.0 - np.maximum(shares, shares.T)
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), method="average")
+        groups = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    else:
+        groups = np.ones(1, dtype=int)
+    clusters = [[names[k] for k in range(p) if groups[k] == g] for g in np.unique(groups)]
+    return sorted((c for c in clusters if len(c) > 1), key=lambda c: (-len(c), c))
+
+
+def sync_hubs(shares, names, threshold=SYNC_SHARE_THRESHOLD):
+    """The hubs of the sync network: the series with the most links (:func:`share_links`).
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    names : sequence of str
+        Names of the series, in the order of ``shares``.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest share that links two series.
+
+    Returns
+    -------
+    hubs : list of (str, list of str)
+        Each hub's name and its partners (the series it is linked to), in series order;
+        every series that ties for the most links, none when no two series are linked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_hubs
+    >>> shares = np.array([[1.0, 0.5, 0.4], [0.5, 1.0, 0.0], [0.4, 0.0, 1.0]])
+    >>> sync_hubs(shares, ["a", "b", "c"])
+    [('a', ['b', 'c'])]
+    """
+    links = share_links(shares, threshold)
+    degree = links.sum(axis=1)
+    top = int(degree.max()) if len(names) else 0
+    return [
+        (names[k], [names[m] for m in np.flatnonzero(links[k])])
+        for k in range(len(names))
+        if top > 0 and degree[k] == top
+    ]
 
 
 def causality_matrix(pos_events, neg_events, lag=1):

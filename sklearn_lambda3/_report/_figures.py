@@ -4,6 +4,8 @@ import warnings
 
 import numpy as np
 
+from .._interaction_kinds import KINDS
+
 
 def write_figures(
     out_dir,
@@ -85,7 +87,7 @@ def write_figures(
         size = max(4.0, 0.9 * p + 2.5)
         # One above the other: side by side, three matrices shrink to unreadable cells in a page.
         fig, axes = plt.subplots(3, 1, figsize=(size + 1.5, 3 * size), layout="constrained")
-        for ax, kind in zip(axes, ("jump_pos", "jump_neg", "tension"), strict=True):
+        for ax, kind in zip(axes, KINDS, strict=True):
             plot.plot_interaction_matrix(interactions, kind=kind, ax=ax)
         save(fig, "interactions.png")
     fig, ax = plt.subplots(figsize=(10, 3))

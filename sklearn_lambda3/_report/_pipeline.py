@@ -20,16 +20,23 @@ from sklearn.exceptions import ConvergenceWarning
 from .._changepoints import detect_change_points
 from .._columns import FEATURE_SUFFIXES
 from .._features import Lambda3Features
+from .._interaction_kinds import KINDS
 from .._regimes import detect_regimes
-from .._sync import causality_matrix, sync_matrix
+from .._sync import (
+    SYNC_SHARE_THRESHOLD,
+    causality_matrix,
+    share_links,
+    sync_clusters,
+    sync_hubs,
+    sync_matrix,
+    sync_shares,
+)
 from ._render import render_html, render_report
 from ._table import InputError, SeriesTable
 
 LAG_WINDOW = 10
 N_REGIMES = 3
 TOP_PAIRS = 5
-# A pair is "in sync" when this fraction of the rarer series' jumps coincide (at the best lag).
-SYNC_SHARE_THRESHOLD = 0.3
 # Ordered pairs given the Bayesian interaction analysis by default: every pair of a 6-series
 # file (about 0.3 s a pair once the sampler is compiled).
 MAX_PAIRS = 30
@@ -37,7 +44,6 @@ INTERACTION_COVERAGE = 0.9
 # Twice interaction_effects' default draws: with 500 per chain a few per cent of the pairs exceed
 # R-hat 1.01 by the estimator's own noise (3 of 30 on the Tokyo file).
 INTERACTION_SETTINGS = {"num_warmup": 1000, "num_samples": 1000, "num_chains": 4}
-INTERACTION_KINDS = ("jump_pos", "jump_neg", "tension")
 
 
 def _stage(message, progress):
@@ -136,7 +142,7 @@ def analyze(
     events = np.maximum(pos, neg)
     lag_window = min(LAG_WINDOW, n - 1)
     rates, lags = sync_matrix(events, lag_window=lag_window)
-    shares = _sync_shares(events, rates, lags)
+    shares = sync_shares(events, rates, lags)
     sync_pairs = _sync_pairs(names, rates, lags, shares)
     summary["sync_pairs"] = sync_pairs[:TOP_PAIRS]
     summary["sync_structure"] = _sync_structure(names, shares, sync_pairs)
@@ -225,18 +231,6 @@ def _checked_pairs(pairs, names):
     return checked
 
 
-def _sync_shares(events, rates, lags):
-    """``[a, b]``: the share of the rarer series' jumps that coincide at the pair's best lag."""
-    counts = events.sum(axis=0)
-    n = events.shape[0]
-    rarer = np.minimum.outer(counts, counts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.where(rarer > 0, rates * (n - np.abs(lags)) / rarer, 0.0)
-    shares = np.minimum(shares, 1.0)
-    np.fill_diagonal(shares, 1.0)
-    return shares
-
-
 def _sync_pairs(names, rates, lags, shares):
     """Ordered pairs with coinciding jumps, by sync rate."""
     pairs = [
@@ -256,47 +250,17 @@ def _sync_pairs(names, rates, lags, shares):
 
 
 def _sync_structure(names, shares, sync_pairs):
-    """Clusters of series that jump together, hubs of the sync network and the strongest pair.
-
-    Two series are linked when at least ``SYNC_SHARE_THRESHOLD`` of the rarer one's jumps
-    coincide with the other's (at the best lag, either direction). Clusters are the groups of
-    average-linkage hierarchical clustering on ``1 - share`` cut at ``1 - threshold``, so
-    that a cluster's members are linked on average; hubs are the series with the most links.
-    """
-    p = len(names)
-    linked = np.maximum(shares, shares.T)
-    np.fill_diagonal(linked, 0.0)
-    edges = linked >= SYNC_SHARE_THRESHOLD
-    degree = edges.sum(axis=1)
-    if p > 1:
-        from scipy.cluster.hierarchy import fcluster, linkage
-        from scipy.spatial.distance import squareform
-
-        distance = 1.0 - linked
-        np.fill_diagonal(distance, 0.0)
-        tree = linkage(squareform(distance, checks=False), method="average")
-        groups = fcluster(tree, t=1.0 - SYNC_SHARE_THRESHOLD, criterion="distance")
-    else:
-        groups = np.ones(1, dtype=int)
-    clusters = [[names[k] for k in range(p) if groups[k] == g] for g in np.unique(groups)]
-    clusters = sorted((c for c in clusters if len(c) > 1), key=lambda c: (-len(c), c))
-    top = int(degree.max()) if p else 0
-    hubs = [
-        {"series": names[k], "links": int(degree[k]), "partners": _partners(names, edges[k])}
-        for k in range(p)
-        if top > 0 and degree[k] == top
-    ]
+    """Clusters of series that jump together, hubs of the sync network and the strongest pair."""
     return {
         "threshold": SYNC_SHARE_THRESHOLD,
-        "links": int(edges.sum() // 2),
-        "clusters": clusters,
-        "hubs": hubs,
+        "links": int(share_links(shares).sum() // 2),
+        "clusters": sync_clusters(shares, names),
+        "hubs": [
+            {"series": hub, "links": len(partners), "partners": partners}
+            for hub, partners in sync_hubs(shares, names)
+        ],
         "strongest_pair": sync_pairs[0] if sync_pairs else None,  # by rate, as the pairs are sorted
     }
-
-
-def _partners(names, linked):
-    return [names[m] for m in np.flatnonzero(linked)]
 
 
 def _causality_pairs(names, pos, causality):
@@ -389,21 +353,8 @@ def _interactions(names, values, chosen, lags, shares, lag, random_state):
                 regressor=Lambda3BayesRegressor(**INTERACTION_SETTINGS),
                 random_state=random_state,
             )
-        merged = result if merged is None else _merge(merged, result)
+        merged = result if merged is None else merged.merge(result)
     return merged, pair_lags
-
-
-def _merge(into, result):
-    """``into`` with the fitted pairs of ``result`` copied in (the lags differ)."""
-    mask = result.fitted
-    for field in ("mean", "lower", "upper"):
-        for kind in INTERACTION_KINDS:
-            getattr(into, field)[kind][mask] = getattr(result, field)[kind][mask]
-    for field in ("r_hat_max", "ess_bulk_min", "num_divergences", "converged", "fitted"):
-        getattr(into, field)[mask] = getattr(result, field)[mask]
-    if into.lag != result.lag:
-        into.lag = None  # one lag per pair, in the summary
-    return into
 
 
 def _interaction_summary(names, result, pair_lags, lag):
@@ -419,7 +370,7 @@ def _interaction_summary(names, result, pair_lags, lag):
             "ess_bulk_min": _float_or_none(result.ess_bulk_min[a, b]),
             "num_divergences": int(result.num_divergences[a, b]),
         }
-        for kind in INTERACTION_KINDS:
+        for kind in KINDS:
             low, high = float(result.lower[kind][a, b]), float(result.upper[kind][a, b])
             entry[kind] = {"mean": float(result.mean[kind][a, b]), "low": low, "high": high}
             if (low > 0 or high < 0) and entry["converged"]:

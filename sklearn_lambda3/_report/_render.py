@@ -9,12 +9,9 @@ import html
 import re
 from pathlib import Path
 
+from .._interaction_kinds import JUMP_KINDS, KIND_WORDS, TENSION_KIND
+
 TOP = 5
-KIND_WORDS = {
-    "jump_pos": "an upward jump (ΔΛC⁺) of",
-    "jump_neg": "a downward jump (ΔΛC⁻) of",
-    "tension": "each unit of tension (ρT) of",
-}
 FIGURE_CAPTIONS = {
     "series.png": "The series with their jumps (ΔΛC⁺ ▲, ΔΛC⁻ ▼) and tension ρT.",
     "change_points.png": "Level change points of each series and the mean of each segment.",
@@ -194,7 +191,7 @@ def _interaction_blocks(inter):
     effects = inter["credible_effects"]
     if not effects:
         blocks.append(("ul", ["No source has a credible effect on its target in the analysed pairs."]))
-    for title, kinds in (("Jumps", ("jump_pos", "jump_neg")), ("Tension", ("tension",))):
+    for title, kinds in (("Jumps", JUMP_KINDS), ("Tension", (TENSION_KIND,))):
         chosen = [e for e in effects if e["kind"] in kinds]
         if not effects:
             break

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from .._interaction_kinds import KINDS
+from ._settings import LAG_WINDOW
 
 
 def write_figures(
@@ -71,13 +72,18 @@ def write_figures(
             pair = [names[a], names[b]]
             fig, ax = plt.subplots(figsize=(7, 3.5))
             plot.plot_sync_profile(
-                events[:, a], events[:, b], lag_window=min(10, len(values) - 1), ax=ax, labels=pair
+                events[:, a], events[:, b], lag_window=min(LAG_WINDOW, len(values) - 1), ax=ax, labels=pair
             )
             save(fig, "sync_profile.png")
             window = min(20, len(values) // 2)
             fig, ax = plt.subplots(figsize=(10, 3.5))
             plot.plot_dynamic_sync(
-                events[:, a], events[:, b], window=window, lag_window=min(10, window - 1), ax=ax, labels=pair
+                events[:, a],
+                events[:, b],
+                window=window,
+                lag_window=min(LAG_WINDOW, window - 1),
+                ax=ax,
+                labels=pair,
             )
             save(fig, "dynamic_sync.png")
         fig, ax = plt.subplots(figsize=(9, 4))

@@ -495,9 +495,7 @@ def test_share_links_clusters_and_hubs_by_hand():
         ]
     )
     links = share_links(shares)
-    np.testing.assert_array_equal(
-        links, [[0, 1, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]]
-    )
+    np.testing.assert_array_equal(links, [[0, 1, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
     # Average linkage: c is 0.4 from a and 0.8 from b, 0.6 from {a, b} on average, within 0.7.
     assert sync_clusters(shares, names) == [["a", "b", "c"]]
     assert sync_clusters(shares, names, threshold=0.5) == [["a", "b"]]  # cut at 0.5

@@ -9,12 +9,9 @@ import numpy as np
 
 from . import __version__
 from ._changepoints import detect_change_points
-from ._datasets import make_jump_series
+from ._datasets import demo_series, make_jump_series
 from ._features import Lambda3Features
-from ._report import MAX_PAIRS, N_REGIMES, analyze
-from ._table import FILL_METHODS, InputError, read_series_csv
-
-DEMO_NAMES = ["s0", "s1", "s2", "s3"]
+from ._report import FILL_METHODS, MAX_PAIRS, N_REGIMES, InputError, SeriesTable, analyze, read_series_csv
 
 
 def _demo(args):
@@ -40,24 +37,10 @@ def _demo(args):
         f"max {rho.max():.3f} at step {int(rho.argmax())}"
     )
     if args.out is not None:
-        names, values = demo_series(args.seed)
-        summary = analyze(names, values, target="target", out_dir=args.out, progress=not args.quiet)
+        table = SeriesTable.from_values(*demo_series(args.seed))
+        summary = analyze(table, target="target", out_dir=args.out, progress=not args.quiet)
         _print_outcome(summary, args.out)
     return 0
-
-
-def demo_series(seed):
-    """Four generated series and a target with known drivers.
-
-    The target follows half of s1's level (drift, season and jumps) and spikes by ±3 at the
-    steps where s0 jumps up or down: s0's jump features drive it, with signs + and -.
-    """
-    X, jumps = make_jump_series(
-        600, n_series=len(DEMO_NAMES), n_jumps=8, return_jumps=True, random_state=seed
-    )
-    rng = np.random.default_rng(seed)
-    target = 0.5 * X[:, 1] + 3.0 * np.sign(jumps[0]) + 0.3 * rng.standard_normal(len(X))
-    return DEMO_NAMES + ["target"], np.column_stack([X, target])
 
 
 def _read(args):

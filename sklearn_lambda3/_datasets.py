@@ -1,4 +1,4 @@
-"""Synthetic series with known jumps."""
+"""Synthetic series with known jumps: the public generator and the command line demo's data set."""
 
 from numbers import Integral, Real
 
@@ -122,3 +122,34 @@ def _spaced_positions(rng, n_samples, n_jumps, min_gap):
     n_slots = n_samples - 1 - max(n_jumps - 1, 0) * (min_gap - 1)
     chosen = np.sort(rng.choice(n_slots, size=n_jumps, replace=False))
     return 1 + chosen + np.arange(n_jumps) * (min_gap - 1)
+
+
+# The demo's generated series; the target they drive comes last.
+DEMO_NAMES = ["s0", "s1", "s2", "s3"]
+
+
+def demo_series(seed):
+    """Four generated series and a target with known drivers: the ``demo --out`` data set.
+
+    The series are :func:`make_jump_series` (600 steps, 8 jumps each). The target follows
+    half of s1's level (drift, season and jumps) and spikes by ±3 at the steps where s0
+    jumps up or down: s0's jump features drive it, with signs + and -.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the series and of the target's noise.
+
+    Returns
+    -------
+    names : list of str
+        ``s0 … s3`` and ``target``.
+    values : ndarray of shape (600, 5)
+        The series in columns, rows in time order.
+    """
+    X, jumps = make_jump_series(
+        600, n_series=len(DEMO_NAMES), n_jumps=8, return_jumps=True, random_state=seed
+    )
+    rng = np.random.default_rng(seed)
+    target = 0.5 * X[:, 1] + 3.0 * np.sign(jumps[0]) + 0.3 * rng.standard_normal(len(X))
+    return DEMO_NAMES + ["target"], np.column_stack([X, target])

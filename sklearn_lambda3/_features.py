@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._columns import FEATURE_SUFFIXES
-from ._kernels import fit_lambda3_features, lambda3_features
+from ._feature_kernels import fit_lambda3_features, lambda3_features
 from ._persistence import _VersionStampMixin
 from ._validation import check_magnitude
 

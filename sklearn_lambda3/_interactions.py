@@ -10,18 +10,17 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._columns import STRUCTURAL_SUFFIXES
 from ._features import Lambda3Features
+from ._interaction_kinds import KIND_SUFFIXES, KINDS
 from ._validation import check_coverage, check_int, reject_sparse_and_complex
 from .bayes import Lambda3BayesRegressor, convergence_problems
 
-KINDS = ("jump_pos", "jump_neg", "tension")
 # Columns of Lambda3Features's four per series that enter the models (local_jump does not).
 _PER_SERIES = 4
 
 # Default sampler settings. With 2 chains of 500 draws, split R-hat exceeded 1.01 by its own noise in
-# about a fifth of the fits although the bulk ESS was above 1000; 4 chains (vectorised, about 0.3 s
-# per fit once compiled) bring that to a few per cent.
+# about a fifth of the fits although the bulk ESS was above 1000; 4 chains (vectorised) bring that to
+# a few per cent.
 DEFAULT_SETTINGS = {"num_warmup": 500, "num_samples": 500, "num_chains": 4}
 
 
@@ -59,8 +58,9 @@ class InteractionResult:
         matrices above are NaN where it is False.
     coverage : float
         Probability mass of the intervals.
-    lag : int
-        Lag of the source's features: the target at ``t`` is explained by the source at ``t - lag``.
+    lag : int or None
+        Lag of the source's features: the target at ``t`` is explained by the source at ``t - lag``;
+        None for a :meth:`merge` of results at different lags.
     """
 
     names: list
@@ -100,6 +100,63 @@ class InteractionResult:
             raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
         with np.errstate(invalid="ignore"):
             return (self.lower[kind] > 0) | (self.upper[kind] < 0)
+
+    def merge(self, other):
+        """This result with the fitted pairs of ``other`` written over it, as a new result.
+
+        Fits of the same series with different settings per pair (e.g. each pair at its
+        own lag, one :func:`interaction_effects` call per lag) combine into one result.
+
+        Parameters
+        ----------
+        other : InteractionResult
+            A result on the same series with the same coverage; its fitted pairs (all but
+            the diagonal when its ``fitted`` is None) replace this result's.
+
+        Returns
+        -------
+        merged : InteractionResult
+            A new result; neither input is changed. Its ``lag`` is None when the two lags
+            differ (each pair then has its own).
+
+        Raises
+        ------
+        TypeError
+            If ``other`` is not an InteractionResult.
+        ValueError
+            If the two results name different series or have different coverages.
+        """
+        if not isinstance(other, InteractionResult):
+            raise TypeError(f"other must be an InteractionResult; got {type(other).__name__}.")
+        if list(other.names) != list(self.names):
+            raise ValueError(f"other must be on the same series {self.names}; got {other.names}.")
+        if other.coverage != self.coverage:
+            raise ValueError(f"other must have the same coverage {self.coverage}; got {other.coverage}.")
+        mask = other._fitted_mask()
+
+        def over(mine, theirs):
+            merged = np.array(mine, copy=True)
+            merged[mask] = theirs[mask]
+            return merged
+
+        def converged(result):
+            if result.converged is None:
+                return np.zeros((len(result.names), len(result.names)), dtype=bool)
+            return result.converged
+
+        return InteractionResult(
+            names=list(self.names),
+            mean={kind: over(self.mean[kind], other.mean[kind]) for kind in KINDS},
+            lower={kind: over(self.lower[kind], other.lower[kind]) for kind in KINDS},
+            upper={kind: over(self.upper[kind], other.upper[kind]) for kind in KINDS},
+            r_hat_max=over(self.r_hat_max, other.r_hat_max),
+            ess_bulk_min=over(self.ess_bulk_min, other.ess_bulk_min),
+            num_divergences=over(self.num_divergences, other.num_divergences),
+            coverage=self.coverage,
+            lag=self.lag if self.lag == other.lag else None,
+            converged=over(converged(self), converged(other)),
+            fitted=self._fitted_mask() | mask,
+        )
 
     def to_frame(self):
         """The effects as a long table, one row per (source, target, kind); needs pandas.
@@ -336,8 +393,8 @@ def interaction_effects(
     regressor : Lambda3BayesRegressor or None, default=None
         An unfitted, configured regressor, cloned for every pair; its ``random_state`` is
         replaced by the pair's seed and its progress bar switched off. ``None`` uses
-        ``Lambda3BayesRegressor(num_warmup=500, num_samples=500, num_chains=2)``, enough for
-        a converged linear model of six regressors (about 0.3 s per pair once compiled).
+        ``Lambda3BayesRegressor(num_warmup=500, num_samples=500, num_chains=4)``, enough for
+        a converged linear model of six regressors.
     feature_params : dict or None, default=None
         Parameters of :class:`~sklearn_lambda3.Lambda3Features` (``window``,
         ``delta_percentile``, …); ``None`` uses its defaults.
@@ -438,13 +495,13 @@ def interaction_effects(
 
     features = Lambda3Features(**feature_params).fit_transform(values)
     # (n_steps, n_series, 3): ΔΛC⁺, ΔΛC⁻, ρT of each series.
-    features = features.reshape(n_steps, n_series, _PER_SERIES)[:, :, : len(STRUCTURAL_SUFFIXES)]
+    features = features.reshape(n_steps, n_series, _PER_SERIES)[:, :, : len(KINDS)]
     quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
 
     def task(pair, seed):
         source, target = pair
         X = np.concatenate([features[lag:, target], features[: n_steps - lag, source]], axis=1)
-        columns = [f"{names[k]}__{suffix}" for k in (target, source) for suffix in STRUCTURAL_SUFFIXES]
+        columns = [f"{names[k]}__{KIND_SUFFIXES[kind]}" for k in (target, source) for kind in KINDS]
         X = pd.DataFrame(X, columns=columns)
         reg = clone(regressor).set_params(random_state=int(seed))
         return delayed(_fit_pair)(reg, X, values[lag:, target], quantiles)

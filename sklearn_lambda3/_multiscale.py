@@ -1,4 +1,4 @@
-"""Multi-scale Lambda³ features: tension and local jumps at several window lengths."""
+"""Multi-scale Lambda³ features (tension and local jumps at several windows) and scale breaks (method §1)."""
 
 from numbers import Integral, Real
 
@@ -10,6 +10,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 from ._columns import MULTISCALE_SUFFIXES
 from ._features import Lambda3Features
 from ._persistence import _VersionStampMixin
+from ._validation import check_int, check_real, reject_sparse_and_complex
 
 
 class Lambda3MultiScale(_VersionStampMixin, TransformerMixin, BaseEstimator):
@@ -139,3 +140,117 @@ class Lambda3MultiScale(_VersionStampMixin, TransformerMixin, BaseEstimator):
             [f"{name}__{suffix}__w{w}" for name in names for w in windows for suffix in MULTISCALE_SUFFIXES],
             dtype=object,
         )
+
+
+def scale_breaks(rho, window, k=2.0):
+    """Scale breaks of a tension series: where ρT exceeds its mean by ``k`` standard deviations.
+
+    The candidates are the indices ``t`` with ``rho[t] > mean(rho) + k · std(rho)``
+    (population std); scanning them in order, a candidate closer than ``window`` to the last
+    kept index is dropped, so kept breaks are at least ``window`` apart (method §1).
+
+    Parameters
+    ----------
+    rho : array-like of shape (n_steps,)
+        Tension ρT at one scale, e.g. a ``rho_T`` column of :func:`multiscale_features`.
+    window : int
+        The scale ``w`` (``>= 1``): the smallest distance between kept breaks.
+    k : float, default=2.0
+        Number of standard deviations above the mean.
+
+    Returns
+    -------
+    breaks : ndarray of shape (n_breaks,), dtype int64
+        The kept indices, increasing. Empty for a constant series.
+
+    Raises
+    ------
+    TypeError
+        If ``rho`` is not numeric or a parameter has the wrong type.
+    ValueError
+        If ``rho`` is not 1-D, is empty or has non-finite values, ``window < 1`` or ``k``
+        is not finite.
+
+    Examples
+    --------
+    >>> from sklearn_lambda3.analysis import scale_breaks
+    >>> rho = [0.0, 0.0, 9.0, 9.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0]
+    >>> scale_breaks(rho, window=3, k=1.0)
+    array([2, 7])
+    """
+    reject_sparse_and_complex(rho, "rho")
+    try:
+        values = np.asarray(rho, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"rho must be a 1-D array-like of real numbers: {exc}") from exc
+    if values.ndim != 1:
+        raise ValueError(f"rho must be 1-D; got an array of shape {values.shape}.")
+    if values.shape[0] < 1:
+        raise ValueError("rho must have at least one value.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("rho contains NaN or infinite values.")
+    window = check_int(window, "window", 1)
+    k = check_real(k, "k")
+    candidates = np.flatnonzero(values > values.mean() + k * values.std())
+    kept = []
+    for index in candidates:
+        if not kept or index - kept[-1] >= window:
+            kept.append(index)
+    return np.asarray(kept, dtype=np.int64)
+
+
+def multiscale_features(X, windows=(5, 10, 20, 50), return_names=False):
+    """Tension ρT and local jumps of each series at several scales (method §1).
+
+    ``Lambda3MultiScale(windows).fit_transform(X)`` as a function: for each scale ``w`` the
+    features are those of ``Lambda3Features(window=w, local_window=w).fit_transform(X)``
+    (thresholds learned on ``X`` itself). Columns: for each input column, for each scale in
+    the order given, its ``rho_T`` then its ``local_jump``, named ``<name>__rho_T__w<w>`` and
+    ``<name>__local_jump__w<w>`` (input names from a DataFrame's columns, else ``x0, x1, …``).
+
+    Parameters
+    ----------
+    X : array-like or pandas DataFrame of shape (n_steps, n_series)
+        Series in columns, rows in time order; at least two rows.
+    windows : sequence of int, default=(5, 10, 20, 50)
+        The scales, distinct and ``>= 1`` (the method's defaults).
+    return_names : bool, default=False
+        Also return the column names (ignored for a DataFrame, whose columns carry them).
+
+    Returns
+    -------
+    features : ndarray or DataFrame of shape (n_steps, 2 * len(windows) * n_series)
+        A DataFrame (same index as ``X``) when ``X`` is one.
+    names : ndarray of str objects
+        Only when ``return_names`` and ``X`` is not a DataFrame.
+
+    Raises
+    ------
+    TypeError
+        If a scale is not an integer.
+    ValueError
+        If ``windows`` is empty, has duplicates or a scale below 1, or ``X`` is invalid for
+        :class:`~sklearn_lambda3.Lambda3Features`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3.analysis import multiscale_features
+    >>> x = np.sin(np.arange(100) / 5.0)[:, None]
+    >>> features, names = multiscale_features(x, windows=(5, 20), return_names=True)
+    >>> features.shape
+    (100, 4)
+    >>> names
+    array(['x0__rho_T__w5', 'x0__local_jump__w5', 'x0__rho_T__w20',
+           'x0__local_jump__w20'], dtype=object)
+    """
+    if isinstance(windows, Integral) or not hasattr(windows, "__iter__"):
+        raise TypeError(f"windows must be a sequence of integers; got {type(windows).__name__}.")
+    multiscale = Lambda3MultiScale(windows=tuple(windows))
+    values = multiscale.fit_transform(X)
+    names = multiscale.get_feature_names_out()
+    if hasattr(X, "columns") and hasattr(X, "index"):
+        import pandas as pd
+
+        return pd.DataFrame(values, index=X.index, columns=names)
+    return (values, names) if return_names else values

@@ -1,19 +1,24 @@
-"""Relations between series (synchronisation, structural causality) and scale breaks.
+"""Relations between series: synchronisation and structural causality.
 
-The definitions are those of the method's §1 (multi-scale, scale breaks) and §2 (relations
-between series). Synchronisation works on the positions of the events, not on dense products:
-the number of coinciding events of ``a`` and ``b`` at every lag ``-L … L`` is found by merging
-the two sorted lists of event indices, in O(events) per pair.
+The definitions are those of the method's §2 (relations between series). Synchronisation
+works on the positions of the events, not on dense products: the number of coinciding events
+of ``a`` and ``b`` at every lag ``-L … L`` is found by merging the two sorted lists of event
+indices, in O(events) per pair.
 """
-
-import math
-from numbers import Integral, Real
 
 import numpy as np
 from numba import njit, prange
 
-from ._multiscale import Lambda3MultiScale
-from ._validation import check_binary_events, check_events_2d, check_int, reject_sparse_and_complex
+from ._validation import (
+    check_binary_events,
+    check_events_2d,
+    check_int,
+    check_real,
+)
+
+# Two series are linked when at least this share of the rarer one's events coincide with the
+# other's (at the pair's optimal lag): the sync network's clusters and hubs.
+SYNC_SHARE_THRESHOLD = 0.3
 
 # ----------------------------------------------------------------------------------------------
 # Numba kernels
@@ -126,12 +131,6 @@ def _dynamic_sync_kernel(a, b, window, lag_window, rates, lags):
 # Input checks (before Numba sees any data)
 
 
-def _check_real(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number; got {type(value).__name__}.")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return float(value)
 
 
 def _check_lag_window(lag_window, n, name="lag_window"):
@@ -258,7 +257,6 @@ def sync_matrix(events, lag_window=10):
     lags are counted by merging their sorted event indices, in
     O(events of both + coincidences); each unordered pair is merged once (the profile of
     ``(j, i)`` is that of ``(i, j)`` reversed) and the rows of the matrix run in parallel.
-    200 series of 100,000 steps with 3 % events take well under a second on two cores.
 
     Examples
     --------
@@ -395,7 +393,7 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     >>> sync_network(events, lag_window=3, threshold=0.3)
     [(0, 1, 0.375, 2), (1, 0, 0.375, -2)]
     """
-    threshold = _check_real(threshold, "threshold")
+    threshold = check_real(threshold, "threshold")
     if not isinstance(as_networkx, bool | np.bool_):
         raise TypeError(f"as_networkx must be a bool; got {type(as_networkx).__name__}.")
     array, names = check_events_2d(events)
@@ -404,9 +402,7 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     names = names if names is not None else list(range(array.shape[1]))
     edges = [
         (names[i], names[j], float(rates[i, j]), int(lags[i, j]))
-        for i in range(len(names))
-        for j in range(len(names))
-        if i != j and rates[i, j] >= threshold
+        for i, j in zip(*np.nonzero(sync_edges(rates, threshold)), strict=True)
     ]
     if not as_networkx:
         return edges
@@ -419,6 +415,188 @@ def sync_network(events, lag_window=10, threshold=0.3, as_networkx=False):
     for source, target, rate, lag in edges:
         graph.add_edge(source, target, weight=rate, lag=lag)
     return graph
+
+
+def sync_edges(rates, threshold):
+    """Which ordered pairs are edges of a sync network: ``i → j`` where ``rates[i, j] >= threshold``.
+
+    The one rule by which a matrix of pair values (sync rates, or shares of coinciding
+    events) becomes a network: every ordered pair of distinct series whose value reaches
+    the threshold is an edge; a series is never linked to itself.
+
+    Parameters
+    ----------
+    rates : array-like of shape (n_series, n_series)
+        The value of each ordered pair ``[source, target]``; NaN is never an edge.
+    threshold : float
+        Smallest value that makes an edge.
+
+    Returns
+    -------
+    edges : ndarray of bool of shape (n_series, n_series)
+        ``edges[i, j]``: whether ``i → j`` is an edge; False on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_edges
+    >>> sync_edges(np.array([[1.0, 0.4], [0.2, 1.0]]), 0.3)
+    array([[False,  True],
+           [False, False]])
+    """
+    edges = np.asarray(rates) >= threshold
+    np.fill_diagonal(edges, False)
+    return edges
+
+
+def sync_shares(events, rates, lags):
+    """Share of the rarer series' events that coincide with the other's, for every pair.
+
+    Entry ``[a, b]`` counts the coinciding events of ``a`` and ``b`` at the pair's optimal lag
+    (``rates[a, b] * (n_steps - |lags[a, b]|)``) over the events of whichever of the two has
+    fewer: 1 when every event of the rarer series has a partner. A rate says how often the
+    two jump together among all steps; a share says how much of their jumping is shared,
+    which does not shrink with the series' length.
+
+    Parameters
+    ----------
+    events : ndarray of shape (n_steps, n_series)
+        Binary events, one series per column, as given to :func:`sync_matrix`.
+    rates, lags : ndarray of shape (n_series, n_series)
+        :func:`sync_matrix`'s rates and optimal lags of ``events``.
+
+    Returns
+    -------
+    shares : ndarray of shape (n_series, n_series)
+        In [0, 1]; 0 where either series has no event, 1 on the diagonal.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_matrix, sync_shares
+    >>> events = np.zeros((10, 2), dtype=int)
+    >>> events[[1, 4, 7], 0] = 1
+    >>> events[[3, 6], 1] = 1   # two of series 0's three jumps, two steps later
+    >>> rates, lags = sync_matrix(events, lag_window=3)
+    >>> sync_shares(events, rates, lags)
+    array([[1., 1.],
+           [1., 1.]])
+    """
+    events = np.asarray(events)
+    rates = np.asarray(rates)
+    lags = np.asarray(lags)
+    counts = events.sum(axis=0)
+    n = events.shape[0]
+    rarer = np.minimum.outer(counts, counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(rarer > 0, rates * (n - np.abs(lags)) / rarer, 0.0)
+    shares = np.minimum(shares, 1.0)
+    np.fill_diagonal(shares, 1.0)
+    return shares
+
+
+def share_links(shares, threshold=SYNC_SHARE_THRESHOLD):
+    """Which series are linked: at least ``threshold`` of the rarer one's events shared.
+
+    A pair is linked when its share (:func:`sync_shares`) reaches the threshold in either
+    direction; the links are :func:`sync_edges` of the symmetrised shares.
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest share that links two series.
+
+    Returns
+    -------
+    links : ndarray of bool of shape (n_series, n_series)
+        Symmetric, False on the diagonal.
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    return sync_edges(np.maximum(shares, shares.T), threshold)
+
+
+def sync_clusters(shares, names, threshold=SYNC_SHARE_THRESHOLD):
+    """Groups of series that jump together, from their shares of coinciding events.
+
+    Average-linkage hierarchical clustering on the distance ``1 - share`` (the shares
+    symmetrised, as in :func:`share_links`), cut at ``1 - threshold``: the members of a
+    cluster are linked on average, though not necessarily each pair.
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    names : sequence of str
+        Names of the series, in the order of ``shares``.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest average share within a cluster.
+
+    Returns
+    -------
+    clusters : list of list of str
+        The clusters of at least two series, each in series order; the largest first, ties
+        in the order of their names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_clusters
+    >>> shares = np.array([[1.0, 0.9, 0.1], [0.9, 1.0, 0.0], [0.1, 0.0, 1.0]])
+    >>> sync_clusters(shares, ["a", "b", "c"])
+    [['a', 'b']]
+    """
+    shares = np.asarray(shares, dtype=np.float64)
+    p = len(names)
+    if p > 1:
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
+        distance = 1.0 - np.maximum(shares, shares.T)
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), method="average")
+        groups = fcluster(tree, t=1.0 - threshold, criterion="distance")
+    else:
+        groups = np.ones(1, dtype=int)
+    clusters = [[names[k] for k in range(p) if groups[k] == g] for g in np.unique(groups)]
+    return sorted((c for c in clusters if len(c) > 1), key=lambda c: (-len(c), c))
+
+
+def sync_hubs(shares, names, threshold=SYNC_SHARE_THRESHOLD):
+    """The hubs of the sync network: the series with the most links (:func:`share_links`).
+
+    Parameters
+    ----------
+    shares : array-like of shape (n_series, n_series)
+        :func:`sync_shares`.
+    names : sequence of str
+        Names of the series, in the order of ``shares``.
+    threshold : float, default=SYNC_SHARE_THRESHOLD
+        Smallest share that links two series.
+
+    Returns
+    -------
+    hubs : list of (str, list of str)
+        Each hub's name and its partners (the series it is linked to), in series order;
+        every series that ties for the most links, none when no two series are linked.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lambda3._sync import sync_hubs
+    >>> shares = np.array([[1.0, 0.5, 0.4], [0.5, 1.0, 0.0], [0.4, 0.0, 1.0]])
+    >>> sync_hubs(shares, ["a", "b", "c"])
+    [('a', ['b', 'c'])]
+    """
+    links = share_links(shares, threshold)
+    degree = links.sum(axis=1)
+    top = int(degree.max()) if len(names) else 0
+    return [
+        (names[k], [names[m] for m in np.flatnonzero(links[k])])
+        for k in range(len(names))
+        if top > 0 and degree[k] == top
+    ]
 
 
 def causality_matrix(pos_events, neg_events, lag=1):
@@ -480,117 +658,3 @@ def causality_matrix(pos_events, neg_events, lag=1):
 
         return pd.DataFrame(C, index=names, columns=names)
     return C
-
-
-def scale_breaks(rho, window, k=2.0):
-    """Scale breaks of a tension series: where ρT exceeds its mean by ``k`` standard deviations.
-
-    The candidates are the indices ``t`` with ``rho[t] > mean(rho) + k · std(rho)``
-    (population std); scanning them in order, a candidate closer than ``window`` to the last
-    kept index is dropped, so kept breaks are at least ``window`` apart (method §1).
-
-    Parameters
-    ----------
-    rho : array-like of shape (n_steps,)
-        Tension ρT at one scale, e.g. a ``rho_T`` column of :func:`multiscale_features`.
-    window : int
-        The scale ``w`` (``>= 1``): the smallest distance between kept breaks.
-    k : float, default=2.0
-        Number of standard deviations above the mean.
-
-    Returns
-    -------
-    breaks : ndarray of shape (n_breaks,), dtype int64
-        The kept indices, increasing. Empty for a constant series.
-
-    Raises
-    ------
-    TypeError
-        If ``rho`` is not numeric or a parameter has the wrong type.
-    ValueError
-        If ``rho`` is not 1-D, is empty or has non-finite values, ``window < 1`` or ``k``
-        is not finite.
-
-    Examples
-    --------
-    >>> from sklearn_lambda3.analysis import scale_breaks
-    >>> rho = [0.0, 0.0, 9.0, 9.0, 0.0, 0.0, 0.0, 9.0, 0.0, 0.0, 0.0, 0.0]
-    >>> scale_breaks(rho, window=3, k=1.0)
-    array([2, 7])
-    """
-    reject_sparse_and_complex(rho, "rho")
-    try:
-        values = np.asarray(rho, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"rho must be a 1-D array-like of real numbers: {exc}") from exc
-    if values.ndim != 1:
-        raise ValueError(f"rho must be 1-D; got an array of shape {values.shape}.")
-    if values.shape[0] < 1:
-        raise ValueError("rho must have at least one value.")
-    if not np.all(np.isfinite(values)):
-        raise ValueError("rho contains NaN or infinite values.")
-    window = check_int(window, "window", 1)
-    k = _check_real(k, "k")
-    candidates = np.flatnonzero(values > values.mean() + k * values.std())
-    kept = []
-    for index in candidates:
-        if not kept or index - kept[-1] >= window:
-            kept.append(index)
-    return np.asarray(kept, dtype=np.int64)
-
-
-def multiscale_features(X, windows=(5, 10, 20, 50), return_names=False):
-    """Tension ρT and local jumps of each series at several scales (method §1).
-
-    ``Lambda3MultiScale(windows).fit_transform(X)`` as a function: for each scale ``w`` the
-    features are those of ``Lambda3Features(window=w, local_window=w).fit_transform(X)``
-    (thresholds learned on ``X`` itself). Columns: for each input column, for each scale in
-    the order given, its ``rho_T`` then its ``local_jump``, named ``<name>__rho_T__w<w>`` and
-    ``<name>__local_jump__w<w>`` (input names from a DataFrame's columns, else ``x0, x1, …``).
-
-    Parameters
-    ----------
-    X : array-like or pandas DataFrame of shape (n_steps, n_series)
-        Series in columns, rows in time order; at least two rows.
-    windows : sequence of int, default=(5, 10, 20, 50)
-        The scales, distinct and ``>= 1`` (the method's defaults).
-    return_names : bool, default=False
-        Also return the column names (ignored for a DataFrame, whose columns carry them).
-
-    Returns
-    -------
-    features : ndarray or DataFrame of shape (n_steps, 2 * len(windows) * n_series)
-        A DataFrame (same index as ``X``) when ``X`` is one.
-    names : ndarray of str objects
-        Only when ``return_names`` and ``X`` is not a DataFrame.
-
-    Raises
-    ------
-    TypeError
-        If a scale is not an integer.
-    ValueError
-        If ``windows`` is empty, has duplicates or a scale below 1, or ``X`` is invalid for
-        :class:`~sklearn_lambda3.Lambda3Features`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn_lambda3.analysis import multiscale_features
-    >>> x = np.sin(np.arange(100) / 5.0)[:, None]
-    >>> features, names = multiscale_features(x, windows=(5, 20), return_names=True)
-    >>> features.shape
-    (100, 4)
-    >>> names
-    array(['x0__rho_T__w5', 'x0__local_jump__w5', 'x0__rho_T__w20',
-           'x0__local_jump__w20'], dtype=object)
-    """
-    if isinstance(windows, Integral) or not hasattr(windows, "__iter__"):
-        raise TypeError(f"windows must be a sequence of integers; got {type(windows).__name__}.")
-    multiscale = Lambda3MultiScale(windows=tuple(windows))
-    values = multiscale.fit_transform(X)
-    names = multiscale.get_feature_names_out()
-    if hasattr(X, "columns") and hasattr(X, "index"):
-        import pandas as pd
-
-        return pd.DataFrame(values, index=X.index, columns=names)
-    return (values, names) if return_names else values

@@ -1,5 +1,6 @@
 """Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,6 +17,15 @@ def check_int(value, name, minimum, allow_none=False):
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value}.")
     return int(value)
+
+
+def check_real(value, name):
+    """``value`` as a float, or a TypeError (not a real number) / ValueError (not finite)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number; got {type(value).__name__}.")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value!r}.")
+    return float(value)
 
 
 def reject_sparse_and_complex(values, name):

@@ -2,16 +2,9 @@
 
 from ._changepoints import detect_change_points
 from ._interactions import InteractionResult, interaction_effects
+from ._multiscale import multiscale_features, scale_breaks
 from ._regimes import RegimeResult, detect_regimes
-from ._sync import (
-    causality_matrix,
-    dynamic_sync,
-    multiscale_features,
-    scale_breaks,
-    sync_matrix,
-    sync_network,
-    sync_profile,
-)
+from ._sync import causality_matrix, dynamic_sync, sync_matrix, sync_network, sync_profile
 
 __all__ = [
     "InteractionResult",

@@ -37,7 +37,7 @@ def test_module_entry_point():
 
 
 def test_analyze_writes_report_and_exits_zero(tmp_path, capsys):
-    from sklearn_lambda3._cli import demo_series
+    from sklearn_lambda3._datasets import demo_series
 
     names, values = demo_series(1)
     csv = tmp_path / "series.csv"

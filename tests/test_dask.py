@@ -65,9 +65,9 @@ def numba_cache_stats():
     """Cache hits and misses of the feature kernels in this process."""
     from numba.core.registry import CPUDispatcher
 
-    from sklearn_lambda3 import _kernels
+    from sklearn_lambda3 import _feature_kernels
 
-    kernels = [k for k in vars(_kernels).values() if isinstance(k, CPUDispatcher)]
+    kernels = [k for k in vars(_feature_kernels).values() if isinstance(k, CPUDispatcher)]
     hits = sum(sum(k.stats.cache_hits.values()) for k in kernels)
     misses = sum(sum(k.stats.cache_misses.values()) for k in kernels)
     return hits, misses

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from sklearn_lambda3._datasets import demo_series
 from sklearn_lambda3.datasets import make_jump_series
 
 
@@ -53,3 +54,13 @@ def test_invalid_arguments(kwargs, match):
     kwargs.setdefault("n_samples", 100)
     with pytest.raises(ValueError, match=match):
         make_jump_series(**kwargs)
+
+
+def test_demo_series_target_is_driven_by_s0_jumps_and_s1_level():
+    names, values = demo_series(0)
+    assert names == ["s0", "s1", "s2", "s3", "target"] and values.shape == (600, 5)
+    X, jumps = make_jump_series(600, n_series=4, n_jumps=8, return_jumps=True, random_state=0)
+    np.testing.assert_array_equal(values[:, :4], X)
+    noise = values[:, 4] - 0.5 * X[:, 1] - 3.0 * np.sign(jumps[0])
+    assert abs(noise.std() - 0.3) < 0.05 and abs(noise.mean()) < 0.05
+    np.testing.assert_array_equal(demo_series(0)[1], values)  # the seed fixes it

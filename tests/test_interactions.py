@@ -249,3 +249,66 @@ def test_invalid_pairs(no_fitting, pairs, error, match):
 def test_excludes_zero_rejects_unknown_kind(three):
     with pytest.raises(ValueError, match="kind must be one of"):
         three.excludes_zero("jump")
+
+
+def hand_result(names, value, fitted, lag, coverage=0.9):
+    """A result whose fitted pairs all hold ``value`` (NaN elsewhere), converged on even sources."""
+    p = len(names)
+    fitted = np.asarray(fitted, dtype=bool)
+
+    def matrix(v):
+        return np.where(fitted, v, np.nan)
+
+    return InteractionResult(
+        names=list(names),
+        mean={kind: matrix(value) for kind in KINDS},
+        lower={kind: matrix(value - 1.0) for kind in KINDS},
+        upper={kind: matrix(value + 1.0) for kind in KINDS},
+        r_hat_max=matrix(1.0 + value / 100),
+        ess_bulk_min=matrix(100.0 * value),
+        num_divergences=matrix(value),
+        coverage=coverage,
+        lag=lag,
+        converged=fitted & (np.arange(p)[:, None] % 2 == 0),
+        fitted=fitted,
+    )
+
+
+def test_merge_writes_the_other_results_fitted_pairs_over_this_one():
+    names = ["a", "b", "c"]
+    first = hand_result(names, 1.0, [[0, 1, 1], [0, 0, 0], [0, 0, 0]], lag=0)
+    second = hand_result(names, 2.0, [[0, 0, 1], [1, 0, 0], [0, 0, 0]], lag=3)
+    merged = first.merge(second)
+    # a -> b from the first; a -> c and b -> a from the second (it overrides); the rest unfitted.
+    expected_fitted = np.array([[0, 1, 1], [1, 0, 0], [0, 0, 0]], dtype=bool)
+    np.testing.assert_array_equal(merged.fitted, expected_fitted)
+    expected = np.array([[np.nan, 1.0, 2.0], [2.0, np.nan, np.nan], [np.nan, np.nan, np.nan]])
+    for kind in KINDS:
+        np.testing.assert_array_equal(merged.mean[kind], expected)
+        np.testing.assert_array_equal(merged.lower[kind], expected - 1.0)
+        np.testing.assert_array_equal(merged.upper[kind], expected + 1.0)
+    np.testing.assert_array_equal(merged.ess_bulk_min, 100.0 * expected)
+    np.testing.assert_array_equal(merged.num_divergences, expected)
+    np.testing.assert_array_equal(merged.r_hat_max, 1.0 + expected / 100)
+    # Converged on even sources: a's pairs yes, b -> a (from the second) no.
+    np.testing.assert_array_equal(merged.converged, [[0, 1, 1], [0, 0, 0], [0, 0, 0]])
+    assert merged.lag is None  # one lag per pair
+    assert merged.coverage == 0.9 and merged.names == names
+    # Neither input changed.
+    assert first.mean["jump_pos"][0, 2] == 1.0 and not first.fitted[1, 0]
+    assert first.lag == 0 and second.lag == 3
+
+
+def test_merge_at_one_lag_keeps_it_and_rejects_other_series_or_coverage():
+    names = ["a", "b"]
+    first = hand_result(names, 1.0, [[0, 1], [0, 0]], lag=2)
+    second = hand_result(names, 5.0, [[0, 0], [1, 0]], lag=2)
+    merged = first.merge(second)
+    assert merged.lag == 2
+    assert merged.mean["tension"][0, 1] == 1.0 and merged.mean["tension"][1, 0] == 5.0
+    with pytest.raises(ValueError, match="same series"):
+        first.merge(hand_result(["a", "c"], 1.0, [[0, 1], [0, 0]], lag=2))
+    with pytest.raises(ValueError, match="same coverage"):
+        first.merge(hand_result(names, 1.0, [[0, 1], [0, 0]], lag=2, coverage=0.5))
+    with pytest.raises(TypeError, match="InteractionResult"):
+        first.merge("not a result")

@@ -1,11 +1,11 @@
-"""The Numba kernels on their own: percentile selection and rolling deviations."""
+"""The feature kernels on their own: percentile selection and rolling deviations."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sklearn_lambda3._kernels import percentile, rolling_std_pair
+from sklearn_lambda3._feature_kernels import LOCAL_STD_EPS, _raw_features, percentile
 
 
 @settings(max_examples=80, deadline=None)
@@ -30,12 +30,14 @@ def test_percentile_equals_numpy(n, q, seed, kind):
 
 @pytest.mark.parametrize("n", [1, 2, 5, 31, 32, 33, 100])
 @pytest.mark.parametrize(("window", "local_window"), [(1, 1), (3, 7), (15, 15), (40, 2)])
-def test_rolling_std_pair_edges(n, window, local_window):
+def test_rolling_deviations_at_the_edges(n, window, local_window):
+    """The trailing std (tension) and the centred std under the local score, windows clipped at both ends."""
     x = np.random.default_rng(n).standard_normal(n) * 10 + 5
-    rho, sigma, a, b = (np.empty(n) for _ in range(4))
-    rolling_std_pair(x, window, local_window, rho, sigma, a, b)
+    rho, score, abs_diff = (np.empty(n) for _ in range(3))
+    _raw_features(x, window, local_window, rho, score, abs_diff)
     for t in range(n):
         assert rho[t] == pytest.approx(np.std(x[max(0, t - window) : t + 1]), rel=1e-12, abs=1e-12)
-        assert sigma[t] == pytest.approx(
-            np.std(x[max(0, t - local_window) : min(n, t + local_window + 1)]), rel=1e-12, abs=1e-12
-        )
+        d = abs(x[t] - x[t - 1]) if t > 0 else 0.0
+        sigma = np.std(x[max(0, t - local_window) : min(n, t + local_window + 1)])
+        assert abs_diff[t] == d
+        assert score[t] == pytest.approx(d / (sigma + LOCAL_STD_EPS), rel=1e-11, abs=1e-12)

@@ -6,22 +6,22 @@ import numpy as np
 import pytest
 
 from sklearn_lambda3 import Lambda3Features
-from sklearn_lambda3._cli import demo_series
-from sklearn_lambda3._report import analyze
-from sklearn_lambda3._report_render import render_report
-from sklearn_lambda3._table import InputError, SeriesTable
+from sklearn_lambda3._datasets import demo_series
+from sklearn_lambda3._report import InputError, SeriesTable, analyze
+from sklearn_lambda3._report._render import render_report
 
 
 def test_unknown_target():
     with pytest.raises(InputError, match="--target 'z' is not a series column"):
-        analyze(["x", "y"], np.zeros((30, 2)), target="z", progress=False)
+        analyze(SeriesTable.from_values(["x", "y"], np.zeros((30, 2))), target="z", progress=False)
 
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     names, values = demo_series(0)
-    return analyze(names, values, target="target", out_dir=out, progress=False), out, values
+    table = SeriesTable.from_values(names, values)
+    return analyze(table, target="target", out_dir=out, progress=False), out, values
 
 
 def test_demo_analysis_finds_the_known_drivers(demo_report):
@@ -56,7 +56,7 @@ def one_way_drive(seed=0, n=2000):
 
 def test_interactions_report_the_known_drive_in_words(tmp_path):
     names, values = one_way_drive()
-    summary = analyze(names, values, out_dir=tmp_path, progress=False)
+    summary = analyze(SeriesTable.from_values(names, values), out_dir=tmp_path, progress=False)
     inter = summary["interactions"]
     assert inter["pairs_fitted"] == 6 and inter["converged"] == 6
     credible = {(e["source"], e["target"], e["kind"]) for e in inter["credible_effects"]}
@@ -99,7 +99,7 @@ def test_sync_pairs_count_coinciding_jumps():
     shocks[rng.choice(np.arange(20, 380), 12, replace=False)] = 8.0
     x = a + shocks.cumsum()
     y = 0.5 * rng.standard_normal(400).cumsum() * 0.1 + np.roll(shocks, 2).cumsum()  # y jumps 2 steps later
-    summary = analyze(["x", "y"], np.column_stack([x, y]), progress=False)
+    summary = analyze(SeriesTable.from_values(["x", "y"], np.column_stack([x, y])), progress=False)
     top = summary["sync_pairs"][0]
     assert (top["source"], top["target"], top["lag"]) == ("x", "y", 2)
     assert top["share"] >= 0.9
@@ -122,7 +122,7 @@ def shared_shock_series(seed=0, n=400):
 
 def test_sync_structure_finds_the_cluster_and_its_hub():
     names, values = shared_shock_series()
-    structure = analyze(names, values, max_pairs=0, progress=False)["sync_structure"]
+    structure = analyze(SeriesTable.from_values(names, values), max_pairs=0, progress=False)["sync_structure"]
     assert structure["clusters"] == [["x", "y", "w"]]
     assert {hub["series"] for hub in structure["hubs"]} == {"x", "y", "w"}  # each linked to the other two
     assert all(
@@ -133,19 +133,19 @@ def test_sync_structure_finds_the_cluster_and_its_hub():
 
 
 def test_chosen_pairs_and_auto_lag():
-    names, values = shared_shock_series(n=300)
-    summary = analyze(names, values, pairs=[("x", "w"), ("z", "x")], lag="auto", progress=False)
+    table = SeriesTable.from_values(*shared_shock_series(n=300))
+    summary = analyze(table, pairs=[("x", "w"), ("z", "x")], lag="auto", progress=False)
     inter = summary["interactions"]
     assert [(p["source"], p["target"]) for p in inter["pairs"]] == [("x", "w"), ("z", "x")]
     lags = {(p["source"], p["target"]): p["lag"] for p in inter["pairs"]}
     # w jumps 2 steps after x (linked: its sync lag); z is not linked to x (the same step).
     assert lags == {("x", "w"): 2, ("z", "x"): 0}
-    fixed = analyze(names, values, pairs=[("x", "w")], lag=1, max_pairs=0, progress=False)
+    fixed = analyze(table, pairs=[("x", "w")], lag=1, max_pairs=0, progress=False)
     assert fixed["interactions"]["pairs"][0]["lag"] == 1
     with pytest.raises(InputError, match="--pairs names 'v'"):
-        analyze(names, values, pairs=[("x", "v")], progress=False)
+        analyze(table, pairs=[("x", "v")], progress=False)
     with pytest.raises(InputError, match="with itself"):
-        analyze(names, values, pairs=[("x", "x")], progress=False)
+        analyze(table, pairs=[("x", "x")], progress=False)
 
 
 def test_change_points_and_regimes_are_reported_with_the_time_labels(tmp_path):
@@ -161,3 +161,11 @@ def test_change_points_and_regimes_are_reported_with_the_time_labels(tmp_path):
         assert run["start_time"] == times[run["start"]] and run["end_time"] == times[run["end"]]
     report = (tmp_path / "report.md").read_text()
     assert times[100] in report and "time column **when**" in report
+
+
+def test_analyze_takes_a_series_table():
+    with pytest.raises(TypeError, match="table must be a SeriesTable"):
+        analyze(np.zeros((30, 2)), progress=False)
+    table = SeriesTable.from_values(("x", "y"), [[0, 1]] * 30)
+    assert table.names == ["x", "y"] and table.values.dtype == np.float64 and table.values.shape == (30, 2)
+    assert table.times is None and table.time_column is None and table.time_of(3) == "3"

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from sklearn_lambda3._report_figures import _parsed_times
+from sklearn_lambda3._report._figures import _parsed_times
 
 
 def test_numeric_labels_are_numbers():

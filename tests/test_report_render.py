@@ -5,14 +5,14 @@ import re
 
 import numpy as np
 
-from sklearn_lambda3._report import analyze
-from sklearn_lambda3._report_render import render_html, render_report, report_blocks
+from sklearn_lambda3._report import SeriesTable, analyze
+from sklearn_lambda3._report._render import render_html, render_report, report_blocks
 
 
 def small_summary(tmp_path, names=("a<b", "c&d")):
     rng = np.random.default_rng(0)
     values = rng.standard_normal((120, 2)).cumsum(axis=0)
-    return analyze(list(names), values, out_dir=tmp_path, max_pairs=0, progress=False)
+    return analyze(SeriesTable.from_values(names, values), out_dir=tmp_path, max_pairs=0, progress=False)
 
 
 def test_markdown_and_html_hold_the_same_sections_and_figures(tmp_path):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3 import Lambda3Features
+from sklearn_lambda3._sync import share_links, sync_clusters, sync_edges, sync_hubs, sync_shares
 from sklearn_lambda3.analysis import (
     causality_matrix,
     dynamic_sync,
@@ -447,3 +448,65 @@ GOOD = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------------------------
+# The sync network's edges, shares, clusters and hubs (hand-computed cases)
+
+
+def test_sync_edges_is_the_rule_of_sync_network():
+    rates = np.array([[1.0, 0.3, 0.29], [0.5, 1.0, np.nan], [0.0, 0.31, 1.0]])
+    expected = np.array([[False, True, False], [True, False, False], [False, True, False]])
+    np.testing.assert_array_equal(sync_edges(rates, 0.3), expected)
+    events = np.zeros((10, 3), dtype=int)
+    events[[1, 4, 7], 0] = 1
+    events[[3, 6, 9], 1] = 1
+    events[[0, 5], 2] = 1
+    rates, lags = sync_matrix(events, lag_window=3)
+    edges = sync_network(events, lag_window=3, threshold=0.13)
+    assert [(i, j) for i, j, _, _ in edges] == [tuple(pair) for pair in np.argwhere(sync_edges(rates, 0.13))]
+
+
+def test_sync_shares_by_hand():
+    events = np.zeros((10, 3), dtype=int)
+    events[[1, 4, 7], 0] = 1
+    events[[3, 6], 1] = 1  # 1 -> 3 and 4 -> 6: both of series 1's jumps, two steps after series 0's
+    events[[0, 5], 2] = 1  # 7 -> 5 at lag -2: one of its two jumps
+    rates, lags = sync_matrix(events, lag_window=3)
+    assert lags[0, 1] == 2 and lags[0, 2] == -2
+    shares = sync_shares(events, rates, lags)
+    # (1, 2): one coincidence (3 -> 0, lag -3, rate 1/7) of the two jumps of either.
+    expected = np.array([[1.0, 1.0, 0.5], [1.0, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    np.testing.assert_allclose(shares, expected, rtol=1e-12)
+    quiet = np.column_stack([events[:, 0], np.zeros(10, dtype=int)])
+    rates, lags = sync_matrix(quiet, lag_window=3)
+    np.testing.assert_array_equal(sync_shares(quiet, rates, lags), [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_share_links_clusters_and_hubs_by_hand():
+    names = ["a", "b", "c", "d"]
+    # a-b share 0.9, a-c 0.6, b-c only 0.2 (one direction 0.1), d shares nothing.
+    shares = np.array(
+        [
+            [1.0, 0.9, 0.6, 0.0],
+            [0.9, 1.0, 0.1, 0.0],
+            [0.6, 0.2, 1.0, 0.0],
+            [0.0, 0.0, 0.0, 1.0],
+        ]
+    )
+    links = share_links(shares)
+    np.testing.assert_array_equal(links, [[0, 1, 1, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]])
+    # Average linkage: c is 0.4 from a and 0.8 from b, 0.6 from {a, b} on average, within 0.7.
+    assert sync_clusters(shares, names) == [["a", "b", "c"]]
+    assert sync_clusters(shares, names, threshold=0.5) == [["a", "b"]]  # cut at 0.5
+    assert sync_hubs(shares, names) == [("a", ["b", "c"])]
+    # a tie: both ends of the only link are hubs; no link, no hub.
+    assert sync_hubs(shares, names, threshold=0.7) == [("a", ["b"]), ("b", ["a"])]
+    assert sync_hubs(np.eye(3), names[:3]) == [] and sync_clusters(np.eye(3), names[:3]) == []
+    assert sync_clusters(np.eye(1), ["a"]) == [] and sync_hubs(np.eye(1), ["a"]) == []
+    # Clusters in series order, the larger first, then by their names.
+    pairs = np.eye(5)
+    for i, j, share in [(0, 3, 0.9), (1, 2, 0.9), (2, 4, 0.9), (1, 4, 0.9)]:
+        pairs[i, j] = pairs[j, i] = share
+    assert sync_clusters(pairs, ["y", "z", "x", "w", "v"]) == [["z", "x", "v"], ["y", "w"]]
+    assert sync_clusters(pairs[:4, :4], ["y", "z", "x", "w"]) == [["y", "w"], ["z", "x"]]

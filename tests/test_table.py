@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sklearn_lambda3._table import InputError, read_series_csv
+from sklearn_lambda3._report import InputError, read_series_csv
 
 
 def write_csv(path, header, rows):

@@ -150,11 +150,11 @@ def _edges_from_input(edges_or_rates, labels, threshold):
             if lags.shape != values.shape:
                 raise ValueError(f"lags must have the shape of rates {values.shape}; got {lags.shape}.")
         names = _labels(labels, frame_labels, values.shape[0])
+        from .._sync import sync_edges
+
         edges = [
-            (i, j, float(values[i, j]), None if lags is None else int(lags[i, j]))
-            for i in range(len(names))
-            for j in range(len(names))
-            if i != j and values[i, j] >= threshold
+            (int(i), int(j), float(values[i, j]), None if lags is None else int(lags[i, j]))
+            for i, j in zip(*np.nonzero(sync_edges(values, threshold)), strict=True)
         ]
         return names, edges
     if isinstance(edges_or_rates, str) or not hasattr(edges_or_rates, "__iter__"):
@@ -652,9 +652,6 @@ def plot_causality_by_lag(
 # Interaction effects
 
 
-_KIND_NAMES = {"jump_pos": "ΔΛC⁺", "jump_neg": "ΔΛC⁻", "tension": "ρT"}
-
-
 def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
     """Heatmap of the interaction effects of an InteractionResult, ``[source, target]``.
 
@@ -712,7 +709,8 @@ def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
     ['-0.400*', '0.000', '0.100', '0.300', '1.200*', 'n/f']
     >>> plt.close(ax.figure)
     """
-    from .._interactions import KINDS, InteractionResult
+    from .._interaction_kinds import KIND_SYMBOLS, KINDS
+    from .._interactions import InteractionResult
 
     if not isinstance(result, InteractionResult):
         raise TypeError(
@@ -744,7 +742,7 @@ def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
         vmax=limit,
         interpolation="nearest",
     )
-    ax.figure.colorbar(image, ax=ax, label=f"{_KIND_NAMES[kind]} coefficient (posterior mean)")
+    ax.figure.colorbar(image, ax=ax, label=f"{KIND_SYMBOLS[kind]} coefficient (posterior mean)")
     # One number of decimals for the whole matrix: four significant digits of the largest |value|
     # (at most 4 decimals; the colorbar gives the scale of tinier effects).
     decimals = min(max(0, 3 - math.floor(math.log10(limit))), 4)
@@ -778,7 +776,7 @@ def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
     ax.set_yticks(np.arange(p), labels=names)
     ax.set_xlabel("target")
     ax.set_ylabel("source")
-    title = f"Interaction effects: source's {_KIND_NAMES[kind]} (lag {result.lag})"
+    title = f"Interaction effects: source's {KIND_SYMBOLS[kind]} (lag {result.lag})"
     title += f"\n* {result.coverage:.0%} interval excludes 0"
     if unfitted.any():
         title += f"\nhatched (n/f): {int(unfitted.sum())} pairs not fitted"

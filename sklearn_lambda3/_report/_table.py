@@ -44,6 +44,23 @@ class SeriesTable:
     filled: dict
     dropped_rows: int = 0
 
+    @classmethod
+    def from_values(cls, names, values):
+        """A table of series held in memory: no time column, no missing cell.
+
+        Parameters
+        ----------
+        names : sequence of str
+            The series' names.
+        values : array-like of shape (n_rows, n_series)
+            The series in columns, rows in time order.
+
+        Returns
+        -------
+        table : SeriesTable
+        """
+        return cls(list(names), np.asarray(values, dtype=np.float64), None, None, {})
+
     def time_of(self, row):
         """The time label of a row (a string), or the row number when there is no time column."""
         return str(row) if self.times is None else self.times[row]

@@ -9,12 +9,9 @@ import html
 import re
 from pathlib import Path
 
-TOP = 5
-KIND_WORDS = {
-    "jump_pos": "an upward jump (ΔΛC⁺) of",
-    "jump_neg": "a downward jump (ΔΛC⁻) of",
-    "tension": "each unit of tension (ρT) of",
-}
+from .._interaction_kinds import JUMP_KINDS, KIND_WORDS, TENSION_KIND
+from ._settings import TOP_N
+
 FIGURE_CAPTIONS = {
     "series.png": "The series with their jumps (ΔΛC⁺ ▲, ΔΛC⁻ ▼) and tension ρT.",
     "change_points.png": "Level change points of each series and the mean of each segment.",
@@ -194,7 +191,7 @@ def _interaction_blocks(inter):
     effects = inter["credible_effects"]
     if not effects:
         blocks.append(("ul", ["No source has a credible effect on its target in the analysed pairs."]))
-    for title, kinds in (("Jumps", ("jump_pos", "jump_neg")), ("Tension", ("tension",))):
+    for title, kinds in (("Jumps", JUMP_KINDS), ("Tension", (TENSION_KIND,))):
         chosen = [e for e in effects if e["kind"] in kinds]
         if not effects:
             break
@@ -202,21 +199,21 @@ def _interaction_blocks(inter):
             blocks.append(("p", f"**{title}:** no credible effect."))
             continue
         items = []
-        for e in chosen[:TOP]:
+        for e in chosen[:TOP_N]:
             verb = "raises" if e["mean"] > 0 else "lowers"
             items.append(
                 f"{_sentence(KIND_WORDS[e['kind']])} **{e['source']}** {verb} **{e['target']}** "
                 f"by {_fmt(abs(e['mean']))} ({inter['coverage']:.0%} interval {_fmt(e['low'])} to "
                 f"{_fmt(e['high'])}), {_when(e['lag'])}."
             )
-        if len(chosen) > TOP:
-            items.append(f"… {len(chosen) - TOP} more in summary.json.")
+        if len(chosen) > TOP_N:
+            items.append(f"… {len(chosen) - TOP_N} more in summary.json.")
         blocks.append(("p", f"**{title}** ({len(chosen)} credible effect{'s' if len(chosen) != 1 else ''}):"))
         blocks.append(("ul", items))
     unconverged = [p for p in inter["pairs"] if not p["converged"]]
     if unconverged:
-        names = ", ".join(f"{p['source']} → {p['target']}" for p in unconverged[:TOP])
-        more = f" and {len(unconverged) - TOP} more" if len(unconverged) > TOP else ""
+        names = ", ".join(f"{p['source']} → {p['target']}" for p in unconverged[:TOP_N])
+        more = f" and {len(unconverged) - TOP_N} more" if len(unconverged) > TOP_N else ""
         blocks.append(("p", f"Not converged, left out above: {names}{more}."))
     return blocks
 
@@ -296,7 +293,7 @@ def _regression_blocks(summary):
             f"**{d['feature']}** {'raises' if d['coef'] > 0 else 'lowers'} {target} "
             f"by {_fmt(abs(d['coef']))} "
             f"(90% interval {_fmt(d['low'])} to {_fmt(d['high'])})."
-            for d in credible[:TOP]
+            for d in credible[:TOP_N]
         ]
     else:
         items = ["No feature of the other series has a 90% interval that excludes zero."]

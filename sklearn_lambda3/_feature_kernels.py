@@ -29,28 +29,6 @@ _CHUNK_ROWS = 8192
 
 
 @njit(cache=True, error_model="numpy")
-def _block_sweep(x, block, offset, var):
-    """Population variance of every trailing window of ``block`` values, in one O(n) sweep.
-
-    ``var[e - offset]`` is the variance of ``x[max(0, e - block + 1) : e + 1]`` for every
-    ``e >= offset``. It may be a rounding error below zero; see ``_sqrt_inplace``.
-
-    The series is cut into blocks of ``block`` values. A window is the suffix of the previous
-    block merged (Chan et al.) with the prefix of its own block. Prefixes are anchored at
-    their block's first value and suffixes at its last, so every summary is taken on values
-    shifted by one of its own members: a constant stretch is exactly zero and an offset of
-    1e12 costs no accuracy. Each summary keeps the shifted sum (the mean is sum / count) and
-    Welford's M2, ``M2 += (v - mean_old) * (v - mean_new)``; the only loop-carried
-    dependencies are two additions. The suffixes of a block are summed, backwards, in the
-    same loop as its prefixes and kept for the next block only, so no scratch array as
-    long as the series is needed.
-    """
-    block = _effective_block(block, x.shape[0])
-    inv, weight, suf_mean, suf_m2, prev_anchor = _sweep_state(block)
-    _sweep_blocks(x, block, offset, var, 0, x.shape[0], inv, weight, suf_mean, suf_m2, prev_anchor)
-
-
-@njit(cache=True, error_model="numpy")
 def _effective_block(block, n):
     """Windows longer than the series are all clipped at its start, as with a block of ``n``
     values; capping keeps the sweep tables O(n) whatever the window."""
@@ -78,8 +56,24 @@ def _sweep_state(block):
 
 @njit(cache=True, error_model="numpy")
 def _sweep_blocks(x, block, offset, var, first, limit, inv, weight, suf_mean, suf_m2, prev_anchor):
-    """The part of ``_block_sweep`` for the blocks starting at ``first`` (a multiple of
-    ``block``) and before ``limit``; returns the start of the next block to sweep."""
+    """Population variance of every trailing window of ``block`` values, block by block.
+
+    ``var[e - offset]`` is the variance of ``x[max(0, e - block + 1) : e + 1]`` for every
+    ``e >= offset``, written for the blocks starting at ``first`` (a multiple of ``block``)
+    and before ``limit``; returns the start of the next block to sweep, so that a caller can
+    advance the sweep chunk by chunk with the state of ``_sweep_state``. A variance may be a
+    rounding error below zero; see ``_sqrt_inplace``.
+
+    The series is cut into blocks of ``block`` values. A window is the suffix of the previous
+    block merged (Chan et al.) with the prefix of its own block. Prefixes are anchored at
+    their block's first value and suffixes at its last, so every summary is taken on values
+    shifted by one of its own members: a constant stretch is exactly zero and an offset of
+    1e12 costs no accuracy. Each summary keeps the shifted sum (the mean is sum / count) and
+    Welford's M2, ``M2 += (v - mean_old) * (v - mean_new)``; the only loop-carried
+    dependencies are two additions. The suffixes of a block are summed, backwards, in the
+    same loop as its prefixes and kept for the next block only, so no scratch array as
+    long as the series is needed.
+    """
     n = x.shape[0]
     inv_block = inv[block]
     half = block + 1
@@ -185,28 +179,10 @@ def _centred_tail(x, half, var):
 
 
 @njit(cache=True, error_model="numpy")
-def _centred_variance(x, half, var):
-    """``var[t]`` = variance of ``x[max(0, t - half) : min(n, t + half + 1)]``.
-
-    A centred window is the trailing window of ``2 * half + 1`` values ending ``half``
-    steps later; the last ``half`` ones are clipped by the end.
-    """
-    _block_sweep(x, 2 * half + 1, half, var)
-    _centred_tail(x, half, var)
-
-
-@njit(cache=True, error_model="numpy")
 def _sqrt_inplace(var):
     """Variances to deviations; rounding can leave a variance a hair below zero."""
     for t in range(var.shape[0]):
         var[t] = np.sqrt(max(var[t], 0.0))
-
-
-@njit(cache=True, error_model="numpy")
-def _tension(x, window, rho):
-    """``rho[t]`` = std of ``x[max(0, t - window) : t + 1]``."""
-    _block_sweep(x, window + 1, 0, rho)
-    _sqrt_inplace(rho)
 
 
 @njit(cache=True, error_model="numpy")
@@ -238,6 +214,12 @@ def _score_rows(x, var, abs_diff, first, stop):
 @njit(cache=True, error_model="numpy")
 def _raw_features(x, window, local_window, rho, score, abs_diff):
     """Tension ``rho``, local score ``score`` and ``abs_diff = |d|`` of one column.
+
+    ``rho[t]`` is the std of ``x[max(0, t - window) : t + 1]``; ``score[t]`` is ``|d[t]|``
+    over the std of the centred window ``x[max(0, t - local_window) : min(n, t + local_window + 1)]``
+    plus ``LOCAL_STD_EPS``. A centred window is the trailing window of ``2 * local_window + 1``
+    values ending ``local_window`` steps later (the second sweep's offset); the last
+    ``local_window`` ones, clipped by the end, are ``_centred_tail``'s.
 
     Both block sweeps and the element-wise passes after them advance together, chunk by
     chunk of rows, so each value is produced and finished while it is still in cache and
@@ -271,19 +253,6 @@ def _raw_features(x, window, local_window, rho, score, abs_diff):
             _centred_tail(x, local_window, score)
             tail_done = True
         _score_rows(x, score, abs_diff, first, stop)
-
-
-@njit(cache=True, error_model="numpy")
-def rolling_std_pair(x, window, local_window, rho, sigma, scratch_a=None, scratch_b=None):
-    """Trailing and centred population stds of ``x``, each in O(n).
-
-    ``rho[t]`` is the std of ``x[max(0, t - window) : t + 1]`` and ``sigma[t]`` that of
-    ``x[max(0, t - local_window) : min(n, t + local_window + 1)]``. The scratch arguments
-    are accepted for compatibility and not used.
-    """
-    _tension(x, window, rho)
-    _centred_variance(x, local_window, sigma)
-    _sqrt_inplace(sigma)
 
 
 @njit(cache=True, error_model="numpy")

@@ -4,6 +4,9 @@ import warnings
 
 import numpy as np
 
+from .._interaction_kinds import KINDS
+from ._settings import LAG_WINDOW
+
 
 def write_figures(
     out_dir,
@@ -27,7 +30,7 @@ def write_figures(
         import matplotlib.pyplot as plt
     except ImportError:
         return []
-    from . import plot
+    from .. import plot
 
     names, values = table.names, table.values
     written = []
@@ -69,13 +72,18 @@ def write_figures(
             pair = [names[a], names[b]]
             fig, ax = plt.subplots(figsize=(7, 3.5))
             plot.plot_sync_profile(
-                events[:, a], events[:, b], lag_window=min(10, len(values) - 1), ax=ax, labels=pair
+                events[:, a], events[:, b], lag_window=min(LAG_WINDOW, len(values) - 1), ax=ax, labels=pair
             )
             save(fig, "sync_profile.png")
             window = min(20, len(values) // 2)
             fig, ax = plt.subplots(figsize=(10, 3.5))
             plot.plot_dynamic_sync(
-                events[:, a], events[:, b], window=window, lag_window=min(10, window - 1), ax=ax, labels=pair
+                events[:, a],
+                events[:, b],
+                window=window,
+                lag_window=min(LAG_WINDOW, window - 1),
+                ax=ax,
+                labels=pair,
             )
             save(fig, "dynamic_sync.png")
         fig, ax = plt.subplots(figsize=(9, 4))
@@ -85,14 +93,14 @@ def write_figures(
         size = max(4.0, 0.9 * p + 2.5)
         # One above the other: side by side, three matrices shrink to unreadable cells in a page.
         fig, axes = plt.subplots(3, 1, figsize=(size + 1.5, 3 * size), layout="constrained")
-        for ax, kind in zip(axes, ("jump_pos", "jump_neg", "tension"), strict=True):
+        for ax, kind in zip(axes, KINDS, strict=True):
             plot.plot_interaction_matrix(interactions, kind=kind, ax=ax)
         save(fig, "interactions.png")
     fig, ax = plt.subplots(figsize=(10, 3))
     plot.plot_regimes(values[:, focus], regimes.labels, ax=ax)
     save(fig, "regimes.png")
     if regressor is not None:
-        from ._compare import posterior_predictive_check
+        from .._compare import posterior_predictive_check
 
         fig, ax = plt.subplots(figsize=(10, 3.5))
         plot.plot_fit(regressor, drivers_X, values[:, focus], start=0, ax=ax)

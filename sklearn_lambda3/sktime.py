@@ -279,14 +279,14 @@ svi_learning_rate
         since fit, in the columns seen in fit.
         """
         labels = ForecastingHorizon(horizons, is_relative=True, freq=freq).to_absolute_index(self._fit_cutoff)
-        frames = [frame for frame in (X, self._X) if frame is not None and len(frame)]
-        if frames:
-            known = pd.concat(frames)
-            known = known[~known.index.duplicated(keep="first")]
-            missing_columns = [column for column in self._X_columns if column not in known.columns]
+        if X is not None:
+            missing_columns = [column for column in self._X_columns if column not in X.columns]
             if missing_columns:
                 raise ValueError(f"X lacks the columns {missing_columns} that it had in fit.")
-            rows = known[self._X_columns].reindex(labels)
+        frames = [frame[self._X_columns] for frame in (X, self._X) if frame is not None and len(frame)]
+        if frames:
+            known = pd.concat(frames)
+            rows = known[~known.index.duplicated(keep="first")].reindex(labels)
         else:
             rows = pd.DataFrame(np.nan, index=labels, columns=self._X_columns)
         absent = rows.isna().any(axis=1).to_numpy()

@@ -24,7 +24,7 @@ QUICK = {"num_warmup": 20, "num_samples": 20, "num_chains": 1, "random_state": 0
 
 pytestmark = [
     # Few draws: the convergence rule warns, as it should; sktime 1.2 warns of a coming default.
-    pytest.mark.filterwarnings("ignore:.*(R-hat|ESS|effective sample|diverg).*:UserWarning"),
+    pytest.mark.filterwarnings("ignore:NUTS did not converge:sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:The default of config ``remember_data``:FutureWarning"),
 ]
 

@@ -88,7 +88,7 @@ svi_learning_rate
         defaults: for example ``seasonality=12`` for monthly data, ``trend="drift"``,
         ``change_points="auto"``. Seasonal periods and ``change_points`` count steps of
         ``y`` (``change_points`` are positions in ``y``, not index labels).
-    features : Lambda3Features or None, default=None
+    features : transformer or None, default=None
         A transformer (cloned in ``fit``) whose output on the exogenous ``X`` is the
         regressors, for example :class:`~sklearn_lambda3.Lambda3Features` (jump and tension
         features; ``noise="tension"`` then finds its ρT column). None: ``X``'s columns are

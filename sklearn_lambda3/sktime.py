@@ -1,0 +1,433 @@
+"""The dynamic Lambda³ model as an sktime forecaster: :class:`Lambda3Forecaster`.
+
+sktime is the optional extra ``[sktime]`` (``pip install "sklearn-lambda3[sktime]"``, with
+skpro for :meth:`~Lambda3Forecaster.predict_proba`'s distribution objects); only this module
+imports it, so ``import sklearn_lambda3`` does not need it.
+"""
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+from sklearn.base import clone
+from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
+
+from ._features import Lambda3Features
+from .bayes import Lambda3DynamicRegressor
+
+__all__ = ["Lambda3Forecaster"]
+
+# The parameters handed to Lambda3DynamicRegressor unchanged, with its defaults.
+REGRESSOR_PARAMS = (
+    "noise",
+    "seasonality",
+    "trend",
+    "change_points",
+    "intercept_prior_scale",
+    "coef_prior_scale",
+    "jump_prior_scale",
+    "tension_prior_scale",
+    "noise_prior_scale",
+    "level_prior_scale",
+    "change_point_prior_scale",
+    "seasonal_prior_scale",
+    "drift_prior_scale",
+    "prior_shrinkage",
+    "tension_feature",
+    "kalman",
+    "num_warmup",
+    "num_samples",
+    "num_chains",
+    "target_accept_prob",
+    "max_tree_depth",
+    "device",
+    "random_state",
+    "progress_bar",
+    "inference",
+    "guide",
+    "svi_steps",
+    "svi_learning_rate",
+)
+
+
+class Lambda3Forecaster(BaseForecaster):
+    """sktime forecaster of the dynamic Lambda³ model, :class:`~sklearn_lambda3.Lambda3DynamicRegressor`.
+
+    ``fit(y, X)`` fits the regressor to the series ``y`` (its values in order: the ``t``-th
+    value is the model's time step ``t``, whatever ``y``'s index) with the exogenous series
+    ``X`` as regressors, or, with ``features``, the Lambda³ features of ``X``. Every
+    forecasting horizon, relative or absolute, is turned into the model's time steps
+    relative to the end of the series the model was fitted to: a step inside it is the
+    smoothed in-sample fit, a step after it a forecast (the level continues as a random walk
+    from its last posterior value, the season in phase, the drift along its slope).
+
+    The predictive distribution of each step is summarised by the regressor's posterior
+    predictive mean and standard deviation (those of
+    :meth:`~sklearn_lambda3.Lambda3DynamicRegressor.predict` with ``return_std=True``: the
+    noise, the level's random walk and the uncertainty of every coefficient), and every
+    probabilistic output is that of the Normal with these moments:
+    :meth:`predict_var` is its variance, :meth:`predict_quantiles` and
+    :meth:`predict_interval` its quantiles, :meth:`predict_proba` the Normal itself (an
+    ``skpro`` distribution where skpro is installed). The posterior predictive is a mixture
+    of Normals over the posterior draws, so these intervals are close to, not equal to,
+    the Monte Carlo quantiles of the regressor's own ``predict_interval``.
+
+    ``y`` may hold NaN (steps that are not observed; at least two observed). ``X`` must be
+    finite and, for forecasts, hold the exogenous values of every forecast step (with
+    ``features``, of every step from the end of the series to the last one, since the
+    features of a step look back over the steps before it).
+
+    Parameters
+    ----------
+    noise, seasonality, trend, change_points, intercept_prior_scale, coef_prior_scale, \
+jump_prior_scale, tension_prior_scale, noise_prior_scale, level_prior_scale, \
+change_point_prior_scale, seasonal_prior_scale, drift_prior_scale, prior_shrinkage, \
+tension_feature, kalman, num_warmup, num_samples, num_chains, target_accept_prob, \
+max_tree_depth, device, random_state, progress_bar, inference, guide, svi_steps, \
+svi_learning_rate
+        The parameters of :class:`~sklearn_lambda3.Lambda3DynamicRegressor`, with its
+        defaults: for example ``seasonality=12`` for monthly data, ``trend="drift"``,
+        ``change_points="auto"``. Seasonal periods and ``change_points`` count steps of
+        ``y`` (``change_points`` are positions in ``y``, not index labels).
+    features : transformer or None, default=None
+        A transformer (cloned in ``fit``) whose output on the exogenous ``X`` is the
+        regressors, for example :class:`~sklearn_lambda3.Lambda3Features` (jump and tension
+        features; ``noise="tension"`` then finds its ρT column). None: ``X``'s columns are
+        the regressors. Its rows are treated as one contiguous stretch of time, so forecasts
+        with ``features`` need ``X`` on every step up to the horizon.
+
+    Attributes
+    ----------
+    regressor_ : Lambda3DynamicRegressor
+        The fitted regressor: its ``components_``, ``diagnostics_`` and posterior draws.
+    features_ : transformer or None
+        The fitted clone of ``features``.
+
+    See Also
+    --------
+    sklearn_lambda3.Lambda3DynamicRegressor : The model, with its scikit-learn time contract.
+
+    Examples
+    --------
+    >>> from sktime.datasets import load_airline
+    >>> from sklearn_lambda3.sktime import Lambda3Forecaster
+    >>> y = load_airline()
+    >>> forecaster = Lambda3Forecaster(seasonality=12, trend="drift", num_warmup=200,
+    ...                                num_samples=200, num_chains=1, random_state=0,
+    ...                                progress_bar=False).fit(y[:-12])
+    >>> y_pred = forecaster.predict(fh=range(1, 13))
+    >>> intervals = forecaster.predict_interval(fh=range(1, 13), coverage=0.9)
+    >>> intervals.shape
+    (12, 2)
+    >>> bool((intervals.iloc[:, 0] < y_pred).all() and (y_pred < intervals.iloc[:, 1]).all())
+    True
+    """
+
+    _tags = {
+        "authors": ["sklearn-lambda3 developers"],
+        "maintainers": ["sklearn-lambda3 developers"],
+        "python_dependencies": None,
+        "y_inner_mtype": "pd.Series",
+        "X_inner_mtype": "pd.DataFrame",
+        "capability:multivariate": False,
+        "capability:exogenous": True,
+        "capability:insample": True,
+        "capability:pred_int": True,
+        "capability:pred_int:insample": True,
+        # A NaN in y is a step the dynamic model does not observe.
+        "capability:missing_values": True,
+        # Without features the rows of X are placed by their labels one by one.
+        "capability:non_contiguous_X": True,
+        "capability:random_state": True,
+        "property:randomness": "derandomized",
+        "requires-fh-in-fit": False,
+        "X-y-must-have-same-index": True,
+        "fit_is_empty": False,
+    }
+
+    def __init__(
+        self,
+        noise="constant",
+        *,
+        seasonality=None,
+        trend="level",
+        change_points=None,
+        features=None,
+        intercept_prior_scale=2.0,
+        coef_prior_scale=1.0,
+        jump_prior_scale=5.0,
+        tension_prior_scale=3.0,
+        noise_prior_scale=1.0,
+        level_prior_scale=0.1,
+        change_point_prior_scale=5.0,
+        seasonal_prior_scale=1.0,
+        drift_prior_scale=0.1,
+        prior_shrinkage="evidence",
+        tension_feature=None,
+        kalman="auto",
+        num_warmup=1000,
+        num_samples=1000,
+        num_chains=4,
+        target_accept_prob=0.8,
+        max_tree_depth=10,
+        device="cpu",
+        random_state=None,
+        progress_bar="auto",
+        inference="nuts",
+        guide="normal",
+        svi_steps=4000,
+        svi_learning_rate=0.02,
+    ):
+        self.noise = noise
+        self.seasonality = seasonality
+        self.trend = trend
+        self.change_points = change_points
+        self.features = features
+        self.intercept_prior_scale = intercept_prior_scale
+        self.coef_prior_scale = coef_prior_scale
+        self.jump_prior_scale = jump_prior_scale
+        self.tension_prior_scale = tension_prior_scale
+        self.noise_prior_scale = noise_prior_scale
+        self.level_prior_scale = level_prior_scale
+        self.change_point_prior_scale = change_point_prior_scale
+        self.seasonal_prior_scale = seasonal_prior_scale
+        self.drift_prior_scale = drift_prior_scale
+        self.prior_shrinkage = prior_shrinkage
+        self.tension_feature = tension_feature
+        self.kalman = kalman
+        self.num_warmup = num_warmup
+        self.num_samples = num_samples
+        self.num_chains = num_chains
+        self.target_accept_prob = target_accept_prob
+        self.max_tree_depth = max_tree_depth
+        self.device = device
+        self.random_state = random_state
+        self.progress_bar = progress_bar
+        self.inference = inference
+        self.guide = guide
+        self.svi_steps = svi_steps
+        self.svi_learning_rate = svi_learning_rate
+        super().__init__()
+        if features is not None:
+            # A transformer's row depends on the rows before it: forecasts need X on every step.
+            self.set_tags(**{"capability:non_contiguous_X": False})
+
+    # ------------------------------------------------------------------ fit
+    def _fit(self, y, X, fh):
+        """Fit the regressor to ``y`` with the regressors of ``X``.
+
+        Parameters
+        ----------
+        y : pd.Series
+            The series; its values are the model's time steps ``0, 1, …`` in order.
+        X : pd.DataFrame or None
+            Exogenous series on ``y``'s index.
+        fh : ForecastingHorizon or None
+            Not needed: any horizon is forecast from the fitted posterior.
+
+        Returns
+        -------
+        self : Lambda3Forecaster
+        """
+        if self.features is not None and not (
+            hasattr(self.features, "fit_transform") and hasattr(self.features, "transform")
+        ):
+            raise ValueError(
+                f"features must be a transformer such as Lambda3Features, or None; got {self.features!r}."
+            )
+        if X is not None and X.shape[1] == 0:
+            X = None
+        self._y_name = y.name
+        self._n_train = len(y)
+        self._fit_cutoff = self.cutoff
+        self._X_columns = None if X is None else list(X.columns)
+        self._X_fit = None if X is None else X.to_numpy(dtype=np.float64)
+        self.features_ = None
+        if X is None:
+            design = np.zeros((len(y), 0))
+            names = []
+        elif self.features is None:
+            design = self._X_fit
+            names = [str(column) for column in X.columns]
+        else:
+            self.features_ = clone(self.features)
+            raw = pd.DataFrame(self._X_fit, columns=[str(column) for column in X.columns])
+            design = np.asarray(self.features_.fit_transform(raw), dtype=np.float64)
+            names = [str(name) for name in self.features_.get_feature_names_out()]
+        # Integer labels 0 … n - 1: the regressor places every later row by its step label.
+        self._design = pd.DataFrame(design, index=pd.RangeIndex(len(y)), columns=names)
+        params = {name: getattr(self, name) for name in REGRESSOR_PARAMS}
+        self.regressor_ = Lambda3DynamicRegressor(**params)
+        self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))
+        return self
+
+    # ------------------------------------------------------------ placement
+    def _steps(self, fh):
+        """The model's time step of every horizon entry: step ``n - 1`` is the fit's cutoff."""
+        absolute = fh.to_absolute(self.cutoff)
+        steps = absolute.to_relative(self._fit_cutoff).to_numpy().astype(np.int64) + self._n_train - 1
+        if np.any(steps < 0):
+            raise ValueError(
+                "fh reaches before the start of the series the forecaster was fitted to; "
+                "in-sample steps must lie within it."
+            )
+        return steps
+
+    def _exogenous(self, X, horizons, freq):
+        """Rows of the exogenous series at ``horizons`` steps after the fit's cutoff.
+
+        Looked up by label in ``X`` (the one given to predict) and then in the data seen
+        since fit, in the columns seen in fit.
+        """
+        labels = ForecastingHorizon(horizons, is_relative=True, freq=freq).to_absolute_index(self._fit_cutoff)
+        if X is not None:
+            missing_columns = [column for column in self._X_columns if column not in X.columns]
+            if missing_columns:
+                raise ValueError(f"X lacks the columns {missing_columns} that it had in fit.")
+        frames = [frame[self._X_columns] for frame in (X, self._X) if frame is not None and len(frame)]
+        if frames:
+            known = pd.concat(frames)
+            rows = known[~known.index.duplicated(keep="first")].reindex(labels)
+        else:
+            rows = pd.DataFrame(np.nan, index=labels, columns=self._X_columns)
+        absent = rows.isna().any(axis=1).to_numpy()
+        if absent.any():
+            raise ValueError(
+                "X must hold finite exogenous values of every forecast step"
+                + (" up to the horizon (features look back over the steps before)" if self.features_ else "")
+                + f"; it has none at {list(labels[absent][:5])}."
+            )
+        return rows.to_numpy(dtype=np.float64)
+
+    def _future_design(self, X, steps, freq):
+        """Regressors of the forecast ``steps`` (all at or after the training steps' end)."""
+        if self._X_columns is None:
+            return np.zeros((len(steps), 0))
+        if self.features_ is None:
+            return self._exogenous(X, steps - self._n_train + 1, freq)
+        # The features of a step look back: transform the training rows and every step up to
+        # the last one as one stretch, then keep the forecast steps.
+        horizons = np.arange(1, steps.max() - self._n_train + 2)
+        stretch = np.vstack([self._X_fit, self._exogenous(X, horizons, freq)])
+        raw = pd.DataFrame(stretch, columns=[str(column) for column in self._X_columns])
+        return np.asarray(self.features_.transform(raw), dtype=np.float64)[steps]
+
+    def _moments(self, fh, X):
+        """Predictive mean and standard deviation of every entry of ``fh``, in its order.
+
+        In-sample steps and forecasts are predicted by separate calls, so a forecast does not
+        depend on whether in-sample steps were asked for with it.
+        """
+        steps = self._steps(fh)
+        mean = np.empty(len(steps))
+        sd = np.empty(len(steps))
+        inside = steps < self._n_train
+        if inside.any():
+            rows = self._design.iloc[steps[inside]]
+            mean[inside], sd[inside] = self.regressor_.predict(rows, return_std=True)
+        if (~inside).any():
+            ahead = steps[~inside]
+            design = pd.DataFrame(
+                self._future_design(X, ahead, fh.freq), index=pd.Index(ahead), columns=self._design.columns
+            )
+            mean[~inside], sd[~inside] = self.regressor_.predict(design, return_std=True)
+        return mean, sd
+
+    # -------------------------------------------------------------- predict
+    def _predict(self, fh, X):
+        """Posterior predictive mean of the steps of ``fh``.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+            The steps to predict, in-sample or ahead.
+        X : pd.DataFrame or None
+            Exogenous series on (at least) the forecast steps.
+
+        Returns
+        -------
+        y_pred : pd.Series
+            The mean, indexed by ``fh``'s absolute labels.
+        """
+        mean, _ = self._moments(fh, X)
+        return pd.Series(mean, index=fh.to_absolute_index(self.cutoff), name=self._y_name)
+
+    def _predict_var(self, fh, X=None, cov=False):
+        """Posterior predictive variance of the steps of ``fh``.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+            The steps to predict.
+        X : pd.DataFrame or None
+            Exogenous series on (at least) the forecast steps.
+        cov : bool, default=False
+            Covariance across steps: not available (the steps' joint distribution is not
+            summarised), so True raises NotImplementedError.
+
+        Returns
+        -------
+        pred_var : pd.DataFrame
+            One column (``y``'s name), indexed by ``fh``'s absolute labels.
+        """
+        if cov:
+            raise NotImplementedError("Lambda3Forecaster gives the variance of each step, not a covariance.")
+        _, sd = self._moments(fh, X)
+        return pd.DataFrame(
+            sd**2, index=fh.to_absolute_index(self.cutoff), columns=self._get_columns(method="predict_var")
+        )
+
+    def _predict_quantiles(self, fh, X, alpha):
+        """Quantiles of the Normal with each step's predictive mean and standard deviation.
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+            The steps to predict.
+        X : pd.DataFrame or None
+            Exogenous series on (at least) the forecast steps.
+        alpha : list of float
+            Probabilities of the quantiles, in (0, 1).
+
+        Returns
+        -------
+        quantiles : pd.DataFrame
+            Columns (``y``'s name, alpha), indexed by ``fh``'s absolute labels.
+        """
+        mean, sd = self._moments(fh, X)
+        values = norm.ppf(np.asarray(alpha, dtype=np.float64)[None, :], loc=mean[:, None], scale=sd[:, None])
+        return pd.DataFrame(
+            values,
+            index=fh.to_absolute_index(self.cutoff),
+            columns=self._get_columns(method="predict_quantiles", alpha=alpha),
+        )
+
+    @classmethod
+    def get_test_params(cls, parameter_set="default"):
+        """Small, fast configurations for sktime's checks (few posterior draws).
+
+        Parameters
+        ----------
+        parameter_set : str, default="default"
+            Name of the set; there is one.
+
+        Returns
+        -------
+        params : list of dict
+            A local level; a drifting level with a season and Lambda³ features of ``X``.
+        """
+        quick = {
+            "num_warmup": 20,
+            "num_samples": 20,
+            "num_chains": 1,
+            "random_state": 0,
+            "progress_bar": False,
+        }
+        return [
+            quick,
+            {
+                **quick,
+                "trend": "drift",
+                "seasonality": 4,
+                "features": Lambda3Features(window=3, local_window=2),
+            },
+        ]

@@ -1,0 +1,210 @@
+"""The sktime forecaster: sktime's own checks, its tools, and agreement with the regressor."""
+
+import inspect
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+from sktime.datasets import load_airline
+from sktime.forecasting.base import ForecastingHorizon
+from sktime.forecasting.model_evaluation import evaluate
+from sktime.forecasting.model_selection import ForecastingGridSearchCV
+from sktime.performance_metrics.forecasting import MeanAbsoluteError, MeanSquaredError
+from sktime.split import ExpandingWindowSplitter, SingleWindowSplitter
+from sktime.utils.estimator_checks import check_estimator
+
+from sklearn_lambda3 import Lambda3DynamicRegressor, Lambda3Features
+from sklearn_lambda3.sktime import Lambda3Forecaster
+
+QUICK = {"num_warmup": 20, "num_samples": 20, "num_chains": 1, "random_state": 0, "progress_bar": False}
+
+pytestmark = [
+    # Few draws: the convergence rule warns, as it should; sktime 1.2 warns of a coming default.
+    pytest.mark.filterwarnings("ignore:NUTS did not converge:sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:The default of config ``remember_data``:FutureWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def airline():
+    return load_airline()
+
+
+@pytest.fixture(scope="module")
+def seasonal_fit(airline):
+    """The airline series but its last year, fitted with a drift and a yearly season."""
+    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK)
+    return forecaster.fit(airline.iloc[:-12])
+
+
+def test_import_of_the_package_does_not_import_sktime():
+    code = "import sys, sklearn_lambda3; assert 'sktime' not in sys.modules, 'sktime imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sktime_check_estimator_passes():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_estimator(Lambda3Forecaster, raise_exceptions=True)
+
+
+def test_parameters_are_the_regressors_with_its_defaults_and_features():
+    forecaster = inspect.signature(Lambda3Forecaster).parameters
+    regressor = inspect.signature(Lambda3DynamicRegressor).parameters
+    assert set(forecaster) == set(regressor) | {"features"}
+    for name, parameter in regressor.items():
+        assert forecaster[name].default == parameter.default, name
+
+
+def test_relative_and_absolute_horizons_agree(airline, seasonal_fit):
+    cutoff = airline.index[-13]
+    relative = ForecastingHorizon([-3, 0, 1, 2, 6], is_relative=True)
+    absolute = ForecastingHorizon(relative.to_absolute_index(cutoff), is_relative=False)
+    by_relative = seasonal_fit.predict_interval(fh=relative)
+    by_absolute = seasonal_fit.predict_interval(fh=absolute)
+    pd.testing.assert_frame_equal(by_relative, by_absolute)
+    assert list(by_relative.index) == [cutoff - 3, cutoff, cutoff + 1, cutoff + 2, cutoff + 6]
+
+
+def test_forecasts_are_the_regressors_for_the_same_seed(airline, seasonal_fit):
+    y = airline.iloc[:-12].to_numpy()
+    regressor = Lambda3DynamicRegressor(seasonality=12, trend="drift", **QUICK).fit(None, y)
+    mean, sd = regressor.forecast(steps=12, return_std=True)
+    fh = np.arange(1, 13)
+    np.testing.assert_allclose(seasonal_fit.predict(fh=fh).to_numpy(), mean, rtol=1e-12)
+    np.testing.assert_allclose(seasonal_fit.predict_var(fh=fh).to_numpy()[:, 0], sd**2, rtol=1e-12)
+    # In-sample steps are the smoothed fit, the regressor's predict at those steps.
+    fit_mean = regressor.predict(np.empty((len(y), 0)), start=0)
+    in_sample = seasonal_fit.predict(fh=-np.arange(len(y))[::-1])
+    np.testing.assert_allclose(in_sample.to_numpy(), fit_mean, rtol=1e-12)
+    # A forecast does not depend on in-sample steps being asked for with it.
+    mixed = seasonal_fit.predict(fh=[-5, 3])
+    assert mixed.iloc[1] == pytest.approx(mean[2], rel=1e-12)
+
+
+def test_intervals_quantiles_variance_and_distribution_are_one_normal(seasonal_fit):
+    fh = [1, 4, 12]
+    mean = seasonal_fit.predict(fh=fh).to_numpy()
+    sd = np.sqrt(seasonal_fit.predict_var(fh=fh).to_numpy()[:, 0])
+    alpha = [0.05, 0.25, 0.5, 0.95]
+    quantiles = seasonal_fit.predict_quantiles(fh=fh, alpha=alpha).to_numpy()
+    np.testing.assert_allclose(quantiles, norm.ppf(np.array(alpha)[None], mean[:, None], sd[:, None]))
+    interval = seasonal_fit.predict_interval(fh=fh, coverage=[0.5, 0.9]).to_numpy()
+    np.testing.assert_allclose(interval[:, 2:], quantiles[:, [0, 3]])  # 90 %: 5 % and 95 %
+    np.testing.assert_allclose(interval[:, :2], norm.ppf([[0.25, 0.75]], mean[:, None], sd[:, None]))
+    distribution = seasonal_fit.predict_proba(fh=fh)
+    np.testing.assert_allclose(distribution.mean().to_numpy()[:, 0], mean)
+    np.testing.assert_allclose(distribution.var().to_numpy()[:, 0], sd**2)
+    assert np.all(np.diff(sd) > 0)  # wider with the horizon
+
+
+def test_normal_intervals_are_close_to_the_regressors_monte_carlo_ones(airline, seasonal_fit):
+    interval = seasonal_fit.predict_interval(fh=np.arange(1, 13), coverage=0.9).to_numpy()
+    regressor = seasonal_fit.regressor_
+    design = pd.DataFrame(index=pd.RangeIndex(len(airline) - 12, len(airline)))
+    monte_carlo = regressor.predict_interval(design, coverage=0.9)
+    width = monte_carlo[:, 1] - monte_carlo[:, 0]
+    assert np.all(np.abs(interval - monte_carlo) < 0.1 * width[:, None])
+
+
+def test_evaluate_with_an_expanding_window_refits_every_fold(airline):
+    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK)
+    splitter = ExpandingWindowSplitter(fh=np.arange(1, 13), initial_window=108, step_length=12)
+    results = evaluate(forecaster, splitter, airline, scoring=MeanAbsoluteError(), return_data=True)
+    assert len(results) == 3
+    # The second fold, fitted and scored by hand: the same forecast for the same seed.
+    train, test = airline.iloc[:120], airline.iloc[120:132]
+    y_pred = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK).fit(train).predict(fh=np.arange(1, 13))
+    pd.testing.assert_series_equal(results["y_pred"].iloc[1], y_pred)
+    assert results["test_MeanAbsoluteError"].iloc[1] == pytest.approx(np.mean(np.abs(test - y_pred)))
+
+
+def test_grid_search_finds_the_season():
+    steps = np.arange(72)
+    rng = np.random.default_rng(1)
+    y = pd.Series(10 + 3 * np.sin(2 * np.pi * steps / 6) + rng.normal(scale=0.3, size=72))
+    search = ForecastingGridSearchCV(
+        Lambda3Forecaster(**QUICK),
+        cv=SingleWindowSplitter(fh=np.arange(1, 13), window_length=60),
+        param_grid={"seasonality": [None, 4, 6]},
+        scoring=MeanSquaredError(),
+        backend=None,  # in this process: a worker process would compile the sampler again
+    )
+    search.fit(y)
+    assert search.best_params_ == {"seasonality": 6}
+    assert search.cv_results_["mean_test_MeanSquaredError"].notna().all()
+
+
+@pytest.fixture(scope="module")
+def exogenous():
+    """A level plus twice a regressor, on a daily index."""
+    rng = np.random.default_rng(2)
+    index = pd.date_range("2024-01-01", periods=80, freq="D")
+    x = np.r_[np.zeros(40), np.ones(40)] + rng.normal(scale=0.5, size=80)
+    X = pd.DataFrame({"x": x, "other": rng.normal(size=80)}, index=index)
+    y = pd.Series(5 + 2 * x + rng.normal(scale=0.2, size=80), index=index, name="y")
+    return y, X
+
+
+def test_exogenous_forecasts_use_the_future_regressors(exogenous):
+    y, X = exogenous
+    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    y_pred = forecaster.predict(fh=np.arange(1, 11), X=X.iloc[70:])
+    regressor = Lambda3DynamicRegressor(**QUICK).fit(X.iloc[:70].to_numpy(), y.iloc[:70].to_numpy())
+    np.testing.assert_allclose(y_pred.to_numpy(), regressor.forecast(X.iloc[70:].to_numpy()), rtol=1e-12)
+    # The regressor carries the forecast: far closer than the level's alone.
+    level_only = Lambda3Forecaster(**QUICK).fit(y.iloc[:70]).predict(fh=np.arange(1, 11))
+    rmse = np.sqrt(np.mean((y_pred - y.iloc[70:]) ** 2))
+    assert rmse < 0.5 * np.sqrt(np.mean((level_only - y.iloc[70:]) ** 2))
+    # A step of its own: rows are looked up by their labels.
+    alone = forecaster.predict(fh=[7], X=X.iloc[[76]])
+    assert alone.iloc[0] == pytest.approx(y_pred.iloc[6], rel=1e-12)
+
+
+def test_features_of_the_exogenous_series_are_the_regressors(exogenous):
+    y, X = exogenous
+    features = Lambda3Features(window=4, local_window=3)
+    forecaster = Lambda3Forecaster(features=features, **QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    assert forecaster.get_tag("capability:non_contiguous_X") is False
+    y_pred = forecaster.predict(fh=[2, 5], X=X.iloc[70:75])
+    # By hand: features of the training rows and the steps up to the horizon, as one stretch.
+    reference_features = Lambda3Features(window=4, local_window=3).fit(X.iloc[:70].to_numpy())
+    names = reference_features.get_feature_names_out(["x", "other"])
+    train = pd.DataFrame(reference_features.transform(X.iloc[:70].to_numpy()), columns=names)
+    regressor = Lambda3DynamicRegressor(**QUICK).fit(train, y.iloc[:70].to_numpy())
+    future = reference_features.transform(X.iloc[:75].to_numpy())[70:]
+    expected = regressor.forecast(pd.DataFrame(future, columns=names))[[1, 4]]
+    np.testing.assert_allclose(y_pred.to_numpy(), expected, rtol=1e-12)
+    assert list(forecaster.regressor_.feature_names_in_) == list(names)
+    with pytest.raises(ValueError, match="every forecast step up to the horizon"):
+        forecaster.predict(fh=[2, 5], X=X.iloc[[71, 74]])
+
+
+def test_missing_values_in_y_are_unobserved_steps(airline):
+    y = airline.iloc[:60].copy()
+    y.iloc[[10, 11, 30]] = np.nan
+    forecaster = Lambda3Forecaster(**QUICK).fit(y)
+    regressor = Lambda3DynamicRegressor(**QUICK).fit(None, y.to_numpy())
+    np.testing.assert_allclose(forecaster.predict(fh=[1, 2]).to_numpy(), regressor.forecast(steps=2))
+    in_sample = forecaster.predict(fh=[-50, -49]).to_numpy()  # the gap's steps: interpolated
+    assert np.all(np.isfinite(in_sample))
+    assert y.iloc[9] - 30 < in_sample.mean() < y.iloc[12] + 30
+
+
+def test_bad_input_is_refused_with_a_clear_message(exogenous):
+    y, X = exogenous
+    with pytest.raises(ValueError, match="features must be a transformer"):
+        Lambda3Forecaster(features="yes", **QUICK).fit(y)
+    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    with pytest.raises(ValueError, match="finite exogenous values of every forecast step"):
+        forecaster.predict(fh=[1, 2])
+    with pytest.raises(ValueError, match="lacks the columns"):
+        forecaster.predict(fh=[1, 2], X=X.iloc[70:72][["x"]])
+    with pytest.raises(ValueError, match="before the start"):
+        forecaster.predict(fh=[-75], X=X.iloc[70:72])
+    with pytest.raises(ValueError, match="at least 2 observed"):
+        Lambda3Forecaster(**QUICK).fit(pd.Series([1.0, np.nan, np.nan]))

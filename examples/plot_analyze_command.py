@@ -1,0 +1,35 @@
+"""
+The analysis command on a CSV file
+==================================
+
+``sklearn-lambda3 analyze`` reads a CSV file (one column per series, rows in time order) and writes a
+report: jumps, synchronisation, causality, regimes, change points, and with ``--target`` the dynamic
+regression of one series on the others' features. ``python -m sklearn_lambda3`` is the same command.
+"""
+
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import pandas as pd
+
+from sklearn_lambda3.datasets import make_jump_series
+
+folder = pathlib.Path(tempfile.mkdtemp())
+series = make_jump_series(300, n_series=3, n_jumps=4, random_state=0)
+frame = pd.DataFrame(series, columns=["pressure", "flow", "temperature"])
+frame["temperature"] += 0.8 * frame["pressure"]
+frame.to_csv(folder / "plant.csv", index=False)
+
+command = [sys.executable, "-m", "sklearn_lambda3", "analyze", str(folder / "plant.csv"),
+           "--target", "temperature", "--max-pairs", "0", "--quiet", "--out", str(folder / "report")]
+subprocess.run(command, check=True)
+print(sorted(path.name for path in (folder / "report").iterdir()))
+
+# %%
+# ``summary.json`` holds every number; ``report.md`` and ``report.html`` say it in words:
+summary = json.loads((folder / "report" / "summary.json").read_text())
+print(list(summary))
+print((folder / "report" / "report.md").read_text()[:1500])

@@ -12,6 +12,8 @@ from numpydoc.xref import DEFAULT_LINKS
 
 import sklearn_lambda3
 
+sys.path.insert(0, str(pathlib.Path(__file__).parent))  # _gallery_order
+
 project = "sklearn-lambda3"
 author = "sklearn-lambda3 contributors"
 copyright = "sklearn-lambda3 contributors"
@@ -61,7 +63,7 @@ sphinx_gallery_conf = {
     "filename_pattern": r"/plot_(?!sktime_forecaster)",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.ReadingOrder",
     "plot_gallery": "True",
     # A cell that ends in a plot call shows the figure, not "<Figure size ...>".
     "ignore_repr_types": r"matplotlib[\w.]*",
@@ -76,7 +78,9 @@ html_title = f"sklearn-lambda3 {release}"
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
-    "secondary_sidebar_items": ["page-toc"],
+    # The page's table of contents on API pages (a class's methods); the user guide's and the
+    # examples' code gets the width instead.
+    "secondary_sidebar_items": {"generated/*": ["page-toc"], "api": ["page-toc"]},
     "footer_start": ["copyright"],
     "footer_end": [],
 }
@@ -136,9 +140,12 @@ def _check_api_reference(app):
         logger.warning(problem)
 
 
-def _skip_metadata_request_methods(app, what, name, obj, skip, options):
-    """Leave out scikit-learn's generated ``set_*_request`` methods (metadata routing), as its own docs do."""
-    if name.startswith("set_") and name.endswith("_request"):
+def _skip_scikit_learn_members(app, what, name, obj, skip, options):
+    """Leave out the methods our estimators inherit from scikit-learn (``get_params``, ``set_output``,
+    the generated ``set_*_request``): their docstrings point into scikit-learn's own site."""
+    if (getattr(obj, "__module__", None) or "").startswith("sklearn.") or (
+        name.startswith("set_") and name.endswith("_request")
+    ):
         return True
     return None
 
@@ -162,7 +169,7 @@ def _escape_attribute_names_in_types(app, what, name, obj, options, lines):
 def setup(app):
     app.connect("autodoc-process-docstring", _escape_attribute_names_in_types, priority=600)
     app.connect("builder-inited", _check_api_reference)
-    app.connect("autodoc-skip-member", _skip_metadata_request_methods)
+    app.connect("autodoc-skip-member", _skip_scikit_learn_members)
 
 
 if __name__ == "__main__":  # python docs/conf.py: the same check without building

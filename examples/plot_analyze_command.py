@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 
+import matplotlib.pyplot as plt
 import pandas as pd
 
 from sklearn_lambda3.datasets import make_jump_series
@@ -26,10 +27,18 @@ frame.to_csv(folder / "plant.csv", index=False)
 command = [sys.executable, "-m", "sklearn_lambda3", "analyze", str(folder / "plant.csv"),
            "--target", "temperature", "--max-pairs", "0", "--quiet", "--out", str(folder / "report")]
 subprocess.run(command, check=True)
-print(sorted(path.name for path in (folder / "report").iterdir()))
+print("\n".join(sorted(path.name for path in (folder / "report").iterdir())))
 
 # %%
-# ``summary.json`` holds every number; ``report.md`` and ``report.html`` say it in words:
+# ``summary.json`` holds every number, ``report.md`` and ``report.html`` say it in words, e.g. the
+# first section:
 summary = json.loads((folder / "report" / "summary.json").read_text())
-print(list(summary))
-print((folder / "report" / "report.md").read_text()[:1500])
+print(sorted(summary))
+report = (folder / "report" / "report.md").read_text()
+print(report[: report.index("![")])
+
+# %%
+# One of its figures, ``fit.png``: the target's predictive mean and interval under the dynamic model:
+fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+ax.imshow(plt.imread(folder / "report" / "fit.png"))
+ax.set_axis_off()

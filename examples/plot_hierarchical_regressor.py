@@ -18,7 +18,7 @@ true_coef = np.array([1.0, -0.5]) + 0.2 * rng.normal(size=(6, 2))  # 6 related s
 Y = X @ true_coef.T + rng.normal(size=(200, 6))
 Y[30:, 0] = np.nan
 
-reg = Lambda3HierarchicalRegressor(num_warmup=200, num_samples=200, num_chains=2, random_state=0).fit(X, Y)
+reg = Lambda3HierarchicalRegressor(num_warmup=500, num_samples=500, num_chains=2, random_state=0).fit(X, Y)
 print("population mean:", reg.population_coef_.round(2), "sd:", reg.population_sd_.round(2))
 
 # %%

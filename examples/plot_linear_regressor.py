@@ -25,8 +25,8 @@ X = pd.DataFrame(
 y = 1.0 + 3.0 * X["s__delta_LambdaC_pos"] - 2.0 * X["s__delta_LambdaC_neg"] + 0.5 * X["s__rho_T"]
 y = y + rng.normal(scale=0.5, size=300)
 
-reg = Lambda3BayesRegressor(num_warmup=200, num_samples=200, num_chains=2, random_state=0).fit(X, y)
-print("coefficients:", dict(zip(X.columns, reg.coef_.round(2), strict=True)))
+reg = Lambda3BayesRegressor(num_warmup=500, num_samples=500, num_chains=2, random_state=0).fit(X, y)
+print("coefficients:", dict(zip(X.columns, reg.coef_.round(2).tolist(), strict=True)))
 print("R-hat max:", round(reg.diagnostics_["r_hat_max"], 3))
 
 # %%

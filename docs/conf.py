@@ -9,6 +9,9 @@ import re
 import sys
 
 from numpydoc.xref import DEFAULT_LINKS
+from sphinx.errors import PycodeError
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docstrings import prepare_docstring
 
 import sklearn_lambda3
 
@@ -166,7 +169,31 @@ def _escape_attribute_names_in_types(app, what, name, obj, options, lines):
             lines[index] = match.group(1) + _TRAILING_UNDERSCORE_NAME.sub(r"\1\\_", match.group(2))
 
 
+def _doc_comment_of_reexported_data(app, what, name, obj, options, lines):
+    """A public constant's ``#:`` comment, from the private module that defines it.
+
+    autodoc reads ``#:`` comments in the module it documents (``sklearn_lambda3.bayes``), but the
+    constants are defined in private modules and re-exported; without this the page would show the
+    docstring of ``int`` or ``list``.
+    """
+    if what != "data" or [line for line in lines if line] != [
+        line for line in prepare_docstring(type(obj).__doc__ or "") if line
+    ]:
+        return
+    attribute = name.rpartition(".")[2]
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("sklearn_lambda3.") and getattr(module, attribute, None) is obj:
+            try:
+                comment = ModuleAnalyzer.for_module(module_name).find_attr_docs().get(("", attribute))
+            except PycodeError:
+                continue
+            if comment:
+                lines[:] = list(comment)
+                return
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", _doc_comment_of_reexported_data, priority=400)
     app.connect("autodoc-process-docstring", _escape_attribute_names_in_types, priority=600)
     app.connect("builder-inited", _check_api_reference)
     app.connect("autodoc-skip-member", _skip_scikit_learn_members)

@@ -22,6 +22,7 @@ _STAMP = "_sklearn_lambda3_version"
 # state is only NumPy arrays, numbers, strings, dicts and lists (Lambda3MultiScale holds a
 # list of Lambda3Features), so no NumPy or builtin type needs to be added.
 # tests/test_persistence.py checks the list.
+#: Types of this package that ``skops.io.load(path, trusted=TRUSTED_TYPES)`` must trust to load a model.
 TRUSTED_TYPES = [
     "sklearn_lambda3._features.Lambda3Features",
     "sklearn_lambda3._multiscale.Lambda3MultiScale",

@@ -13,7 +13,9 @@ from sklearn.exceptions import ConvergenceWarning
 from ._diagnostics import e_bfmi, ess_bulk, ess_tail, mcse_mean, split_rhat, tree_depth
 
 # The method's limits (spec §3).
+#: Largest rank-normalised split R-hat that passes the convergence checks.
 RHAT_LIMIT = 1.01
+#: Smallest bulk and tail effective sample size per chain that passes the convergence checks.
 ESS_PER_CHAIN_LIMIT = 100
 # E-BFMI below which a chain's momentum resampling explores the energy poorly (Betancourt 2016).
 E_BFMI_LIMIT = 0.3

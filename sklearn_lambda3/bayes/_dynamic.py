@@ -22,7 +22,7 @@ from ._kalman import (
     dynamic_evidence_shrinkage,
     dynamic_reference,
 )
-from ._linear import TensionNoiseMixin
+from ._noise import TensionNoiseMixin
 from ._structural import check_seasonality, find_seasonality, seasonal_columns, seasonal_labels
 
 # Largest number of posterior draws whose level path the model keeps.

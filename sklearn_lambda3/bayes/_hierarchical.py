@@ -11,9 +11,8 @@ from sklearn.utils.validation import validate_data
 
 from .._validation import check_magnitude, reject_sparse_and_complex
 from ._base import POSITIVE, BaseBayesRegressor, mean_variance
-from ._linear import NOISE_FLOOR_VARIANCE, _exp_minus_one_minus
 from ._model import HostFreeModel
-from ._noise import NOISE_FLOOR
+from ._noise import NOISE_FLOOR, NOISE_FLOOR_VARIANCE, collapsed_noise_loglik, relative_log_precision
 
 # Largest number of latent dimensions for which the model adapts a dense mass matrix.
 DENSE_MASS_LIMIT = 64
@@ -115,9 +114,9 @@ class HierarchicalModel(HostFreeModel):
         numpyro.factor(
             "sigma_prior", (dist.HalfNormal(data["noise_scale"]).log_prob(sigma) + log_sigma).sum()
         )
-        x = -2.0 * (jnp.log(sigma + NOISE_FLOOR) - data["log_sigma_hat"])
+        x = relative_log_precision(sigma, data["log_sigma_hat"])
         inv_var = jnp.exp(x) * data["half_inv_sigma_hat2"] * 2.0  # 1 / σ²
-        loglik = -0.5 * data["n"] * _exp_minus_one_minus(x) - data["rss_excess"] * jnp.exp(x)
+        loglik = collapsed_noise_loglik(x, data["n"], data["rss_excess"])
         half_log_det, quadratic = collapsed_terms(
             tau2, mu, inv_var, data["root"], data["root_theta_hat"], self._unrolled(k)
         )

@@ -9,21 +9,17 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._validation import check_magnitude
-from ._base import POSITIVE, BaseBayesRegressor, mean_variance, safe_scale
+from ._base import POSITIVE, BaseBayesRegressor, mean_variance
 from ._model import HostFreeModel
-from ._noise import NOISE_FLOOR, tension_column, tension_noise, tension_noise_variance
+from ._noise import (
+    NOISE_FLOOR,
+    NOISE_FLOOR_VARIANCE,
+    TensionNoiseMixin,
+    collapsed_noise_loglik,
+    relative_log_precision,
+    tension_noise,
+)
 from ._priors import evidence_shrinkage
-
-# Floor of the reference noise variance of the likelihood (standardised units).
-NOISE_FLOOR_VARIANCE = 1e-12
-
-
-def _exp_minus_one_minus(x):
-    """``exp(x) - 1 - x`` without cancellation near 0 (float32-safe; JAX)."""
-    import jax.numpy as jnp
-
-    series = x * x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0)))
-    return jnp.where(jnp.abs(x) < 0.1, series, jnp.expm1(x) - x)
 
 
 def whitened_coefficients(data):
@@ -68,9 +64,8 @@ class LinearModel(HostFreeModel):
         the residual part is ``offset + root_whiten @ u``, so a gradient costs O(k²) whatever n.
 
         The log-likelihood is written relative to σ̂ (``σ = σ̂ e^v``) with its constant dropped:
-        ``-(n/2) (e^{-2v} - 1 + 2v) - (excess + |r|² / (2σ̂²)) e^{-2v}``. Every term is then O(k)
-        near the posterior mode, so float32 keeps the energy differences NUTS relies on exact
-        enough at any n (the plain form has terms of order n that float32 rounds to ~n·1e-7).
+        ``-(n/2) (e^{-2v} - 1 + 2v) - (excess + |r|² / (2σ̂²)) e^{-2v}``
+        (:func:`~sklearn_lambda3.bayes._noise.collapsed_noise_loglik`, float32-safe at any n).
         """
         import jax.numpy as jnp
         import numpyro
@@ -85,9 +80,9 @@ class LinearModel(HostFreeModel):
         sigma = numpyro.deterministic("sigma", jnp.exp(log_sigma))
         numpyro.factor("sigma_prior", dist.HalfNormal(data["noise_scale"]).log_prob(sigma) + log_sigma)
         residual = data["offset"] + data["root_whiten"] @ u
-        x = -2.0 * (jnp.log(sigma + NOISE_FLOOR) - data["log_sigma_hat"])
+        x = relative_log_precision(sigma, data["log_sigma_hat"])
         excess = data["rss_excess"] + residual @ residual * data["half_inv_sigma_hat2"]
-        numpyro.factor("loglik", -0.5 * data["n"] * _exp_minus_one_minus(x) - excess * jnp.exp(x))
+        numpyro.factor("loglik", collapsed_noise_loglik(x, data["n"], excess))
 
     @staticmethod
     def _tension_noise(data):
@@ -182,38 +177,6 @@ def padded_rows(Z, y, tension, weight=None):
         "tension": np.r_[tension, pad[n:]],
         "mask": np.r_[np.ones(n) if weight is None else weight, pad[n:]],
     }
-
-
-class TensionNoiseMixin:
-    """The ρT regressor behind ``noise="tension"`` and the predictive noise it gives."""
-
-    def _set_tension(self, X, weight=None):
-        """Index and training mean of the tension regressor; its scaled values, or None."""
-        if self.noise != "tension":
-            return None
-        self._tension_col = tension_column(getattr(self, "feature_names_in_", None), self.tension_feature)
-        tension_mean = np.average(X[:, self._tension_col], weights=weight)
-        self._tension_scale = float(safe_scale(np.atleast_1d(tension_mean))[0])
-        return X[:, self._tension_col] / self._tension_scale
-
-    def _tension(self, X):
-        return X[:, self._tension_col] / self._tension_scale
-
-    def _noise_sd(self, X, draws):
-        """Noise std of each row (axis 0) under the posterior draws ``draws`` (axis 1)."""
-        noise = self.noise_samples_
-        if self.noise == "constant":
-            return np.broadcast_to(noise["sigma"][draws], (X.shape[0], len(draws)))
-        return tension_noise(
-            noise["sigma_base"][draws], noise["sigma_scale"][draws], self._tension(X)[:, None]
-        )
-
-    def _noise_variance(self, X):
-        """Posterior mean of the noise variance of each row."""
-        noise = self.noise_samples_
-        if self.noise == "constant":
-            return np.full(X.shape[0], np.mean(noise["sigma"] ** 2))
-        return tension_noise_variance(noise["sigma_base"], noise["sigma_scale"], self._tension(X))
 
 
 class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):

@@ -61,7 +61,8 @@ def test_saved_model_predicts_as_when_saved(name, suffix, expected):
     assert outputs
     for output, values in outputs.items():
         # Equal up to the last bits a different BLAS may round differently.
-        np.testing.assert_allclose(values, expected[f"{name}__{output}"], rtol=1e-9, atol=1e-12, err_msg=output)
+        stored = expected[f"{name}__{output}"]
+        np.testing.assert_allclose(values, stored, rtol=1e-9, atol=1e-12, err_msg=output)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -78,3 +78,22 @@ def check_coverage(coverage):
     if not 0 < coverage < 1:
         raise ValueError(f"coverage must lie strictly between 0 and 1; got {coverage!r}.")
     return float(coverage)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks of the Bayesian layer (sklearn_lambda3.bayes); the estimators'
+# _parameter_constraints stay on the estimators.
+
+
+def check_start(start):
+    """``start`` of the dynamic model's predictive methods (a time step) as an int >= 0."""
+    if isinstance(start, bool) or not isinstance(start, Integral) or start < 0:
+        raise ValueError(f"start must be a non-negative integer time step or None; got {start!r}.")
+    return int(start)
+
+
+def check_forecast_steps(steps):
+    """``steps`` of ``forecast`` (a number of steps ahead) as an int >= 1."""
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+    return int(steps)

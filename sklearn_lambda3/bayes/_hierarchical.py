@@ -548,14 +548,14 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         ]
         return labels, np.column_stack(columns)
 
-    def _draw_moments(self, X, draws, rows, placement):
+    def _draw_moments(self, X, draws, rows, time_steps):
         # (rows, series, draws), or (rows, draws) for a 1-D y.
         mean = np.einsum("nk,d...k->n...d", X[rows], self.coef_samples_[draws])
         mean += self.intercept_samples_[draws].T
         sd = np.broadcast_to(self.noise_samples_["sigma"][draws].T, mean.shape)
         return mean, sd
 
-    def _plug_in_moments(self, X, return_std, placement):
+    def _plug_in_moments(self, X, return_std, time_steps):
         mean = X @ self.coef_.T + self.intercept_
         if not return_std:
             return mean

@@ -470,12 +470,12 @@ class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
         columns += [value[:, None] for value in self.noise_samples_.values()]
         return labels, np.column_stack(columns)
 
-    def _draw_moments(self, X, draws, rows, placement):
+    def _draw_moments(self, X, draws, rows, time_steps):
         block = X[rows]
         mean = block @ self.coef_samples_[draws].T + self.intercept_samples_[draws]
         return mean, self._noise_sd(block, draws)
 
-    def _plug_in_moments(self, X, return_std, placement):
+    def _plug_in_moments(self, X, return_std, time_steps):
         mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return mean

@@ -1,9 +1,11 @@
-"""Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
+"""Input checks shared by the analysis functions and the Bayesian estimators, run before data reaches a
+Numba kernel or a sampler."""
 
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
+from sklearn.utils.validation import column_or_1d
 
 
 def check_int(value, name, minimum, allow_none=False):
@@ -97,3 +99,98 @@ def check_forecast_steps(steps):
     if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
         raise ValueError(f"steps must be a positive integer; got {steps!r}.")
     return int(steps)
+
+
+def check_n_samples(n_samples):
+    """``n_samples`` of ``sample_y`` (draws per row) as an int >= 1."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    return int(n_samples)
+
+
+def check_change_points(change_points, n):
+    """A list of change points (row indices of a series of ``n`` rows) as a sorted int64 array
+    in ``[1, n - 1]``; a TypeError or ValueError names the problem otherwise."""
+    points = np.asarray(change_points)
+    if points.ndim != 1:
+        raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
+    if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
+        raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
+    points = points.astype(np.int64)
+    if np.any((points < 1) | (points > n - 1)):
+        raise ValueError(
+            f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
+        )
+    if np.any(np.diff(points) == 0):
+        raise ValueError(f"change_points has duplicates: {points}.")
+    if np.any(np.diff(points) < 0):
+        raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
+    return points
+
+
+def check_dynamic_target(y, n_rows):
+    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
+
+    Infinities and fewer than two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3DynamicRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = column_or_1d(y, warn=True).astype(np.float64)
+    if n_rows is not None and y.shape[0] != n_rows:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
+    if np.isinf(y).any():
+        raise ValueError("y holds infinity; mark missing steps with NaN.")
+    observed = ~np.isnan(y)
+    if observed.sum() < 2:
+        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
+    check_magnitude(y[observed], "y", "Lambda3DynamicRegressor")
+    return y
+
+
+def check_series_target(y, n_rows):
+    """``y`` of the hierarchical model as a float (n_rows, n_series) or (n_rows,) array.
+
+    NaN marks a step where a series is not observed; infinities and series with fewer than
+    two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3HierarchicalRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = y.astype(np.float64)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_series); got shape {y.shape}.")
+    if y.shape[0] != n_rows:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{n_rows}, {y.shape[0]}]."
+        )
+    if np.isinf(y).any():
+        raise ValueError("y holds infinite values; mark missing steps with NaN.")
+    observed = (~np.isnan(y)).reshape(n_rows, -1).sum(axis=0)
+    if np.any(observed < 2):
+        raise ValueError(
+            f"every series of y needs at least 2 observed (non-NaN) steps; series "
+            f"{np.flatnonzero(observed < 2).tolist()} have fewer."
+        )
+    check_magnitude(y[~np.isnan(y)], "y", "Lambda3HierarchicalRegressor")
+    return y

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _arviz
 from .._persistence import _VersionStampMixin
-from .._validation import check_coverage, check_magnitude
+from .._validation import check_coverage, check_magnitude, check_n_samples
 from ._convergence import nuts_diagnostics, svi_diagnostics, warn_if_unconverged
 from ._noise import NOISE_FLOOR, NOISE_SITES
 from ._priors import column_prior_scales
@@ -245,8 +245,7 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         return out
 
     def _sample_y(self, X, n_samples, random_state, time_steps=None):
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        n_samples = check_n_samples(n_samples)
         rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         available = self._draw_set(time_steps)
         draws = available[rng.integers(0, len(available), size=n_samples)]

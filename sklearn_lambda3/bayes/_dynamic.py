@@ -6,13 +6,12 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._validation import check_coverage, check_forecast_steps, check_magnitude, reject_sparse_and_complex
+from .._validation import check_change_points, check_coverage, check_dynamic_target, check_forecast_steps
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
 from ._kalman import (
     FILTERS,
@@ -169,36 +168,6 @@ class DynamicModel:
 
     def release(self, token):
         self.kalman_filter.release(token)
-
-
-def check_dynamic_target(y, n_rows):
-    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
-
-    Infinities and fewer than two observed steps are errors.
-    """
-    if y is None:
-        raise ValueError("Lambda3DynamicRegressor requires y to be passed, but the target y is None.")
-    if scipy.sparse.issparse(y):
-        reject_sparse_and_complex(y, "y")
-    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
-    reject_sparse_and_complex(y, "y")
-    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
-        try:
-            y = y.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
-    y = column_or_1d(y, warn=True).astype(np.float64)
-    if n_rows is not None and y.shape[0] != n_rows:
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
-    if np.isinf(y).any():
-        raise ValueError("y holds infinity; mark missing steps with NaN.")
-    observed = ~np.isnan(y)
-    if observed.sum() < 2:
-        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
-    check_magnitude(y[observed], "y", "Lambda3DynamicRegressor")
-    return y
 
 
 def _without_empty_frame(X):
@@ -607,21 +576,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             rows = np.flatnonzero(~np.isnan(y))
             found = np.asarray(detect_change_points(y[rows]), dtype=np.int64)
             return rows[found]
-        points = np.asarray(self.change_points)
-        if points.ndim != 1:
-            raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
-        if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
-            raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
-        points = points.astype(np.int64)
-        if np.any((points < 1) | (points > n - 1)):
-            raise ValueError(
-                f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
-            )
-        if np.any(np.diff(points) == 0):
-            raise ValueError(f"change_points has duplicates: {points}.")
-        if np.any(np.diff(points) < 0):
-            raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
-        return points
+        return check_change_points(self.change_points, n)
 
     def _path_draws(self):
         return path_draws(int(self.num_chains), int(self.num_samples))

@@ -4,11 +4,10 @@
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import _fit_context
 from sklearn.utils.validation import validate_data
 
-from .._validation import check_magnitude, reject_sparse_and_complex
+from .._validation import check_series_target
 from ._base import POSITIVE, BaseBayesRegressor, mean_variance
 from ._hierarchical_linalg import UNROLLED_LIMIT, collapsed_terms, matheron_batched, matheron_unrolled
 from ._model import HostFreeModel
@@ -283,44 +282,6 @@ def spread_coordinate(data):
         "tau_center": np.where(linear, centre, 0.0),
         "tau_scale": np.where(linear, sd, 1.0),
     }
-
-
-def check_series_target(y, n_rows):
-    """``y`` of the hierarchical model as a float (n_rows, n_series) or (n_rows,) array.
-
-    NaN marks a step where a series is not observed; infinities and series with fewer than
-    two observed steps are errors.
-    """
-    if y is None:
-        raise ValueError("Lambda3HierarchicalRegressor requires y to be passed, but the target y is None.")
-    if scipy.sparse.issparse(y):
-        reject_sparse_and_complex(y, "y")
-    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
-    reject_sparse_and_complex(y, "y")
-    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
-        try:
-            y = y.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
-    y = y.astype(np.float64)
-    if y.ndim not in (1, 2):
-        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_series); got shape {y.shape}.")
-    if y.shape[0] != n_rows:
-        raise ValueError(
-            f"Found input variables with inconsistent numbers of samples: [{n_rows}, {y.shape[0]}]."
-        )
-    if np.isinf(y).any():
-        raise ValueError("y holds infinite values; mark missing steps with NaN.")
-    observed = (~np.isnan(y)).reshape(n_rows, -1).sum(axis=0)
-    if np.any(observed < 2):
-        raise ValueError(
-            f"every series of y needs at least 2 observed (non-NaN) steps; series "
-            f"{np.flatnonzero(observed < 2).tolist()} have fewer."
-        )
-    check_magnitude(y[~np.isnan(y)], "y", "Lambda3HierarchicalRegressor")
-    return y
 
 
 class Lambda3HierarchicalRegressor(BaseBayesRegressor):

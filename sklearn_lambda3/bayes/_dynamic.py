@@ -13,6 +13,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._validation import check_change_points, check_coverage, check_dynamic_target, check_forecast_steps
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
+from ._docs import substitute_docs
 from ._kalman import (
     FILTERS,
     KALMAN_INPUTS,
@@ -178,6 +179,7 @@ def _without_empty_frame(X):
     return X
 
 
+@substitute_docs
 class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     """A Bayesian structural time-series model: level, trend, seasons, change points, regressors.
 
@@ -267,8 +269,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     coef_prior_scale, jump_prior_scale, tension_prior_scale : float, default=1.0, 5.0, 3.0
         Scales of the Normal priors on ordinary, jump and tension regressors (sd of y per raw
         unit), as in :class:`Lambda3BayesRegressor`.
-    noise_prior_scale : float, default=1.0
-        Scale of the HalfNormal prior on the noise.
+    {noise_prior_scale}
     level_prior_scale : float, default=0.1
         Scale of the HalfNormal prior on τ, the sd of the level's steps.
     change_point_prior_scale : float, default=5.0
@@ -283,9 +284,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         integrated out) with τ and σ at their posterior mode for that ``g`` (under
         ``noise="tension"``, σ constant), so that features that only add noise are shrunk and
         the forecast falls back to the local level's. A number fixes ``g``.
-    tension_feature : str or None, default=None
-        With ``noise="tension"``, the name of the ρT regressor that drives the noise;
-        ``None`` takes the first column named ``*__rho_T``.
+    {tension_feature}
     kalman : {"auto", "numba", "jax"}, default="auto"
         The Kalman filter that evaluates the collapsed likelihood while the sampler runs (both
         compute the same value and gradient, equal to 1e-10, so the posterior is the same up to
@@ -300,9 +299,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         ``"numba"``, the faster at every length measured on 2 cores
         (``benchmarks/bench_dynamic.py --only filters``): per evaluation 10 times faster from
         100 to 100,000 steps, and a second fit of 1,000 steps 0.21 against 1.88 s.
-    num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
-random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
-        The sampler's settings, as in :class:`Lambda3BayesRegressor`.
+    {sampler_parameters_as_in_linear}
 
     Attributes
     ----------

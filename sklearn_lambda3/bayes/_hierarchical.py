@@ -9,6 +9,7 @@ from sklearn.utils.validation import validate_data
 
 from .._validation import check_series_target
 from ._base import POSITIVE, BaseBayesRegressor, mean_variance
+from ._docs import substitute_docs
 from ._hierarchical_linalg import UNROLLED_LIMIT, collapsed_terms, matheron_batched, matheron_unrolled
 from ._model import HostFreeModel
 from ._noise import NOISE_FLOOR, NOISE_FLOOR_VARIANCE, collapsed_noise_loglik, relative_log_precision
@@ -284,6 +285,7 @@ def spread_coordinate(data):
     }
 
 
+@substitute_docs
 class Lambda3HierarchicalRegressor(BaseBayesRegressor):
     """Several related series with partially pooled coefficients, sampled with NumPyro's NUTS.
 
@@ -319,9 +321,7 @@ class Lambda3HierarchicalRegressor(BaseBayesRegressor):
     population_prior_scale : float, default=1.0
         Scale of the HalfNormal prior on τ_k, the spread of coefficient ``k`` across series
         (standardised units).
-    num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
-random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
-        The sampler's settings, as in :class:`Lambda3BayesRegressor`.
+    {sampler_parameters_as_in_linear}
 
     Attributes
     ----------

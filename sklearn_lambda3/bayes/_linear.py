@@ -10,6 +10,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._validation import check_magnitude
 from ._base import POSITIVE, BaseBayesRegressor, mean_variance
+from ._docs import substitute_docs
 from ._model import HostFreeModel
 from ._noise import (
     NOISE_FLOOR,
@@ -179,6 +180,7 @@ def padded_rows(Z, y, tension, weight=None):
     }
 
 
+@substitute_docs
 class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
     """Bayesian linear regression of the Lambda³ method, sampled with NumPyro's NUTS (or SVI).
 
@@ -238,42 +240,14 @@ class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
         Scale of the Normal prior on jump regressors (ΔΛC±, local jumps).
     tension_prior_scale : float, default=3.0
         Scale of the Normal prior on tension regressors (ρT).
-    noise_prior_scale : float, default=1.0
-        Scale of the HalfNormal prior on the noise.
+    {noise_prior_scale}
     prior_shrinkage : "evidence" or float, default="evidence"
         Factor ``g`` applied to every coefficient's prior scale (not the intercept's).
         ``"evidence"``: the ``g`` in [1e-4, 1] that maximises the marginal likelihood of y
         (with the noise variance also maximised; under ``noise="tension"`` the constant-noise
         likelihood chooses it). A number fixes ``g``: ``1.0`` uses the scales exactly as given.
-    tension_feature : str or None, default=None
-        With ``noise="tension"``, the name of the ρT regressor that drives the noise;
-        ``None`` takes the first column named ``*__rho_T``.
-    num_warmup : int, default=1000
-        Warm-up (adaptation) iterations per chain.
-    num_samples : int, default=1000
-        Kept draws per chain.
-    num_chains : int, default=4
-        Number of chains, run vectorised on one device.
-    target_accept_prob : float, default=0.8
-        Target acceptance probability of NUTS's step-size adaptation.
-    max_tree_depth : int, default=10
-        Maximum tree depth of NUTS.
-    device : {"cpu", "gpu", "auto"}, default="cpu"
-        Where sampling runs. ``"auto"`` picks a GPU when JAX sees one, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the sampler; the same seed gives bitwise-identical draws on one machine.
-    progress_bar : bool or "auto", default="auto"
-        Show a progress bar while sampling (NUTS: its description switches from ``warmup`` to
-        ``sample``; SVI: the optimisation steps). ``"auto"`` shows it when stderr is a terminal
-        or in an IPython/Jupyter kernel, and not in logs or CI.
-    inference : {"nuts", "svi"}, default="nuts"
-        NUTS (exact up to Monte Carlo error) or SVI (a faster approximation).
-    guide : {"normal", "lowrank"}, default="normal"
-        SVI only: the autoguide, mean-field Normal or low-rank multivariate Normal.
-    svi_steps : int, default=4000
-        SVI only: number of optimisation steps.
-    svi_learning_rate : float, default=0.02
-        SVI only: Adam's initial step size (it decays to a tenth over the steps).
+    {tension_feature}
+    {sampler_parameters}
 
     Attributes
     ----------

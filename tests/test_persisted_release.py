@@ -1,8 +1,8 @@
-"""Models saved by release 0.1.0 still load and predict what they predicted then.
+"""Models saved before the package was laid out by family still load and predict as then.
 
 The files in ``tests/data`` were written by ``tests/data/make_persisted_models.py`` with the
-0.1.0 code; a change that moves a persisted class or changes the meaning of its fitted state
-fails here.
+code as it stood before that layout (``__version__`` 0.1.0); a change that moves a persisted
+class or changes the meaning of its fitted state fails here.
 """
 
 import warnings
@@ -40,7 +40,7 @@ def _outputs(name, model):
 
 def _load(path):
     with warnings.catch_warnings():
-        # A later release warns that the model was saved by 0.1.0; it must load all the same.
+        # A later version warns that the model was saved by 0.1.0; it must load all the same.
         warnings.simplefilter("ignore", Lambda3VersionWarning)
         if path.suffix == ".skops":
             return sio.load(path, trusted=TRUSTED_TYPES)

@@ -398,10 +398,9 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 "n_steps": stats["num_steps"],
                 # As arviz.from_numpyro derives it from the number of leapfrog steps.
                 "tree_depth": np.log2(stats["num_steps"]).astype(int) + 1,
+                "energy": stats["energy"],
+                "step_size": stats["step_size"],
             }
-            for name in ("energy", "step_size"):  # absent from models saved before they were recorded
-                if name in stats:
-                    sample_stats[name] = stats[name]
         observed = self._observed_target()
         groups = {
             "posterior": posterior,

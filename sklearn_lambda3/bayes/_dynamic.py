@@ -213,8 +213,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     ``components_``) splits the fit and the forecasts into level, trend, season, regressors and
     change points. The season is fixed, not drifting, and the slope is fixed, not a random
     walk: on the hourly Tokyo series statsmodels' stochastic season forecasts worse than its
-    fixed one (RMSE 1.97 against 1.58 °C) and its local linear trend no better than the drift
-    (1.65 against 1.65), see ``benchmarks/bench_real.py --only seasonal``.
+    fixed one and its local linear trend no better than the drift (see
+    ``benchmarks/bench_real.py --only seasonal``).
 
     A NaN in ``y`` is a step that is not observed (``X`` stays finite there): the filter only
     predicts through it (the level's variance grows, no likelihood term), so the in-sample fit
@@ -296,9 +296,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         float64, the chains vectorised; the series is padded (with missing steps, which change
         nothing) to one of four lengths per doubling, and each compiles once. ``"auto"``:
         ``"jax"`` on a GPU (``"numba"`` there is an error: its kernel runs on the CPU); on a CPU
-        ``"numba"``, the faster at every length measured on 2 cores
-        (``benchmarks/bench_dynamic.py --only filters``): per evaluation 10 times faster from
-        100 to 100,000 steps, and a second fit of 1,000 steps 0.21 against 1.88 s.
+        ``"numba"``, the faster there at every length
+        (``benchmarks/bench_dynamic.py --only filters``).
     {sampler_parameters_as_in_linear}
 
     Attributes

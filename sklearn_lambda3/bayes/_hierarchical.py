@@ -174,10 +174,9 @@ def unrolled_program(n_coef, n_series):
     """Whether the program of ``n_series`` series of ``n_coef`` coefficients writes the
     factorisation out entry by entry (:attr:`HierarchicalModel.unrolled`).
 
-    Written out, a gradient costs about a tenth of LAPACK's per series (0.3 against 4 µs for 4
-    chains of 4 coefficients on one core), but the program grows like k³ and compiles longer
-    (measured: 1, 4, 5.5 and 10 s more for 4 to 7 coefficients): with the default 2000
-    iterations (some 40,000 gradients) it pays from about k³ / 5 series.
+    Written out, a gradient costs far less than LAPACK's per series, but the program grows like
+    k³ and compiles longer: with the default 2000 iterations (some 40,000 gradients) it pays
+    from about k³ / 5 series.
     """
     return n_coef <= UNROLLED_LIMIT and 5 * n_series >= n_coef**3
 

@@ -11,7 +11,13 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._validation import check_change_points, check_coverage, check_dynamic_target, check_forecast_steps
+from .._validation import (
+    check_change_points,
+    check_coverage,
+    check_dynamic_target,
+    check_forecast_steps,
+    check_seasonality,
+)
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
 from ._docs import substitute_docs
 from ._kalman import (
@@ -23,7 +29,7 @@ from ._kalman import (
     dynamic_reference,
 )
 from ._noise import TensionNoiseMixin
-from ._structural import check_seasonality, find_seasonality, seasonal_columns, seasonal_labels
+from ._structural import find_seasonality, seasonal_columns, seasonal_labels
 from ._time import pandas_index, row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.

@@ -28,6 +28,8 @@ from sklearn_lambda3.bayes._kalman._jax import bucket_length, filter_data, log_l
 from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
 
+METHODS = ("parallel", "sequential")
+
 
 def random_case(n, k, seed, changes=3, missing=0.0, tension=True):
     """Kernel inputs: a random-walk target, ``k`` regressors, change points, NaN steps."""
@@ -57,20 +59,20 @@ def numba_value_and_grad(inputs, params):
     return values[0], grads[0]
 
 
-_VALUE_AND_GRAD = jax.jit(jax.value_and_grad(log_likelihood))
+_VALUE_AND_GRAD = jax.jit(jax.value_and_grad(log_likelihood), static_argnums=2)
 
 
-def jax_value_and_grad(inputs, params, length=None):
+def jax_value_and_grad(inputs, params, method, length=None):
     with _precision(True):
         data = {name: jnp.asarray(value) for name, value in filter_data(inputs, length).items()}
-        value, grad = _VALUE_AND_GRAD(jnp.asarray(params, dtype=jnp.float64), data)
+        value, grad = _VALUE_AND_GRAD(jnp.asarray(params, dtype=jnp.float64), data, method)
         assert value.dtype == jnp.float64
         return float(value), np.asarray(grad)
 
 
-def assert_equal_to_numba(inputs, params, length=None, term_scale=1.0):
+def assert_equal_to_numba(inputs, params, method, length=None, term_scale=1.0):
     expected_value, expected_grad = numba_value_and_grad(inputs, params)
-    value, grad = jax_value_and_grad(inputs, params, length)
+    value, grad = jax_value_and_grad(inputs, params, method, length)
     assert np.isfinite(expected_value)
     assert value == pytest.approx(expected_value, rel=1e-10)
     assert_gradients_agree(grad, expected_grad, term_scale)
@@ -81,6 +83,7 @@ def assert_gradients_agree(grad, expected_grad, term_scale=1.0):
     np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-10 * scale)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(
     ("n", "k", "missing", "tension"),
     [
@@ -93,13 +96,14 @@ def assert_gradients_agree(grad, expected_grad, term_scale=1.0):
         (3000, 2, 0.05, True),
     ],
 )
-def test_value_and_gradient_equal_the_numba_kernel(n, k, missing, tension):
+def test_value_and_gradient_equal_the_numba_kernel(method, n, k, missing, tension):
     inputs = random_case(n, k, seed=n + k, missing=missing, tension=tension)
     for params in [(0.3, 0.5, 0.2), (0.02, 1.2, 0.0), (1.5, 0.05, 0.7)]:
-        assert_equal_to_numba(inputs, params if tension else (*params[:2], 0.0))
+        assert_equal_to_numba(inputs, params if tension else (*params[:2], 0.0), method)
 
 
-def test_noise_floor_and_collinear_design_equal_the_numba_kernel():
+@pytest.mark.parametrize("method", METHODS)
+def test_noise_floor_and_collinear_design_equal_the_numba_kernel(method):
     # σ at 0 (the noise floor alone), τ at 0 and a design of rank 3 with a constant column:
     # the ill-conditioned corner that the square-root form of the normal matrix is there for.
     rng = np.random.default_rng(7)
@@ -110,25 +114,27 @@ def test_noise_floor_and_collinear_design_equal_the_numba_kernel():
     y = rng.standard_normal(n).cumsum() * 0.3
     inputs = ((y - y.mean()) / y.std(), design, np.full(k, 5.0), np.zeros(n), 4.0, 25.0, np.zeros(n))
     for params in [(0.0, 0.0, 0.0), (1e-3, 0.0, 0.0), (0.3, 1e-4, 0.0)]:
-        assert_equal_to_numba(inputs, params)
+        assert_equal_to_numba(inputs, params, method)
 
 
-def test_missing_steps_at_the_end_change_nothing():
+@pytest.mark.parametrize("method", METHODS)
+def test_missing_steps_at_the_end_change_nothing(method):
     # What bucket_length's padding relies on: the padded value and gradient are the series' own.
     inputs = random_case(77, 2, seed=3, missing=0.1)
     params = (0.2, 0.4, 0.3)
-    value, grad = jax_value_and_grad(inputs, params)
-    padded_value, padded_grad = jax_value_and_grad(inputs, params, length=bucket_length(77) + 13)
+    value, grad = jax_value_and_grad(inputs, params, method)
+    padded_value, padded_grad = jax_value_and_grad(inputs, params, method, length=bucket_length(77) + 13)
     assert padded_value == pytest.approx(value, rel=1e-13)
     np.testing.assert_allclose(padded_grad, grad, rtol=1e-12, atol=1e-13 * np.abs(grad).max())
     with pytest.raises(ValueError, match="length must be at least"):
         filter_data(inputs, 76)
 
 
-def test_non_finite_parameters_give_minus_infinity_and_no_gradient():
+@pytest.mark.parametrize("method", METHODS)
+def test_non_finite_parameters_give_minus_infinity_and_no_gradient(method):
     inputs = random_case(30, 2, seed=1)
     for params in [(np.inf, 0.5, 0.1), (0.3, np.nan, 0.1), (1e200, 0.5, 0.1)]:
-        value, grad = jax_value_and_grad(inputs, params)
+        value, grad = jax_value_and_grad(inputs, params, method)
         assert value == -np.inf and np.all(grad == 0)
         assert numba_value_and_grad(inputs, params)[0] == -np.inf
 
@@ -163,7 +169,7 @@ def test_any_series_equals_the_numba_kernel(n, k, seed, missing, log_tau, log_si
     noise_sd = params[1] + params[2] * inputs[6] + NOISE_FLOOR
     term_scale = np.sum(1.0 / noise_sd[~np.isnan(inputs[0])])
     # Padded to one length (which changes nothing, see above): one compiled program per k.
-    assert_equal_to_numba(inputs, params, length=128, term_scale=term_scale)
+    assert_equal_to_numba(inputs, params, "parallel", length=128, term_scale=term_scale)
 
 
 def test_bucket_lengths_pad_at_most_a_quarter_with_four_per_doubling():

@@ -8,14 +8,17 @@ are integrated out exactly, a missing step only predicts. It is one JAX function
 ``(τ, σ_base, σ_scale)`` and the series, so the sampler needs no host callback and runs on any
 device; its gradient is JAX's (reverse mode through the filter).
 
-The filter's two recursions run parallel in time (Särkkä & García-Fernández, 2021, for a scalar
-state). The variance recursion ``p_t = r_t (p_{t-1} + q_t) / (p_{t-1} + q_t + r_t)`` is a
-Möbius map of ``p_{t-1}``, so the filtered variances are the prefix products of 2 × 2 matrices
-with non-negative entries (no cancellation, an ``associative_scan``); given them, the filtered
-means of the columns ``[y, w_1 … w_k]`` follow the linear recursion ``m_t = (1 - K_t) m_{t-1}
-+ K_t x_t``, another associative scan. O(n) work, O(log n) depth.
+The filter's two recursions are run by ``method``:
 
-The compiled program does not grow with the series: its length is an array shape.
+- ``"parallel"``: parallel in time (Särkkä & García-Fernández, 2021, for a scalar state). The
+  variance recursion ``p_t = r_t (p_{t-1} + q_t) / (p_{t-1} + q_t + r_t)`` is a Möbius map of
+  ``p_{t-1}``, so the filtered variances are the prefix products of 2 × 2 matrices with
+  non-negative entries (no cancellation, an ``associative_scan``); given them, the filtered
+  means of the columns ``[y, w_1 … w_k]`` follow the linear recursion ``m_t = (1 - K_t) m_{t-1}
+  + K_t x_t``, another associative scan. O(n) work, O(log n) depth.
+- ``"sequential"``: one ``lax.scan`` step per time step.
+
+Either way the compiled program does not grow with the series: its length is an array shape.
 The scaled innovations ``e`` then give β's normal matrix in square-root form, the triangular
 factor of the QR decomposition of ``[diag(1/s), 0; e_w, e_y]``, as the Numba kernel's Givens
 rotations do (see :func:`_normal_terms`). Padding a series with missing steps at its end
@@ -117,6 +120,24 @@ def _parallel_recursions(q, r, observed, columns):
     return predicted, before
 
 
+def _sequential_recursions(q, r, observed, columns):
+    """Predicted variances ``P_t`` and the means ``m_{t-1}`` before each step, step by step."""
+
+    def step(carry, inputs):
+        p, mean = carry
+        q_t, r_t, seen, x = inputs
+        predicted = p + q_t
+        total = predicted + r_t
+        gain = jnp.where(seen, predicted / total, 0.0)
+        # p = P r / F, without the cancellation in 1 - K when P >> r.
+        p = jnp.where(seen, predicted * r_t / total, predicted)
+        return (p, mean + gain * (x - mean)), (predicted, mean)
+
+    start = (jnp.zeros((), q.dtype), jnp.zeros(columns.shape[1], columns.dtype))
+    _, (predicted, before) = jax.lax.scan(step, start, (q, r, observed, columns))
+    return predicted, before
+
+
 @partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _normal_terms(rows, k):
     """``S + log det A`` of the Gram matrix ``G = rowsᵀ rows = [[A, b], [bᵀ, c]]``.
@@ -149,7 +170,7 @@ def _normal_terms_jvp(k, primals, tangents):
     return _normal_value(R, k), 2.0 * jnp.sum((rows @ T) * (d_rows @ T))
 
 
-def _log_likelihood(params, data):
+def _log_likelihood(params, data, method):
     tau, sigma_base, sigma_scale = params[0], params[1], params[2]
     y, observed, design = data["kalman_y"], data["kalman_observed"] > 0, data["kalman_design"]
     prior_scale = data["kalman_prior_scale"]
@@ -162,7 +183,8 @@ def _log_likelihood(params, data):
     sigma = sigma_base + sigma_scale * data["kalman_tension"] + NOISE_FLOOR
     r = sigma * sigma
     columns = jnp.concatenate([design, y[:, None]], axis=1)  # [w, y]: β's block first
-    predicted, before = _parallel_recursions(q, r, observed, columns)
+    recursions = _parallel_recursions if method == "parallel" else _sequential_recursions
+    predicted, before = recursions(q, r, observed, columns)
     total = predicted + r
     scaled = jnp.where(observed[:, None], (columns - before) / jnp.sqrt(total)[:, None], 0.0)
     log_f = jnp.sum(jnp.where(observed, jnp.log(total), 0.0))
@@ -172,29 +194,29 @@ def _log_likelihood(params, data):
     return -0.5 * n_obs * _LOG_2PI - 0.5 * log_f - 0.5 * normal - jnp.sum(jnp.log(prior_scale))
 
 
-@jax.custom_vjp
-def log_likelihood(params, data):
+@partial(jax.custom_vjp, nondiff_argnums=(2,))
+def log_likelihood(params, data, method="parallel"):
     """Collapsed log-likelihood of the dynamic model at ``params = (τ, σ_base, σ_scale)``.
 
     ``data`` holds the arrays of :func:`filter_data`. A point where the value or its gradient
     is not finite (NUTS probing an overflowing τ, say) gets ``-inf`` and a zero gradient, as in
     the Numba kernel. Batched over chains by ``vmap``.
     """
-    return _checked(params, data)[0]
+    return _checked(params, data, method)[0]
 
 
-def _checked(params, data):
-    value, grad = jax.value_and_grad(_log_likelihood)(params, data)
+def _checked(params, data, method):
+    value, grad = jax.value_and_grad(_log_likelihood)(params, data, method)
     finite = jnp.isfinite(value) & jnp.all(jnp.isfinite(grad))
     return jnp.where(finite, value, -jnp.inf), jnp.where(finite, grad, 0.0)
 
 
-def _log_likelihood_fwd(params, data):
-    value, grad = _checked(params, data)
+def _log_likelihood_fwd(params, data, method):
+    value, grad = _checked(params, data, method)
     return value, grad
 
 
-def _log_likelihood_bwd(grad, cotangent):
+def _log_likelihood_bwd(method, grad, cotangent):
     return cotangent * grad, None
 
 

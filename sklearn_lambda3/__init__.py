@@ -8,9 +8,8 @@ from ._datasets import make_jump_series
 from ._features import Lambda3Features
 from ._multiscale import Lambda3MultiScale
 from ._persistence import TRUSTED_TYPES, Lambda3VersionWarning
+from ._version import __version__
 from .bayes import Lambda3BayesRegressor, Lambda3DynamicRegressor, Lambda3HierarchicalRegressor
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Lambda3BayesRegressor",

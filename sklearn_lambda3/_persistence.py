@@ -11,6 +11,8 @@ The stamp lives in the state dict, so it works the same with pickle, joblib and 
 
 import warnings
 
+from ._version import __version__
+
 _STAMP = "_sklearn_lambda3_version"
 
 # Types that ``skops.io.load`` may rebuild for models of this package, to pass as
@@ -66,14 +68,10 @@ class _VersionStampMixin:
     """
 
     def __getstate__(self):
-        from . import __version__
-
         # BaseEstimator may return self.__dict__ itself: never write into it.
         return dict(super().__getstate__(), **{_STAMP: __version__})
 
     def __setstate__(self, state):
-        from . import __version__
-
         state = dict(state)
         saved = state.pop(_STAMP, "unknown (saved before the version stamp)")
         if saved != __version__:

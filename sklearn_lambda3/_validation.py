@@ -1,10 +1,12 @@
-"""Input checks shared by the analysis functions, run before data reaches a Numba kernel."""
+"""Input checks shared by the analysis functions and the Bayesian estimators, run before data reaches a
+Numba kernel or a sampler."""
 
 import math
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
+from sklearn.utils.validation import column_or_1d
 
 
 def check_int(value, name, minimum, allow_none=False):
@@ -135,3 +137,174 @@ def check_events_2d(events, name="events"):
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise ValueError(f"{name} must have at least one step and one series; got shape {array.shape}.")
     return array, names
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks of the Bayesian layer (sklearn_lambda3.bayes); the estimators'
+# _parameter_constraints stay on the estimators.
+
+
+def check_start(start):
+    """``start`` of the dynamic model's predictive methods (a time step) as an int >= 0."""
+    if isinstance(start, bool) or not isinstance(start, Integral) or start < 0:
+        raise ValueError(f"start must be a non-negative integer time step or None; got {start!r}.")
+    return int(start)
+
+
+def check_forecast_steps(steps):
+    """``steps`` of ``forecast`` (a number of steps ahead) as an int >= 1."""
+    if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
+        raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+    return int(steps)
+
+
+def check_n_samples(n_samples):
+    """``n_samples`` of ``sample_y`` (draws per row) as an int >= 1."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    return int(n_samples)
+
+
+def check_change_points(change_points, n):
+    """A list of change points (row indices of a series of ``n`` rows) as a sorted int64 array
+    in ``[1, n - 1]``; a TypeError or ValueError names the problem otherwise."""
+    points = np.asarray(change_points)
+    if points.ndim != 1:
+        raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
+    if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
+        raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
+    points = points.astype(np.int64)
+    if np.any((points < 1) | (points > n - 1)):
+        raise ValueError(
+            f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
+        )
+    if np.any(np.diff(points) == 0):
+        raise ValueError(f"change_points has duplicates: {points}.")
+    if np.any(np.diff(points) < 0):
+        raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
+    return points
+
+
+def check_dynamic_target(y, n_rows):
+    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
+
+    Infinities and fewer than two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3DynamicRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = column_or_1d(y, warn=True).astype(np.float64)
+    if n_rows is not None and y.shape[0] != n_rows:
+        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
+    if np.isinf(y).any():
+        raise ValueError("y holds infinity; mark missing steps with NaN.")
+    observed = ~np.isnan(y)
+    if observed.sum() < 2:
+        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
+    check_magnitude(y[observed], "y", "Lambda3DynamicRegressor")
+    return y
+
+
+def check_series_target(y, n_rows):
+    """``y`` of the hierarchical model as a float (n_rows, n_series) or (n_rows,) array.
+
+    NaN marks a step where a series is not observed; infinities and series with fewer than
+    two observed steps are errors.
+    """
+    if y is None:
+        raise ValueError("Lambda3HierarchicalRegressor requires y to be passed, but the target y is None.")
+    if scipy.sparse.issparse(y):
+        reject_sparse_and_complex(y, "y")
+    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
+    reject_sparse_and_complex(y, "y")
+    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
+    y = y.astype(np.float64)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_series); got shape {y.shape}.")
+    if y.shape[0] != n_rows:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{n_rows}, {y.shape[0]}]."
+        )
+    if np.isinf(y).any():
+        raise ValueError("y holds infinite values; mark missing steps with NaN.")
+    observed = (~np.isnan(y)).reshape(n_rows, -1).sum(axis=0)
+    if np.any(observed < 2):
+        raise ValueError(
+            f"every series of y needs at least 2 observed (non-NaN) steps; series "
+            f"{np.flatnonzero(observed < 2).tolist()} have fewer."
+        )
+    check_magnitude(y[~np.isnan(y)], "y", "Lambda3HierarchicalRegressor")
+    return y
+
+
+# Harmonics of a period given without them: a smooth profile, as Prophet's weekly and daily
+# seasons and statsmodels' examples use, or every harmonic of a short period.
+DEFAULT_HARMONICS = 3
+
+
+def default_harmonics(period):
+    """``min(3, ⌊p / 2⌋)`` harmonics for a period ``p``."""
+    return max(1, min(DEFAULT_HARMONICS, int(period // 2)))
+
+
+def _check_period(period):
+    """A season's period (a number of time steps >= 2) as an int when whole, else a float."""
+    if isinstance(period, bool) or not isinstance(period, Real) or not math.isfinite(period) or period < 2:
+        raise ValueError(f"seasonality periods must be numbers of at least 2 time steps; got {period!r}.")
+    return int(period) if float(period).is_integer() else float(period)
+
+
+def check_seasonality(seasonality):
+    """The ``seasonality`` parameter as a tuple of ``(period, harmonics)``, or ``"auto"``.
+
+    Accepts None (no season), a period, a list of periods, a dict ``{period: harmonics}`` or
+    ``"auto"``; raises a ValueError or TypeError naming the problem otherwise.
+    """
+    if seasonality is None:
+        return ()
+    if isinstance(seasonality, str):
+        if seasonality == "auto":
+            return "auto"
+        raise ValueError(
+            f"seasonality must be None, 'auto', a period, a list of periods or a dict; got {seasonality!r}."
+        )
+    if isinstance(seasonality, dict):
+        pairs = []
+        for period, harmonics in seasonality.items():
+            period = _check_period(period)
+            if isinstance(harmonics, bool) or not isinstance(harmonics, Integral) or harmonics < 1:
+                raise ValueError(
+                    f"seasonality={{{period}: {harmonics!r}}}: harmonics must be a positive integer."
+                )
+            if harmonics > period / 2:
+                raise ValueError(
+                    f"seasonality={{{period}: {harmonics}}}: a period of {period} steps has at most "
+                    f"{int(period // 2)} harmonics (frequencies up to half a cycle per step)."
+                )
+            pairs.append((period, int(harmonics)))
+    else:
+        periods = np.atleast_1d(np.asarray(seasonality, dtype=object))
+        if periods.ndim != 1 or periods.size == 0:
+            raise ValueError(
+                f"seasonality must be a period or a non-empty list of periods; got {seasonality!r}."
+            )
+        pairs = [(p, default_harmonics(p)) for p in (_check_period(p) for p in periods)]
+    periods = [p for p, _ in pairs]
+    if len(set(periods)) != len(periods):
+        raise ValueError(f"seasonality lists a period twice: {periods}.")
+    return tuple(sorted(pairs))

@@ -7,12 +7,12 @@ from _bayes_helpers import FAST, POPULATION, grouped_series, linear_data
 from sklearn_lambda3 import Lambda3BayesRegressor, Lambda3HierarchicalRegressor
 from sklearn_lambda3.bayes._hierarchical import (
     LINEAR_SPREAD_SERIES,
-    UNROLLED_LIMIT,
     HierarchicalModel,
     pooled_centre,
     series_statistics,
     spread_coordinate,
 )
+from sklearn_lambda3.bayes._hierarchical_linalg import UNROLLED_LIMIT
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
 
 
@@ -141,7 +141,7 @@ def test_hierarchical_collapsed_gradient_matches_autodiff_of_the_dense_form():
     import jax
     import jax.numpy as jnp
 
-    from sklearn_lambda3.bayes._hierarchical import collapsed_terms
+    from sklearn_lambda3.bayes._hierarchical_linalg import collapsed_terms
     from sklearn_lambda3.bayes._inference import _precision
 
     rng = np.random.default_rng(8)

@@ -147,7 +147,7 @@ def test_predictions_intervals_and_draws(name):
 def test_pointwise_log_likelihood_and_inference_data(name):
     reg, X, y = fitted(name)
     log_lik = reg.pointwise_log_likelihood(X, y)
-    n_draws = len(reg._draw_set(reg._training_placement()))
+    n_draws = len(reg._draw_set(reg._training_time_steps()))
     assert log_lik.shape == (2, n_draws // 2, int(np.sum(~np.isnan(y))))
     assert np.isfinite(log_lik).all()
     idata = reg.to_inference_data()  # raised a reshape error for a dynamic fit without change points

@@ -9,9 +9,19 @@ from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 from sklearn_lambda3 import Lambda3BayesRegressor
-from sklearn_lambda3.bayes._priors import column_prior_scales, evidence_shrinkage, log_evidence
+from sklearn_lambda3.bayes._priors import (
+    _spectral_log_evidence,
+    _spectrum,
+    column_prior_scales,
+    evidence_shrinkage,
+)
 
 FAST = {"num_warmup": 300, "num_samples": 300, "num_chains": 2, "progress_bar": False}
+
+
+def log_evidence(gram, moment, yy, n, prior_sd, noise_var):
+    """The evidence as the shrinkage computes it, from ``ZᵀZ``, ``Zᵀy``, ``yᵀy`` and ``n``."""
+    return _spectral_log_evidence(*_spectrum(gram, moment, prior_sd), yy, n, noise_var)
 
 
 def _dense_log_evidence(Z, y, prior_sd, noise_var):

@@ -13,12 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lambda3 import Lambda3DynamicRegressor
 from sklearn_lambda3._changepoints import _refined_period, _seasonal_period
-from sklearn_lambda3.bayes._structural import (
-    check_seasonality,
-    find_seasonality,
-    seasonal_columns,
-    seasonal_labels,
-)
+from sklearn_lambda3._validation import check_seasonality
+from sklearn_lambda3.bayes._structural import find_seasonality, seasonal_columns, seasonal_labels
 
 TRUTH = {"period": 24, "cos1": 0.0, "sin1": 2.0, "cos2": 1.0, "drift": 0.02, "step": 3.0, "coef": [1.0, -0.5]}
 

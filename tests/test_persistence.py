@@ -158,7 +158,7 @@ def test_older_version_warns_on_joblib_load(fitted, tmp_path):
 
 def test_older_version_warns_on_skops_load(fitted, tmp_path, monkeypatch):
     path = tmp_path / "old.skops"
-    monkeypatch.setattr(sklearn_lambda3, "__version__", "0.0.1")
+    monkeypatch.setattr(sklearn_lambda3._persistence, "__version__", "0.0.1")
     sio.dump(fitted["linear"], path)
     monkeypatch.undo()
     with pytest.warns(Lambda3VersionWarning) as record:

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _arviz
 from .._persistence import _VersionStampMixin
-from .._validation import check_coverage, check_magnitude
+from .._validation import check_coverage, check_magnitude, check_n_samples
 from ._convergence import nuts_diagnostics, svi_diagnostics, warn_if_unconverged
 from ._noise import NOISE_FLOOR, NOISE_SITES
 from ._priors import column_prior_scales
@@ -204,23 +204,23 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         """Shape of one row's prediction: () for one series, (n_series,) for several."""
         return ()
 
-    def _draw_set(self, placement):
+    def _draw_set(self, time_steps):
         """Posterior draws behind the predictions (indices into the draws)."""
         return np.arange(len(self.coef_samples_))
 
-    def _plug_in_moments(self, X, return_std, placement):
+    def _plug_in_moments(self, X, return_std, time_steps):
         """Predictive mean (and std) from posterior moments, or None to go through the draws."""
         return None
 
-    def _predict(self, X, return_std, placement=None):
-        moments = self._plug_in_moments(X, return_std, placement)
+    def _predict(self, X, return_std, time_steps=None):
+        moments = self._plug_in_moments(X, return_std, time_steps)
         if moments is not None:
             return moments
-        draws = self._draw_set(placement)
+        draws = self._draw_set(time_steps)
         mean = np.empty((X.shape[0], *self._output_shape()))
         std = np.empty_like(mean)
         for rows in self._row_blocks(X.shape[0], len(draws)):
-            draw_mean, draw_sd = self._draw_moments(X, draws, rows, placement)
+            draw_mean, draw_sd = self._draw_moments(X, draws, rows, time_steps)
             mean[rows] = draw_mean.mean(axis=-1)
             std[rows] = np.sqrt(draw_mean.var(axis=-1) + (draw_sd**2).mean(axis=-1))
         return (mean, std) if return_std else mean
@@ -230,35 +230,34 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         block = max(1, BLOCK_VALUES // per_row)
         return [slice(start, start + block) for start in range(0, n_rows, block)]
 
-    def _interval(self, X, coverage, placement=None):
+    def _interval(self, X, coverage, time_steps=None):
         coverage = check_coverage(coverage)
         rng = np.random.default_rng(0)
-        available = self._draw_set(placement)
+        available = self._draw_set(time_steps)
         # At least PREDICTIVE_DRAWS predictive draws per row, cycling over the posterior draws.
         draws = available[np.arange(max(len(available), PREDICTIVE_DRAWS)) % len(available)]
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         out = np.empty((X.shape[0], *self._output_shape(), 2))
         for rows in self._row_blocks(X.shape[0], len(draws)):
-            mean, sd = self._draw_moments(X, draws, rows, placement)
+            mean, sd = self._draw_moments(X, draws, rows, time_steps)
             sample = mean + sd * rng.standard_normal(mean.shape)
             out[rows] = np.moveaxis(np.quantile(sample, quantiles, axis=-1), 0, -1)
         return out
 
-    def _sample_y(self, X, n_samples, random_state, placement=None):
-        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+    def _sample_y(self, X, n_samples, random_state, time_steps=None):
+        n_samples = check_n_samples(n_samples)
         rng = np.random.default_rng(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-        available = self._draw_set(placement)
+        available = self._draw_set(time_steps)
         draws = available[rng.integers(0, len(available), size=n_samples)]
-        mean, sd = self._draw_moments(X, draws, slice(None), placement)
+        mean, sd = self._draw_moments(X, draws, slice(None), time_steps)
         return mean + sd * rng.standard_normal(mean.shape)
 
-    def _log_likelihood(self, X, y, placement=None):
+    def _log_likelihood(self, X, y, time_steps=None):
         """Normal log-density of every observed entry of ``y`` under every draw, chain by chain."""
         if y.shape[0] != X.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}.")
-        draws = self._draw_set(placement)
-        mean, sd = self._draw_moments(X, draws, slice(None), placement)
+        draws = self._draw_set(time_steps)
+        mean, sd = self._draw_moments(X, draws, slice(None), time_steps)
         observed = ~np.isnan(y)
         residual = (y[observed][:, None] - mean[observed]) / sd[observed]
         log_lik = -0.5 * residual**2 - np.log(sd[observed]) - 0.5 * np.log(2 * np.pi)
@@ -379,7 +378,7 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         arviz = _arviz.import_arviz("to_inference_data")
         chains = int(self.num_chains)
-        draws = self._draw_set(self._training_placement())
+        draws = self._draw_set(self._training_time_steps())
         variables, dims = self._posterior_variables(draws)
         posterior = {}
         for name, values in variables.items():
@@ -399,20 +398,19 @@ class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
                 "n_steps": stats["num_steps"],
                 # As arviz.from_numpyro derives it from the number of leapfrog steps.
                 "tree_depth": np.log2(stats["num_steps"]).astype(int) + 1,
+                "energy": stats["energy"],
+                "step_size": stats["step_size"],
             }
-            for name in ("energy", "step_size"):  # absent from models saved before they were recorded
-                if name in stats:
-                    sample_stats[name] = stats[name]
         observed = self._observed_target()
         groups = {
             "posterior": posterior,
             "sample_stats": sample_stats,
             "log_likelihood": {
-                "y": self._log_likelihood(self._X_train, self._y_train, self._training_placement())
+                "y": self._log_likelihood(self._X_train, self._y_train, self._training_time_steps())
             },
             "observed_data": {"y": observed},
         }
         return _arviz.from_groups(arviz, groups, coords={"feature": self._feature_labels()}, dims=dims)
 
-    def _training_placement(self):
+    def _training_time_steps(self):
         return None

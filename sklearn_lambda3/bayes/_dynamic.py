@@ -3,17 +3,23 @@
 
 import warnings
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-import scipy.sparse
 from sklearn.base import _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .._validation import check_coverage, check_magnitude, reject_sparse_and_complex
+from .._validation import (
+    check_change_points,
+    check_coverage,
+    check_dynamic_target,
+    check_forecast_steps,
+    check_seasonality,
+)
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
+from ._docs import substitute_docs
 from ._kalman import (
     FILTERS,
     KALMAN_INPUTS,
@@ -22,8 +28,9 @@ from ._kalman import (
     dynamic_evidence_shrinkage,
     dynamic_reference,
 )
-from ._linear import TensionNoiseMixin
-from ._structural import check_seasonality, find_seasonality, seasonal_columns, seasonal_labels
+from ._noise import TensionNoiseMixin
+from ._structural import find_seasonality, seasonal_columns, seasonal_labels
+from ._time import pandas_index, row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.
 LEVEL_PATHS = 500
@@ -170,41 +177,6 @@ class DynamicModel:
         self.kalman_filter.release(token)
 
 
-def check_dynamic_target(y, n_rows):
-    """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
-
-    Infinities and fewer than two observed steps are errors.
-    """
-    if y is None:
-        raise ValueError("Lambda3DynamicRegressor requires y to be passed, but the target y is None.")
-    if scipy.sparse.issparse(y):
-        reject_sparse_and_complex(y, "y")
-    y = np.asarray(y)  # first: array-likes that are not arrays refuse NumPy's functions
-    reject_sparse_and_complex(y, "y")
-    if y.dtype.kind == "O":  # numbers held as objects are numbers, as y_numeric reads them
-        try:
-            y = y.astype(np.float64)
-        except (TypeError, ValueError):
-            pass
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"y must hold real numbers (NaN for missing steps); got dtype {y.dtype}.")
-    y = column_or_1d(y, warn=True).astype(np.float64)
-    if n_rows is not None and y.shape[0] != n_rows:
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: [{n_rows}, {len(y)}].")
-    if np.isinf(y).any():
-        raise ValueError("y holds infinity; mark missing steps with NaN.")
-    observed = ~np.isnan(y)
-    if observed.sum() < 2:
-        raise ValueError(f"y needs at least 2 observed (non-NaN) steps; got {int(observed.sum())}.")
-    check_magnitude(y[observed], "y", "Lambda3DynamicRegressor")
-    return y
-
-
-def _pandas_index(X):
-    """The index of a pandas DataFrame or Series ``X``, else None."""
-    return X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
-
-
 def _without_empty_frame(X):
     """A DataFrame without columns (a level fitted to y alone) as a (n, 0) array: pandas gives
     scikit-learn's validation no dtype to convert it with."""
@@ -213,41 +185,7 @@ def _without_empty_frame(X):
     return X
 
 
-def _index_clock(index):
-    """``(kind, int64 values)`` of a time index: "datetime" (ns since the epoch, UTC) or "integer";
-    ``(None, None)`` for any other index (strings, floats, several levels)."""
-    import pandas as pd
-
-    if isinstance(index, pd.DatetimeIndex):
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        return "datetime", index.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    if isinstance(index, pd.MultiIndex) or not pd.api.types.is_integer_dtype(index.dtype):
-        return None, None
-    return "integer", np.asarray(index, dtype=np.int64)
-
-
-def training_clock(X):
-    """``(kind, origin, step)`` placing the training rows in time.
-
-    NumPy input: rows ``0 … n - 1`` (kind "integer", origin 0, step 1). A pandas index of
-    datetimes or integers, evenly spaced: its first value and spacing. Any other index, or an
-    uneven one: kind ``None`` (such rows cannot be placed by their index).
-    """
-    index = _pandas_index(X)
-    if index is None:
-        return "integer", 0, 1
-    kind, values = _index_clock(index)
-    if kind is None:
-        return None, 0, 1
-    if len(values) < 2:
-        return kind, int(values[0]) if len(values) else 0, 1
-    steps = np.diff(values)
-    if steps[0] <= 0 or np.any(steps != steps[0]):
-        return None, 0, 1
-    return kind, int(values[0]), int(steps[0])
-
-
+@substitute_docs
 class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     """A Bayesian structural time-series model: level, trend, seasons, change points, regressors.
 
@@ -281,8 +219,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     ``components_``) splits the fit and the forecasts into level, trend, season, regressors and
     change points. The season is fixed, not drifting, and the slope is fixed, not a random
     walk: on the hourly Tokyo series statsmodels' stochastic season forecasts worse than its
-    fixed one (RMSE 1.97 against 1.58 °C) and its local linear trend no better than the drift
-    (1.65 against 1.65), see ``benchmarks/bench_real.py --only seasonal``.
+    fixed one and its local linear trend no better than the drift (see
+    ``benchmarks/bench_real.py --only seasonal``).
 
     A NaN in ``y`` is a step that is not observed (``X`` stays finite there): the filter only
     predicts through it (the level's variance grows, no likelihood term), so the in-sample fit
@@ -337,8 +275,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     coef_prior_scale, jump_prior_scale, tension_prior_scale : float, default=1.0, 5.0, 3.0
         Scales of the Normal priors on ordinary, jump and tension regressors (sd of y per raw
         unit), as in :class:`Lambda3BayesRegressor`.
-    noise_prior_scale : float, default=1.0
-        Scale of the HalfNormal prior on the noise.
+    {noise_prior_scale}
     level_prior_scale : float, default=0.1
         Scale of the HalfNormal prior on τ, the sd of the level's steps.
     change_point_prior_scale : float, default=5.0
@@ -353,9 +290,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         integrated out) with τ and σ at their posterior mode for that ``g`` (under
         ``noise="tension"``, σ constant), so that features that only add noise are shrunk and
         the forecast falls back to the local level's. A number fixes ``g``.
-    tension_feature : str or None, default=None
-        With ``noise="tension"``, the name of the ρT regressor that drives the noise;
-        ``None`` takes the first column named ``*__rho_T``.
+    {tension_feature}
     kalman : {"auto", "numba", "jax"}, default="auto"
         The Kalman filter that evaluates the collapsed likelihood while the sampler runs (both
         compute the same value and gradient, equal to 1e-10, so the posterior is the same up to
@@ -367,12 +302,9 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         float64, the chains vectorised; the series is padded (with missing steps, which change
         nothing) to one of four lengths per doubling, and each compiles once. ``"auto"``:
         ``"jax"`` on a GPU (``"numba"`` there is an error: its kernel runs on the CPU); on a CPU
-        ``"numba"``, the faster at every length measured on 2 cores
-        (``benchmarks/bench_dynamic.py --only filters``): per evaluation 10 times faster from
-        100 to 100,000 steps, and a second fit of 1,000 steps 0.21 against 1.88 s.
-    num_warmup, num_samples, num_chains, target_accept_prob, max_tree_depth, device, \
-random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
-        The sampler's settings, as in :class:`Lambda3BayesRegressor`.
+        ``"numba"``, the faster there at every length
+        (``benchmarks/bench_dynamic.py --only filters``).
+    {sampler_parameters_as_in_linear}
 
     Attributes
     ----------
@@ -646,21 +578,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             rows = np.flatnonzero(~np.isnan(y))
             found = np.asarray(detect_change_points(y[rows]), dtype=np.int64)
             return rows[found]
-        points = np.asarray(self.change_points)
-        if points.ndim != 1:
-            raise ValueError(f"change_points must be a 1-D list of row indices; got shape {points.shape}.")
-        if points.size and not (np.issubdtype(points.dtype, np.integer) and points.dtype != bool):
-            raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
-        points = points.astype(np.int64)
-        if np.any((points < 1) | (points > n - 1)):
-            raise ValueError(
-                f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
-            )
-        if np.any(np.diff(points) == 0):
-            raise ValueError(f"change_points has duplicates: {points}.")
-        if np.any(np.diff(points) < 0):
-            raise ValueError(f"change_points must be sorted in increasing order; got {points}.")
-        return points
+        return check_change_points(self.change_points, n)
 
     def _path_draws(self):
         return path_draws(int(self.num_chains), int(self.num_samples))
@@ -740,33 +658,33 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             check_is_fitted(self)
             if start is not None:
                 raise ValueError("components(X=None) decomposes the training rows; pass X with start.")
-            X, positions = self._X_train, np.arange(self.n_train_)
+            X, time_steps = self._X_train, np.arange(self.n_train_)
         else:
-            X, positions = self._placed(X, start)
+            X, time_steps = self._with_time_steps(X, start)
         draws = self._path_draws()
         quantiles = [(1 - coverage) / 2, (1 + coverage) / 2]
         summary = {}
         # A block of rows at a time: fit computes components_ over every training step, and
         # (rows × draws) per component for a long series would be several times level_samples_.
-        for rows in self._row_blocks(len(positions), len(draws)):
-            for name, values in self._component_draws(X[rows], positions[rows], draws).items():
+        for rows in self._row_blocks(len(time_steps), len(draws)):
+            for name, values in self._component_draws(X[rows], time_steps[rows], draws).items():
                 block = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
-                summary.setdefault(name, np.empty((len(positions), 3)))[rows] = block
+                summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = block
         return summary
 
-    def _component_draws(self, X, positions, draws):
+    def _component_draws(self, X, time_steps, draws):
         """Each component at each row (axis 0) under the path draws ``draws`` (axis 1)."""
-        inside = positions < self.n_train_
-        steps_sum = np.zeros((len(positions), len(draws)))
+        inside = time_steps < self.n_train_
+        steps_sum = np.zeros((len(time_steps), len(draws)))
         if self.change_points_.size:
             cumulative = np.cumsum(self.change_point_samples_, axis=1)  # (draws, points)
-            reached = np.searchsorted(self.change_points_, positions, side="right")
+            reached = np.searchsorted(self.change_points_, time_steps, side="right")
             padded = np.hstack([np.zeros((len(draws), 1)), cumulative])
             steps_sum = padded[:, reached].T
-        level = np.empty((len(positions), len(draws)))
-        level[inside] = self.level_samples_[:, positions[inside]].T
+        level = np.empty((len(time_steps), len(draws)))
+        level[inside] = self.level_samples_[:, time_steps[inside]].T
         if (~inside).any():
-            horizon = positions[~inside] - self.n_train_ + 1
+            horizon = time_steps[~inside] - self.n_train_ + 1
             # One normal per draw for every horizon: the marginals are the forecast's, and the
             # Monte Carlo error does not make a later step look surer than an earlier one.
             noise = np.random.default_rng(0).standard_normal(len(draws))
@@ -775,9 +693,9 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         parts = {"level": level - steps_sum}
         n_seasonal = self.seasonal_coef_samples_.shape[1]
         if self.trend == "drift":
-            parts["trend"] = positions[:, None] * self.drift_samples_[draws]
+            parts["trend"] = time_steps[:, None] * self.drift_samples_[draws]
         if n_seasonal:
-            seasonal = seasonal_columns(positions, self._seasons)
+            seasonal = seasonal_columns(time_steps, self._seasons)
             parts["season"] = seasonal @ self.seasonal_coef_samples_[draws].T
         if self.n_features_in_:
             parts["regressors"] = X @ self.coef_samples_[draws].T
@@ -793,37 +711,6 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         return labels, np.column_stack(columns)
 
     # ------------------------------------------------------------- time
-    def _positions(self, X, n_rows, start):
-        """Time step of every row of ``X`` (see the class docstring's time contract)."""
-        if start is not None:
-            if isinstance(start, bool) or not isinstance(start, Integral) or start < 0:
-                raise ValueError(f"start must be a non-negative integer time step or None; got {start!r}.")
-            return int(start) + np.arange(n_rows)
-        index = _pandas_index(X)
-        kind = None if index is None else _index_clock(index)[0]
-        if kind is None:  # NumPy rows count 0, 1, … as a default RangeIndex does
-            return np.arange(n_rows)
-        fitted_kind, origin, step = self._clock
-        if fitted_kind is None:
-            raise ValueError(
-                "X has a time index but the training rows' index was not an evenly spaced index of "
-                "datetimes or integers, so rows cannot be placed by it; pass start=<time step> (0 is "
-                "the first training row) or refit on an evenly spaced index (DataFrame.asfreq)."
-            )
-        if kind != fitted_kind:
-            raise ValueError(
-                f"X's index holds {kind} values but the training index held {fitted_kind} values; "
-                "rows are placed by their index on the training clock. Pass start=<time step> instead."
-            )
-        offset = _index_clock(index)[1] - origin
-        if np.any(offset < 0) or np.any(offset % step):
-            raise ValueError(
-                "X's index has labels before the first training row or off the training index's "
-                "spacing; rows are placed by their index on the training clock. Pass "
-                "start=<time step> instead."
-            )
-        return offset // step
-
     def time_steps(self, X, start=None):
         """The time step each row of ``X`` is placed at by the predictive methods.
 
@@ -843,9 +730,9 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             The time step of every row.
         """
         check_is_fitted(self)
-        if _pandas_index(X) is not None:
-            return self._positions(X, len(X), start)
-        return self._positions(X, self._validated(_without_empty_frame(X)).shape[0], start)
+        if pandas_index(X) is not None:
+            return row_time_steps(X, len(X), start, self._clock)
+        return row_time_steps(X, self._validated(_without_empty_frame(X)).shape[0], start, self._clock)
 
     def _without_regressors(self, n_rows, start):
         """The (n_rows, 0) design that ``X=None`` stands for in a model without regressors:
@@ -864,7 +751,7 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             n_rows = self.n_train_
         return np.zeros((n_rows, 0))
 
-    def _placed(self, X, start, n_rows=None):
+    def _with_time_steps(self, X, start, n_rows=None):
         """``(validated X, time steps)`` with a warning for in-sample rows unlike the training ones.
 
         ``X=None`` (a model without regressors): ``n_rows`` rows, or the training steps."""
@@ -872,13 +759,13 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         if X is None:
             X = self._without_regressors(n_rows, start)
         # A pandas index is read before validation turns X into an array.
-        positions = None if _pandas_index(X) is None else self._positions(X, len(X), start)
+        time_steps = None if pandas_index(X) is None else row_time_steps(X, len(X), start, self._clock)
         X = self._validated(_without_empty_frame(X))
-        if positions is None:
-            positions = self._positions(X, X.shape[0], start)
-        inside = positions < self.n_train_
+        if time_steps is None:
+            time_steps = row_time_steps(X, X.shape[0], start, self._clock)
+        inside = time_steps < self.n_train_
         if X.shape[1] and inside.any():
-            train = self._X_train[positions[inside]]
+            train = self._X_train[time_steps[inside]]
             tolerance = 1e-5 * (np.abs(train).max() + 1.0)
             if not np.allclose(X[inside], train, rtol=1e-5, atol=tolerance):
                 warnings.warn(
@@ -889,18 +776,18 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
                     UserWarning,
                     stacklevel=3,
                 )
-        return X, positions
+        return X, time_steps
 
-    def _training_placement(self):
+    def _training_time_steps(self):
         return np.arange(self.n_train_)
 
-    def _draw_set(self, positions):
-        if positions is not None and np.any(positions < self.n_train_):
+    def _draw_set(self, time_steps):
+        if time_steps is not None and np.any(time_steps < self.n_train_):
             return self._path_draws()
         return np.arange(len(self.coef_samples_))
 
-    def _draw_moments(self, X, draws, rows, positions):
-        block, steps = X[rows], positions[rows]
+    def _draw_moments(self, X, draws, rows, time_steps):
+        block, steps = X[rows], time_steps[rows]
         design = np.hstack([block, self._structural_design(steps)])
         coef = np.hstack([self.coef_samples_[draws], self._structural_samples[draws]])
         # Column by column rather than a matrix product: each row's sum is then formed in one
@@ -920,15 +807,15 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             sd[ahead] = np.sqrt(sd[ahead] ** 2 + horizon * self.tau_samples_[draws] ** 2)
         return mean, sd
 
-    def _plug_in_moments(self, X, return_std, positions):
-        if np.any(positions < self.n_train_):
+    def _plug_in_moments(self, X, return_std, time_steps):
+        if np.any(time_steps < self.n_train_):
             return None
-        design = np.hstack([X, self._structural_design(positions)])
+        design = np.hstack([X, self._structural_design(time_steps)])
         coef_samples = np.hstack([self.coef_samples_, self._structural_samples])
         mean = design @ coef_samples.mean(axis=0) + self._level_last.mean()
         if not return_std:
             return mean
-        horizon = positions - self.n_train_ + 1
+        horizon = time_steps - self.n_train_ + 1
         variance = mean_variance(design, coef_samples, self._level_last) + self._noise_variance(X)
         return mean, np.sqrt(variance + horizon * np.mean(self.tau_samples_**2))
 
@@ -956,8 +843,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         y_std : ndarray of shape (n_samples,)
             Predictive standard deviation; only if ``return_std``.
         """
-        X, positions = self._placed(X, start)
-        return self._predict(X, return_std, positions)
+        X, time_steps = self._with_time_steps(X, start)
+        return self._predict(X, return_std, time_steps)
 
     def forecast(self, X_future=None, *, steps=None, return_std=False):
         """Forecast the steps that follow the training rows: ``predict(X_future, start=n_train_)``.
@@ -993,13 +880,12 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             return X_future
         if steps is None:
             raise ValueError("forecast needs X_future (the regressors of the coming steps) or steps=<int>.")
-        if isinstance(steps, bool) or not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"steps must be a positive integer; got {steps!r}.")
+        steps = check_forecast_steps(steps)
         if self.n_features_in_:
             raise ValueError(
                 f"the model has {self.n_features_in_} regressors: pass their future values as X_future."
             )
-        return np.zeros((int(steps), 0))
+        return np.zeros((steps, 0))
 
     def predict_interval(self, X=None, coverage=0.9, start=None):
         """Central posterior predictive interval of the steps the rows of ``X`` are placed at.
@@ -1018,8 +904,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         interval : ndarray of shape (n_samples, 2)
             Lower and upper bounds (quantiles of 4000 or more predictive draws per row, fixed seed).
         """
-        X, positions = self._placed(X, start)
-        return self._interval(X, coverage, positions)
+        X, time_steps = self._with_time_steps(X, start)
+        return self._interval(X, coverage, time_steps)
 
     def sample_y(self, X=None, n_samples=1, random_state=None, start=None):
         """Draw targets from the posterior predictive distribution at the steps of ``X``.
@@ -1040,8 +926,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
         y_samples : ndarray of shape (n_samples_X, n_samples)
             The draws.
         """
-        X, positions = self._placed(X, start)
-        return self._sample_y(X, n_samples, random_state, positions)
+        X, time_steps = self._with_time_steps(X, start)
+        return self._sample_y(X, n_samples, random_state, time_steps)
 
     def pointwise_log_likelihood(self, X, y, start=None):
         """Log-likelihood of every observed step under every posterior draw.
@@ -1065,8 +951,8 @@ random_state, progress_bar, inference, guide, svi_steps, svi_learning_rate
             Chain by chain, as ArviZ expects.
         """
         y = np.asarray(y, dtype=np.float64).reshape(-1)
-        X, positions = self._placed(X, start, n_rows=len(y))
-        return self._log_likelihood(X, y, positions)
+        X, time_steps = self._with_time_steps(X, start, n_rows=len(y))
+        return self._log_likelihood(X, y, time_steps)
 
     def score(self, X, y, sample_weight=None, start=None):
         """Coefficient of determination R² of :meth:`predict` on the observed steps of ``y``.

@@ -9,21 +9,18 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from .._validation import check_magnitude
-from ._base import POSITIVE, BaseBayesRegressor, mean_variance, safe_scale
+from ._base import POSITIVE, BaseBayesRegressor, mean_variance
+from ._docs import substitute_docs
 from ._model import HostFreeModel
-from ._noise import NOISE_FLOOR, tension_column, tension_noise, tension_noise_variance
+from ._noise import (
+    NOISE_FLOOR,
+    NOISE_FLOOR_VARIANCE,
+    TensionNoiseMixin,
+    collapsed_noise_loglik,
+    relative_log_precision,
+    tension_noise,
+)
 from ._priors import evidence_shrinkage
-
-# Floor of the reference noise variance of the likelihood (standardised units).
-NOISE_FLOOR_VARIANCE = 1e-12
-
-
-def _exp_minus_one_minus(x):
-    """``exp(x) - 1 - x`` without cancellation near 0 (float32-safe; JAX)."""
-    import jax.numpy as jnp
-
-    series = x * x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0)))
-    return jnp.where(jnp.abs(x) < 0.1, series, jnp.expm1(x) - x)
 
 
 def whitened_coefficients(data):
@@ -68,9 +65,8 @@ class LinearModel(HostFreeModel):
         the residual part is ``offset + root_whiten @ u``, so a gradient costs O(k²) whatever n.
 
         The log-likelihood is written relative to σ̂ (``σ = σ̂ e^v``) with its constant dropped:
-        ``-(n/2) (e^{-2v} - 1 + 2v) - (excess + |r|² / (2σ̂²)) e^{-2v}``. Every term is then O(k)
-        near the posterior mode, so float32 keeps the energy differences NUTS relies on exact
-        enough at any n (the plain form has terms of order n that float32 rounds to ~n·1e-7).
+        ``-(n/2) (e^{-2v} - 1 + 2v) - (excess + |r|² / (2σ̂²)) e^{-2v}``
+        (:func:`~sklearn_lambda3.bayes._noise.collapsed_noise_loglik`, float32-safe at any n).
         """
         import jax.numpy as jnp
         import numpyro
@@ -85,9 +81,9 @@ class LinearModel(HostFreeModel):
         sigma = numpyro.deterministic("sigma", jnp.exp(log_sigma))
         numpyro.factor("sigma_prior", dist.HalfNormal(data["noise_scale"]).log_prob(sigma) + log_sigma)
         residual = data["offset"] + data["root_whiten"] @ u
-        x = -2.0 * (jnp.log(sigma + NOISE_FLOOR) - data["log_sigma_hat"])
+        x = relative_log_precision(sigma, data["log_sigma_hat"])
         excess = data["rss_excess"] + residual @ residual * data["half_inv_sigma_hat2"]
-        numpyro.factor("loglik", -0.5 * data["n"] * _exp_minus_one_minus(x) - excess * jnp.exp(x))
+        numpyro.factor("loglik", collapsed_noise_loglik(x, data["n"], excess))
 
     @staticmethod
     def _tension_noise(data):
@@ -184,38 +180,7 @@ def padded_rows(Z, y, tension, weight=None):
     }
 
 
-class TensionNoiseMixin:
-    """The ρT regressor behind ``noise="tension"`` and the predictive noise it gives."""
-
-    def _set_tension(self, X, weight=None):
-        """Index and training mean of the tension regressor; its scaled values, or None."""
-        if self.noise != "tension":
-            return None
-        self._tension_col = tension_column(getattr(self, "feature_names_in_", None), self.tension_feature)
-        tension_mean = np.average(X[:, self._tension_col], weights=weight)
-        self._tension_scale = float(safe_scale(np.atleast_1d(tension_mean))[0])
-        return X[:, self._tension_col] / self._tension_scale
-
-    def _tension(self, X):
-        return X[:, self._tension_col] / self._tension_scale
-
-    def _noise_sd(self, X, draws):
-        """Noise std of each row (axis 0) under the posterior draws ``draws`` (axis 1)."""
-        noise = self.noise_samples_
-        if self.noise == "constant":
-            return np.broadcast_to(noise["sigma"][draws], (X.shape[0], len(draws)))
-        return tension_noise(
-            noise["sigma_base"][draws], noise["sigma_scale"][draws], self._tension(X)[:, None]
-        )
-
-    def _noise_variance(self, X):
-        """Posterior mean of the noise variance of each row."""
-        noise = self.noise_samples_
-        if self.noise == "constant":
-            return np.full(X.shape[0], np.mean(noise["sigma"] ** 2))
-        return tension_noise_variance(noise["sigma_base"], noise["sigma_scale"], self._tension(X))
-
-
+@substitute_docs
 class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
     """Bayesian linear regression of the Lambda³ method, sampled with NumPyro's NUTS (or SVI).
 
@@ -275,42 +240,14 @@ class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
         Scale of the Normal prior on jump regressors (ΔΛC±, local jumps).
     tension_prior_scale : float, default=3.0
         Scale of the Normal prior on tension regressors (ρT).
-    noise_prior_scale : float, default=1.0
-        Scale of the HalfNormal prior on the noise.
+    {noise_prior_scale}
     prior_shrinkage : "evidence" or float, default="evidence"
         Factor ``g`` applied to every coefficient's prior scale (not the intercept's).
         ``"evidence"``: the ``g`` in [1e-4, 1] that maximises the marginal likelihood of y
         (with the noise variance also maximised; under ``noise="tension"`` the constant-noise
         likelihood chooses it). A number fixes ``g``: ``1.0`` uses the scales exactly as given.
-    tension_feature : str or None, default=None
-        With ``noise="tension"``, the name of the ρT regressor that drives the noise;
-        ``None`` takes the first column named ``*__rho_T``.
-    num_warmup : int, default=1000
-        Warm-up (adaptation) iterations per chain.
-    num_samples : int, default=1000
-        Kept draws per chain.
-    num_chains : int, default=4
-        Number of chains, run vectorised on one device.
-    target_accept_prob : float, default=0.8
-        Target acceptance probability of NUTS's step-size adaptation.
-    max_tree_depth : int, default=10
-        Maximum tree depth of NUTS.
-    device : {"cpu", "gpu", "auto"}, default="cpu"
-        Where sampling runs. ``"auto"`` picks a GPU when JAX sees one, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the sampler; the same seed gives bitwise-identical draws on one machine.
-    progress_bar : bool or "auto", default="auto"
-        Show a progress bar while sampling (NUTS: its description switches from ``warmup`` to
-        ``sample``; SVI: the optimisation steps). ``"auto"`` shows it when stderr is a terminal
-        or in an IPython/Jupyter kernel, and not in logs or CI.
-    inference : {"nuts", "svi"}, default="nuts"
-        NUTS (exact up to Monte Carlo error) or SVI (a faster approximation).
-    guide : {"normal", "lowrank"}, default="normal"
-        SVI only: the autoguide, mean-field Normal or low-rank multivariate Normal.
-    svi_steps : int, default=4000
-        SVI only: number of optimisation steps.
-    svi_learning_rate : float, default=0.02
-        SVI only: Adam's initial step size (it decays to a tenth over the steps).
+    {tension_feature}
+    {sampler_parameters}
 
     Attributes
     ----------
@@ -507,12 +444,12 @@ class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
         columns += [value[:, None] for value in self.noise_samples_.values()]
         return labels, np.column_stack(columns)
 
-    def _draw_moments(self, X, draws, rows, placement):
+    def _draw_moments(self, X, draws, rows, time_steps):
         block = X[rows]
         mean = block @ self.coef_samples_[draws].T + self.intercept_samples_[draws]
         return mean, self._noise_sd(block, draws)
 
-    def _plug_in_moments(self, X, return_std, placement):
+    def _plug_in_moments(self, X, return_std, time_steps):
         mean = X @ self.coef_ + self.intercept_
         if not return_std:
             return mean

@@ -41,18 +41,14 @@ def column_prior_scales(names, n_features, coef_scale, jump_scale, tension_scale
     return np.asarray(scales, dtype=np.float64)
 
 
-def log_evidence(gram, moment, yy, n, prior_sd, noise_var):
-    """``log N(y; 0, σ² I + Z V Zᵀ)`` from ``ZᵀZ``, ``Zᵀy``, ``yᵀy`` and ``n``, ``V = diag(prior_sd²)``.
-
-    Written with the eigenvalues ``λ`` of ``V½ G V½`` (see :func:`_spectrum`), so a prior scale
-    near zero, as a regressor constant in the training window has, is harmless, and so is a
-    noise variance far below the rounding of ``G`` (a design with more columns than rows).
-    """
-    return _spectral_log_evidence(*_spectrum(gram, moment, prior_sd), yy, n, noise_var)
-
-
 def _spectrum(gram, moment, prior_sd):
-    """Eigenvalues ``λ ≥ 0`` of ``V½ G V½`` and the projections ``c = Qᵀ V½ Zᵀy`` on their vectors."""
+    """Eigenvalues ``λ ≥ 0`` of ``V½ G V½`` and the projections ``c = Qᵀ V½ Zᵀy`` on their vectors.
+
+    ``G = ZᵀZ``, ``V = diag(prior_sd²)``. Written with them, the evidence
+    (:func:`_spectral_log_evidence`) takes a prior scale near zero, as a regressor constant in
+    the training window has, and a noise variance far below the rounding of ``G`` (a design
+    with more columns than rows) in its stride.
+    """
     scaled = prior_sd[:, None] * gram * prior_sd[None, :]
     eigval, eigvec = np.linalg.eigh(0.5 * (scaled + scaled.T))
     return np.clip(eigval, 0.0, None), eigvec.T @ (prior_sd * moment)

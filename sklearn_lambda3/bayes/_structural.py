@@ -8,65 +8,10 @@ the same columns continue every component into a forecast.
 """
 
 import math
-from numbers import Integral, Real
 
 import numpy as np
 
-# Harmonics of a period given without them: a smooth profile, as Prophet's weekly and daily
-# seasons and statsmodels' examples use, or every harmonic of a short period.
-DEFAULT_HARMONICS = 3
-
-
-def default_harmonics(period):
-    """``min(3, ⌊p / 2⌋)`` harmonics for a period ``p``."""
-    return max(1, min(DEFAULT_HARMONICS, int(period // 2)))
-
-
-def _check_period(period):
-    if isinstance(period, bool) or not isinstance(period, Real) or not math.isfinite(period) or period < 2:
-        raise ValueError(f"seasonality periods must be numbers of at least 2 time steps; got {period!r}.")
-    return int(period) if float(period).is_integer() else float(period)
-
-
-def check_seasonality(seasonality):
-    """The ``seasonality`` parameter as a tuple of ``(period, harmonics)``, or ``"auto"``.
-
-    Accepts None (no season), a period, a list of periods, a dict ``{period: harmonics}`` or
-    ``"auto"``; raises a ValueError or TypeError naming the problem otherwise.
-    """
-    if seasonality is None:
-        return ()
-    if isinstance(seasonality, str):
-        if seasonality == "auto":
-            return "auto"
-        raise ValueError(
-            f"seasonality must be None, 'auto', a period, a list of periods or a dict; got {seasonality!r}."
-        )
-    if isinstance(seasonality, dict):
-        pairs = []
-        for period, harmonics in seasonality.items():
-            period = _check_period(period)
-            if isinstance(harmonics, bool) or not isinstance(harmonics, Integral) or harmonics < 1:
-                raise ValueError(
-                    f"seasonality={{{period}: {harmonics!r}}}: harmonics must be a positive integer."
-                )
-            if harmonics > period / 2:
-                raise ValueError(
-                    f"seasonality={{{period}: {harmonics}}}: a period of {period} steps has at most "
-                    f"{int(period // 2)} harmonics (frequencies up to half a cycle per step)."
-                )
-            pairs.append((period, int(harmonics)))
-    else:
-        periods = np.atleast_1d(np.asarray(seasonality, dtype=object))
-        if periods.ndim != 1 or periods.size == 0:
-            raise ValueError(
-                f"seasonality must be a period or a non-empty list of periods; got {seasonality!r}."
-            )
-        pairs = [(p, default_harmonics(p)) for p in (_check_period(p) for p in periods)]
-    periods = [p for p, _ in pairs]
-    if len(set(periods)) != len(periods):
-        raise ValueError(f"seasonality lists a period twice: {periods}.")
-    return tuple(sorted(pairs))
+from .._validation import default_harmonics
 
 
 def find_seasonality(y):

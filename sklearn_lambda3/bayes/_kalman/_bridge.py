@@ -4,9 +4,8 @@
 from one call of the Numba kernel (:func:`~sklearn_lambda3.bayes._kalman._kernels.batched_loglik_and_grad`).
 The compiled sampler calls it as a typed XLA FFI custom call on the CPU: the handler is a
 Numba ``cfunc`` that reads XLA's call frame (the C structs of ``xla/ffi/api/c_api.h``), so
-no Python runs per gradient. A ``jax.pure_callback`` cost about 160 µs per call on two cores
-(re-entering Python and its GIL from XLA's thread), against about 5 µs for this call, at
-some 13,000 calls per fit.
+no Python runs per gradient (a ``jax.pure_callback`` would re-enter Python and its GIL from
+XLA's thread at each of some 13,000 calls per fit).
 
 The program passes only a token and the parameters: the token is the address (two 32-bit
 halves) of a table of the series' host arrays kept alive here for the run (:func:`register`,

@@ -88,8 +88,8 @@ def choose_filter(setting, platform):
     ``setting`` is the estimator's ``kalman``; ``"auto"`` takes the JAX filter on an
     accelerator (``platform`` is not ``"cpu"``: the Numba kernel runs on the CPU only, and
     reaching it from a device would stall the device at every step) and the Numba kernel on a
-    CPU, where it is the faster at every length measured, 100 to 100,000 steps, per evaluation
-    (about 10×) and per fit (``benchmarks/bench_dynamic.py --only filters``).
+    CPU, where it is the faster at every length, per evaluation and per fit
+    (``benchmarks/bench_dynamic.py --only filters``).
     """
     if setting != "auto":
         return setting

@@ -1,0 +1,93 @@
+"""The dynamic model's time contract: the time step of every row a predictive method is given.
+
+Two words, one meaning each:
+
+- a **time step** is a row's integer place in time: training row ``t`` is time step ``t``, and
+  steps from ``n_train_`` on are forecasts;
+- the **clock** is the training index's ``(kind, origin, spacing)`` (see :func:`training_clock`),
+  on which rows with a pandas index of datetimes or integers get their time steps from their
+  labels.
+
+:func:`row_time_steps` applies the contract of
+:class:`~sklearn_lambda3.bayes.Lambda3DynamicRegressor` (its class docstring states it): an
+explicit ``start``, else the rows' index labels on the clock, else ``0, 1, …``.
+"""
+
+import numpy as np
+
+from .._validation import check_start
+
+
+def pandas_index(X):
+    """The index of a pandas DataFrame or Series ``X``, else None."""
+    return X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
+
+
+def index_labels(index):
+    """``(kind, int64 labels)`` of a time index: "datetime" (ns since the epoch, UTC) or "integer";
+    ``(None, None)`` for any other index (strings, floats, several levels)."""
+    import pandas as pd
+
+    if isinstance(index, pd.DatetimeIndex):
+        if index.tz is not None:
+            index = index.tz_convert("UTC").tz_localize(None)
+        return "datetime", index.to_numpy().astype("datetime64[ns]").astype(np.int64)
+    if isinstance(index, pd.MultiIndex) or not pd.api.types.is_integer_dtype(index.dtype):
+        return None, None
+    return "integer", np.asarray(index, dtype=np.int64)
+
+
+def training_clock(X):
+    """The clock ``(kind, origin, spacing)`` of the training rows ``X``.
+
+    NumPy input: rows ``0 … n - 1`` (kind "integer", origin 0, spacing 1). A pandas index of
+    datetimes or integers, evenly spaced: its first label and spacing. Any other index, or an
+    uneven one: kind ``None`` (rows cannot get their time steps from such an index).
+    """
+    index = pandas_index(X)
+    if index is None:
+        return "integer", 0, 1
+    kind, labels = index_labels(index)
+    if kind is None:
+        return None, 0, 1
+    if len(labels) < 2:
+        return kind, int(labels[0]) if len(labels) else 0, 1
+    spacing = np.diff(labels)
+    if spacing[0] <= 0 or np.any(spacing != spacing[0]):
+        return None, 0, 1
+    return kind, int(labels[0]), int(spacing[0])
+
+
+def row_time_steps(X, n_rows, start, clock):
+    """Time step of every row of ``X`` (``n_rows`` rows) under the time contract.
+
+    ``start`` (an int) gives the first row's time step; else a pandas index of datetimes or
+    integers gives each row's from its label on the training ``clock``; else the rows are
+    steps ``0, 1, …``, as with a default ``RangeIndex``.
+    """
+    if start is not None:
+        return check_start(start) + np.arange(n_rows)
+    index = pandas_index(X)
+    kind = None if index is None else index_labels(index)[0]
+    if kind is None:  # NumPy rows count 0, 1, … as a default RangeIndex does
+        return np.arange(n_rows)
+    fitted_kind, origin, spacing = clock
+    if fitted_kind is None:
+        raise ValueError(
+            "X has a time index but the training rows' index was not an evenly spaced index of "
+            "datetimes or integers, so rows cannot be placed by it; pass start=<time step> (0 is "
+            "the first training row) or refit on an evenly spaced index (DataFrame.asfreq)."
+        )
+    if kind != fitted_kind:
+        raise ValueError(
+            f"X's index holds {kind} values but the training index held {fitted_kind} values; "
+            "rows are placed by their index on the training clock. Pass start=<time step> instead."
+        )
+    offset = index_labels(index)[1] - origin
+    if np.any(offset < 0) or np.any(offset % spacing):
+        raise ValueError(
+            "X's index has labels before the first training row or off the training index's "
+            "spacing; rows are placed by their index on the training clock. Pass "
+            "start=<time step> instead."
+        )
+    return offset // spacing

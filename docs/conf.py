@@ -145,8 +145,11 @@ def _check_api_reference(app):
 
 def _skip_scikit_learn_members(app, what, name, obj, skip, options):
     """Leave out the methods our estimators inherit from scikit-learn (``get_params``, ``set_output``,
-    the generated ``set_*_request``): their docstrings point into scikit-learn's own site."""
-    if (getattr(obj, "__module__", None) or "").startswith("sklearn.") or (
+    the generated ``set_*_request``) and the forecaster from sktime (``fit``, ``predict_interval``, the
+    tags): their docstrings point into those projects' own sites and glossaries; the class docstrings
+    say what each method does here."""
+    module = getattr(obj, "__module__", None) or ""
+    if module.startswith(("sklearn.", "sktime.", "skbase.")) or (
         name.startswith("set_") and name.endswith("_request")
     ):
         return True

@@ -362,7 +362,7 @@ def _refit_ar1(series, found):
     return gamma, _lag1_correlation(residual)
 
 
-def _seasonal_period(x):
+def seasonal_period(x):
     """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
     first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of
     the largest, and that comes back at its multiples (:func:`_repeats`); 0 if none. Only lags up
@@ -755,7 +755,7 @@ def detect_change_points(
         return empty
     work = values
     if season == "auto":
-        period = _seasonal_period(values)
+        period = seasonal_period(values)
         removed = _season_removed(values, period) if period else None
         work = values if removed is None else removed
     elif season is not None:

@@ -9,11 +9,11 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._columns import FEATURE_SUFFIXES
 from ._feature_kernels import fit_lambda3_features, lambda3_features
-from ._persistence import _VersionStampMixin
+from ._persistence import VersionStampMixin
 from ._validation import check_magnitude
 
 
-class Lambda3Features(_VersionStampMixin, TransformerMixin, BaseEstimator):
+class Lambda3Features(VersionStampMixin, TransformerMixin, BaseEstimator):
     """Lambda³ jump and tension features of time series, computed by Numba kernels.
 
     Each column of ``X`` is one series whose rows are consecutive time steps, oldest

@@ -9,11 +9,11 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._columns import MULTISCALE_SUFFIXES
 from ._features import Lambda3Features
-from ._persistence import _VersionStampMixin
+from ._persistence import VersionStampMixin
 from ._validation import check_int, check_real, reject_sparse_and_complex
 
 
-class Lambda3MultiScale(_VersionStampMixin, TransformerMixin, BaseEstimator):
+class Lambda3MultiScale(VersionStampMixin, TransformerMixin, BaseEstimator):
     """Tension ρT and local jumps of time series at several scales (the method's §1).
 
     For each scale ``w`` in ``windows`` the transformer computes the features of

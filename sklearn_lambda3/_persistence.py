@@ -60,7 +60,7 @@ class Lambda3VersionWarning(UserWarning):
         )
 
 
-class _VersionStampMixin:
+class VersionStampMixin:
     """Records the package version in the pickled state and warns on a mismatch at load.
 
     Put it first among the bases, before :class:`sklearn.base.BaseEstimator`, so that it

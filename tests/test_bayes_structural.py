@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_lambda3 import Lambda3DynamicRegressor
-from sklearn_lambda3._changepoints import _refined_period, _seasonal_period
+from sklearn_lambda3._changepoints import _refined_period, seasonal_period
 from sklearn_lambda3._validation import check_seasonality
 from sklearn_lambda3.bayes._structural import find_seasonality, seasonal_columns, seasonal_labels
 
@@ -107,7 +107,7 @@ def test_auto_finds_the_season_with_the_change_point_detectors_finder():
     t = np.arange(240)
     seasonal = 3 * np.sin(2 * np.pi * t / 24) + rng.normal(scale=0.5, size=240)
     assert find_seasonality(seasonal) == ((24, 3),)
-    assert find_seasonality(seasonal)[0][0] == _seasonal_period(seasonal)
+    assert find_seasonality(seasonal)[0][0] == seasonal_period(seasonal)
     walk = np.cumsum(rng.normal(size=240)) + rng.normal(scale=0.5, size=240)
     assert find_seasonality(walk) == ()
     reg = _fit(None, walk, seasonality="auto", num_warmup=100, num_samples=100)

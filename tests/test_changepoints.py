@@ -11,7 +11,7 @@ from sklearn_lambda3._changepoints import (
     _long_run_variance,
     _pelt,
     _robust_slope,
-    _seasonal_period,
+    seasonal_period,
 )
 from sklearn_lambda3.analysis import detect_change_points
 from sklearn_lambda3.datasets import make_jump_series
@@ -224,7 +224,7 @@ def test_seasonal_series_without_shift_has_no_change_points():
         summer[t % 12] + 0.01 * t + 0.3 * np.random.default_rng(seed).standard_normal(300)
         for seed in range(10)
     ]
-    assert all(_seasonal_period(x) == 12 for x in series)
+    assert all(seasonal_period(x) == 12 for x in series)
     assert share_with_change_points(series) == 0.0
     # The white-noise model cuts the summer peaks into shifts.
     assert share_with_change_points(series[10:], **OLD) == 1.0
@@ -245,9 +245,9 @@ def test_shift_in_a_seasonal_series_is_found():
 
 
 def test_season_detection_ignores_noise():
-    assert _seasonal_period(np.random.default_rng(0).standard_normal(400)) == 0
-    assert _seasonal_period(ar1(0.8, 400, 0)) == 0
-    assert _seasonal_period(np.cumsum(np.random.default_rng(1).standard_normal(400))) == 0
+    assert seasonal_period(np.random.default_rng(0).standard_normal(400)) == 0
+    assert seasonal_period(ar1(0.8, 400, 0)) == 0
+    assert seasonal_period(np.cumsum(np.random.default_rng(1).standard_normal(400))) == 0
 
 
 @pytest.mark.parametrize("phi", [0.0, 0.5, 0.8])

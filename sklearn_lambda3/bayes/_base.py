@@ -19,7 +19,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _arviz
-from .._persistence import _VersionStampMixin
+from .._persistence import VersionStampMixin
 from .._validation import check_coverage, check_magnitude, check_n_samples
 from ._convergence import nuts_diagnostics, svi_diagnostics, warn_if_unconverged
 from ._noise import NOISE_FLOOR, NOISE_SITES
@@ -58,7 +58,7 @@ def mean_variance(X, coef_draws, offset_draws):
     return np.maximum(np.einsum("ij,ij->i", X @ cov_xx, X) + 2 * X @ cov_xb + var_b, 0)
 
 
-class BaseBayesRegressor(_VersionStampMixin, RegressorMixin, BaseEstimator):
+class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
     """Base of the Lambda³ Bayesian regressors; not an estimator on its own.
 
     Subclasses define ``__init__`` with their parameters, :meth:`_model` (the model object),

@@ -17,14 +17,14 @@ from .._validation import default_harmonics
 def find_seasonality(y):
     """``((p, default_harmonics(p)),)`` for the period ``p`` that the change-point detector's season
     finder sees in ``y`` (NaN steps linearly interpolated), or ``()`` if it sees none."""
-    from .._changepoints import _seasonal_period
+    from .._changepoints import seasonal_period
 
     y = np.asarray(y, dtype=np.float64)
     observed = ~np.isnan(y)
     if not observed.all():
         steps = np.arange(len(y))
         y = np.interp(steps, steps[observed], y[observed])
-    period = _seasonal_period(y)
+    period = seasonal_period(y)
     return ((period, default_harmonics(period)),) if period else ()
 
 

@@ -7,7 +7,7 @@ from numbers import Integral
 import numpy as np
 
 from .._validation import check_coverage
-from ._common import _axes, _figure, _figure_legend_loc, _pyplot
+from ._common import axes_to_draw_on, figure_legend_loc, figure_to_draw_on, pyplot
 
 _MAX_POSTERIOR_ROWS = 6
 
@@ -155,7 +155,7 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
         interval = regressor.predict_interval(Xt, coverage=coverage)
     if several:
         mean, interval = mean[:, series], interval[:, series]
-    ax = _axes(ax, figsize=(10, 4))
+    ax = axes_to_draw_on(ax, figsize=(10, 4))
     ax.fill_between(
         t,
         interval[:, 0],
@@ -277,7 +277,7 @@ def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
         Xt = head.transform(X) if head is not None else X
         parts = regressor.components(Xt, start=start, coverage=coverage)
         t = regressor.time_steps(Xt, start=start)
-    plt = _pyplot()
+    plt = pyplot()
     if fig is None:
         fig = plt.figure(figsize=(10, 1.8 * len(parts) + 0.6), layout="constrained")
     axes = fig.subplots(len(parts), 1, sharex=True, squeeze=False)[:, 0]
@@ -380,8 +380,8 @@ def plot_posterior(regressor, *, names=None, fig=None):
                 raise ValueError(f"unknown coefficient {name!r}; known: {all_names}.")
         if not columns:
             raise ValueError("names must hold at least one coefficient.")
-    plt = _pyplot()
-    fig = _figure(fig, figsize=(10, 2.2 * len(columns) + 0.6))
+    plt = pyplot()
+    fig = figure_to_draw_on(fig, figsize=(10, 2.2 * len(columns) + 0.6))
     axes = fig.subplots(len(columns), 2, squeeze=False, gridspec_kw={"width_ratios": [1, 1.6]})
     chains = int(regressor.num_chains)
     by_chain = samples.reshape(chains, -1, k)
@@ -416,7 +416,7 @@ def plot_posterior(regressor, *, names=None, fig=None):
             right.set_xlabel("draw")
     if chains > 1:
         handles, labels = axes[0, 1].get_legend_handles_labels()
-        loc = _figure_legend_loc(fig, "upper right")
+        loc = figure_legend_loc(fig, "upper right")
         fig.legend(handles, labels, loc=loc, fontsize="small", ncol=min(chains, 8))
     return fig
 
@@ -503,7 +503,7 @@ def plot_predictive_check(check, *, statistics=None, series=0, fig=None):
         raise ValueError(f"series must be in [0, {n_series - 1}] for this check; got {series}.")
     n_cols = min(3, len(chosen))
     n_rows = math.ceil(len(chosen) / n_cols)
-    fig = _figure(fig, figsize=(3.6 * n_cols + 0.4, 2.7 * n_rows + 0.7))
+    fig = figure_to_draw_on(fig, figsize=(3.6 * n_cols + 0.4, 2.7 * n_rows + 0.7))
     grid = fig.subplots(n_rows, n_cols, squeeze=False)
     several = np.ndim(check.observed[chosen[0]]) > 0
     for cell, name in zip(grid.ravel(), chosen + [None] * (grid.size - len(chosen)), strict=True):
@@ -526,7 +526,7 @@ def plot_predictive_check(check, *, statistics=None, series=0, fig=None):
         cell.tick_params(axis="x", labelsize="small")
     first = grid.ravel()[0]
     handles, labels = first.get_legend_handles_labels()
-    fig.legend(handles, labels, loc=_figure_legend_loc(fig, "lower center"), ncol=2, fontsize="small")
+    fig.legend(handles, labels, loc=figure_legend_loc(fig, "lower center"), ncol=2, fontsize="small")
     n_replicates = np.shape(check.replicated[chosen[0]])[-1]
     title = f"Posterior predictive check ({n_replicates} replicates"
     title += f", series {series})" if several else ")"

@@ -7,7 +7,7 @@ matplotlib is imported inside these helpers, never at module level, so that impo
 _INSTALL_HINT = 'pip install "sklearn-lambda3[plot]"'
 
 
-def _pyplot():
+def pyplot():
     """``matplotlib.pyplot``, or an ImportError that says how to install it."""
     try:
         import matplotlib.pyplot as plt
@@ -16,9 +16,9 @@ def _pyplot():
     return plt
 
 
-def _axes(ax, **subplots_kwargs):
+def axes_to_draw_on(ax, **subplots_kwargs):
     """The given Axes (checked), or the Axes of a new figure."""
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(layout="constrained", **subplots_kwargs)
         return ax
@@ -29,9 +29,9 @@ def _axes(ax, **subplots_kwargs):
     return ax
 
 
-def _figure(fig, **figure_kwargs):
+def figure_to_draw_on(fig, **figure_kwargs):
     """The given Figure (checked), or a new figure with the constrained layout."""
-    plt = _pyplot()
+    plt = pyplot()
     if fig is None:
         return plt.figure(layout="constrained", **figure_kwargs)
     from matplotlib.figure import Figure
@@ -41,7 +41,7 @@ def _figure(fig, **figure_kwargs):
     return fig
 
 
-def _figure_legend_loc(fig, loc):
+def figure_legend_loc(fig, loc):
     """``loc`` for ``fig.legend``, outside the axes where the constrained layout can make room."""
     from matplotlib.layout_engine import ConstrainedLayoutEngine
 

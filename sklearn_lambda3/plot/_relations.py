@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._validation import check_events_2d, check_int
-from ._common import _axes, _pyplot
+from ._common import axes_to_draw_on, pyplot
 
 _MAX_CAUSALITY_LINES = 10
 
@@ -95,8 +95,8 @@ def plot_sync_matrix(rates, *, labels=None, ax=None):
     values, frame_labels = _square_matrix(rates, "rates")
     p = values.shape[0]
     names = _labels(labels, frame_labels, p)
-    plt = _pyplot()
-    ax = _axes(ax, figsize=(max(4.5, 0.5 * p + 3), max(3.5, 0.5 * p + 2)))
+    plt = pyplot()
+    ax = axes_to_draw_on(ax, figsize=(max(4.5, 0.5 * p + 3), max(3.5, 0.5 * p + 2)))
     # A sync matrix's diagonal is 1 by definition: grey it out and scale the colours on the pairs.
     off = ~np.eye(p, dtype=bool)
     sync_diagonal = p > 1 and np.all(np.diag(values) == 1)
@@ -257,10 +257,10 @@ def plot_sync_network(edges_or_rates, *, labels=None, threshold=0.3, ax=None):
     >>> plt.close(ax.figure)
     """
     names, edges = _edges_from_input(edges_or_rates, labels, threshold)
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.patches import FancyArrowPatch
 
-    ax = _axes(ax, figsize=(6, 6))
+    ax = axes_to_draw_on(ax, figsize=(6, 6))
     p = len(names)
     angles = np.pi / 2 - 2 * np.pi * np.arange(max(p, 1)) / max(p, 1)
     xy = np.column_stack([np.cos(angles), np.sin(angles)])[:p]
@@ -378,7 +378,7 @@ def plot_sync_profile(a, b, *, lag_window=10, ax=None, labels=None):
     from .._sync import sync_profile
 
     lags, rates, sync_rate, optimal_lag = sync_profile(a, b, lag_window)
-    ax = _axes(ax, figsize=(7, 3.8))
+    ax = axes_to_draw_on(ax, figsize=(7, 3.8))
     ax.plot(lags, rates, marker="o", ms=4, color="tab:blue", lw=1.2, label="sync rate")
     if sync_rate > 0:
         ax.plot(
@@ -473,7 +473,7 @@ def plot_dynamic_sync(a, b, *, window=20, lag_window=10, ax=None, labels=None):
     centres = np.arange(rates.shape[0]) + (window - 1) / 2
     # The top quarter of both y axes is left free for the legend.
     headroom = 1 / 0.75
-    ax = _axes(ax, figsize=(10, 3.8))
+    ax = axes_to_draw_on(ax, figsize=(10, 3.8))
     (rate_line,) = ax.plot(centres, rates, color="tab:blue", lw=1.3, label="sync rate")
     ax.set_xlim(-0.5, n - 0.5)
     ax.set_ylim(0, max(float(rates.max()), 1e-3) * headroom)
@@ -619,8 +619,8 @@ def plot_causality_by_lag(
         if peaks[kept[0]] > 0:  # lines at zero all look alike: only the pairs with some causality
             kept = kept[peaks[kept] > 0]
         pairs = [pairs[k] for k in np.sort(kept)]
-    plt = _pyplot()
-    ax = _axes(ax, figsize=(8 if len(pairs) <= 3 else 11, 4))
+    plt = pyplot()
+    ax = axes_to_draw_on(ax, figsize=(8 if len(pairs) <= 3 else 11, 4))
     colors = plt.get_cmap("tab10")
     for k, (s, g) in enumerate(pairs):
         ax.plot(
@@ -728,10 +728,10 @@ def plot_interaction_matrix(result, *, kind="jump_pos", ax=None):
             f"got {values.shape}."
         )
     marked = np.asarray(result.excludes_zero(kind), dtype=bool)
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.patches import Rectangle
 
-    ax = _axes(ax, figsize=(max(4.8, 0.6 * p + 3.2), max(3.8, 0.55 * p + 2.2)))
+    ax = axes_to_draw_on(ax, figsize=(max(4.8, 0.6 * p + 3.2), max(3.8, 0.55 * p + 2.2)))
     finite = values[np.isfinite(values)]
     limit = float(np.abs(finite).max()) if finite.size else 1.0
     limit = limit if limit > 0 else 1.0

@@ -5,7 +5,7 @@ import datetime
 import numpy as np
 
 from .._validation import check_series, reject_sparse_and_complex
-from ._common import _axes, _pyplot
+from ._common import axes_to_draw_on, pyplot
 
 _POS_COLOR = "tab:green"
 _NEG_COLOR = "tab:red"
@@ -77,7 +77,7 @@ def plot_series(x, features=None, *, ax=None, name=None):
         raise ValueError("features contains NaN or infinite values.")
     if not np.all((features[:, :2] == 0) | (features[:, :2] == 1)):
         raise ValueError("the jump columns ΔΛC⁺ and ΔΛC⁻ (the first two) must be binary (0/1).")
-    ax = _axes(ax, figsize=(10, 4))
+    ax = axes_to_draw_on(ax, figsize=(10, 4))
     t = np.arange(n)
     rho = features[:, 2]
     pos = np.flatnonzero(features[:, 0])
@@ -160,8 +160,8 @@ def plot_regimes(x, labels, *, ax=None):
         raise ValueError("labels must be non-negative regime numbers.")
     from matplotlib.collections import PolyCollection
 
-    plt = _pyplot()
-    ax = _axes(ax, figsize=(10, 4))
+    plt = pyplot()
+    ax = axes_to_draw_on(ax, figsize=(10, 4))
     edges = np.flatnonzero(np.diff(labels)) + 1
     starts = np.r_[0, edges]
     stops = np.r_[edges, n]
@@ -322,7 +322,7 @@ def plot_change_points(x, change_points, *, ax=None, name=None, time=None):
     starts = np.r_[0, points]
     means = np.array([segment.mean() for segment in np.split(values, points)])
     step_x = [t[i] for i in starts] + [t[n - 1]]
-    ax = _axes(ax, figsize=(10, 4))
+    ax = axes_to_draw_on(ax, figsize=(10, 4))
     label = name if name is not None else "series"
     ax.plot(t, values, color="tab:blue", lw=0.9, label=label)
     ax.plot(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from ._changepoints import detect_change_points
 from ._datasets import demo_series, make_jump_series
 from ._features import Lambda3Features
 from ._report import FILL_METHODS, MAX_PAIRS, N_REGIMES, InputError, SeriesTable, analyze, read_series_csv
+from ._version import __version__
 
 
 def _demo(args):

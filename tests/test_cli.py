@@ -44,7 +44,7 @@ def test_analyze_writes_report_and_exits_zero(tmp_path, capsys):
     lines = ["time," + ",".join(names)] + [f"{t}," + ",".join(map(str, row)) for t, row in enumerate(values)]
     csv.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out"
-    # Two interaction pairs are enough here: the analysis itself is tested in test_report.py.
+    # Two interaction pairs are enough here: the analysis itself is tested in report/test_pipeline.py.
     command = ["analyze", str(csv), "--time-column", "time", "--out", str(out), "--quiet", "--max-pairs", "2"]
     assert main(command) == 0
     assert (out / "report.md").exists() and (out / "summary.json").exists()

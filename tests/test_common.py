@@ -21,7 +21,7 @@ ROWS_ARE_TIME = (
 WEIGHTS_ARE_SAMPLED = (
     "the posterior is sampled by NUTS in float32: weighted and repeated rows give the sampler the same "
     "statistics up to float64 rounding, which float32 turns into another Monte Carlo sample (predictions "
-    "differ by Monte Carlo error, not by 1e-7); test_bayes_linear checks the statistics and the posteriors"
+    "differ by Monte Carlo error, not by 1e-7); bayes/test_linear.py checks the statistics and the posteriors"
 )
 
 DYNAMIC_ROWS_ARE_TIME = (
@@ -69,7 +69,7 @@ ESTIMATORS = [
     Lambda3DynamicRegressor(**FAST_SAMPLER),
     Lambda3HierarchicalRegressor(**FAST_SAMPLER),
     # SVI and the change-point search in one configuration (the other configurations go
-    # through every public method in test_bayes_matrix; noise="tension" needs a named ρT column).
+    # through every public method in bayes/test_matrix.py; noise="tension" needs a named ρT column).
     Lambda3DynamicRegressor(change_points="auto", inference="svi", svi_steps=200, **FAST_SAMPLER),
 ]
 

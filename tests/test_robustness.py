@@ -100,7 +100,7 @@ APPLY_CALLS = {
 }
 
 
-# The dynamic model fits a level to y alone when X has no columns (test_bayes_matrix covers it).
+# The dynamic model fits a level to y alone when X has no columns (bayes/test_matrix.py covers it).
 FIT_CASES = [
     (call, case)
     for call in FIT_CALLS

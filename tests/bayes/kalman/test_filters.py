@@ -4,8 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from test_bayes_kalman_jax import numba_value_and_grad
-from test_bayes_kalman_structural import structural_case
+from _kalman_helpers import numba_value_and_grad, structural_case
 
 from sklearn_lambda3.bayes._dynamic import DynamicModel
 from sklearn_lambda3.bayes._inference import _precision

@@ -10,43 +10,21 @@ structural models, its log-likelihood at given variances is statsmodels' Kalman 
 
 import numpy as np
 import pytest
+from _kalman_helpers import (
+    HARMONICS,
+    METHODS,
+    PERIOD,
+    dense_gradient,
+    dense_moments,
+    fourier_columns,
+    jax_value_and_grad,
+    numba_value_and_grad,
+    structural_case,
+)
 from scipy.stats import multivariate_normal
-from test_bayes_kalman_jax import METHODS, jax_value_and_grad, numba_value_and_grad
-from test_bayes_kalman_kernels import dense_gradient, dense_moments
 
 from sklearn_lambda3.bayes._kalman import KALMAN_INPUTS
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
-
-PERIOD, HARMONICS = 24, 3
-
-
-def fourier_columns(n, period=PERIOD, harmonics=HARMONICS):
-    """``cos(2πht/p), sin(2πht/p)`` for ``h = 1 … harmonics``, ``t = 0 … n - 1``: (n, 2 harmonics)."""
-    angle = 2 * np.pi * np.outer(np.arange(n), np.arange(1, harmonics + 1)) / period
-    return np.column_stack([np.cos(angle), np.sin(angle)])
-
-
-def structural_case(n=144, seed=0):
-    """A level with a step at ``n // 2``, a season of period 24, a drift and 2 regressors; NaN
-    steps (the first, an inner gap, one at the change point and the last); tension noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(n)
-    regressors = rng.standard_normal((n, 2))
-    design = np.column_stack([fourier_columns(n), t / n, regressors])
-    change = np.zeros(n)
-    change[n // 2] = 1.0
-    level = np.cumsum(0.2 * rng.standard_normal(n)) + 2.0 * (t >= n // 2)
-    y = level + design @ rng.standard_normal(design.shape[1]) + 0.3 * rng.standard_normal(n)
-    y[[0, 30, 31, 32, n // 2, n - 1]] = np.nan
-    return {
-        "y": y,
-        "design": design,
-        "prior_scale": np.r_[np.full(2 * HARMONICS, 0.8), 1.5, 1.0, 0.5],
-        "change": change,
-        "level0_var": 4.0,
-        "step_var": 9.0,
-        "tension": rng.uniform(0.2, 2.0, n),
-    }
 
 
 @pytest.mark.parametrize("params", [(0.3, 0.5, 0.2), (0.05, 1.0, 0.0), (1.2, 0.1, 0.4)])

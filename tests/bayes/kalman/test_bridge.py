@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from test_bayes_kalman_kernels import FLOOR, small_case
+from _kalman_helpers import FLOOR, small_case
 
 from sklearn_lambda3.bayes._kalman import KALMAN_INPUTS, _bridge
 from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad

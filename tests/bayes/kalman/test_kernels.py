@@ -2,39 +2,10 @@
 
 import numpy as np
 import pytest
+from _kalman_helpers import FLOOR, dense_gradient, dense_moments, small_case
 from scipy.stats import multivariate_normal
 
 from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad, conditional_draws
-
-FLOOR = 1e-6
-
-
-def small_case(n=25, k=2, seed=0):
-    rng = np.random.default_rng(seed)
-    change = np.zeros(n)
-    change[[7, 16]] = 1.0
-    return {
-        "y": rng.standard_normal(n).cumsum(),
-        "design": rng.standard_normal((n, k)),
-        "prior_scale": rng.uniform(0.5, 2.0, k),
-        "change": change,
-        "level0_var": 4.0,
-        "step_var": 9.0,
-        "tension": rng.uniform(0.2, 2.0, n),
-    }
-
-
-def dense_moments(case, tau, sigma_base, sigma_scale):
-    """Joint Gaussian pieces of (level, β, y) written out densely from the model's definition."""
-    n = len(case["y"])
-    q = np.where(np.arange(n) == 0, case["level0_var"], tau**2) + case["change"] * case["step_var"]
-    # The level is a sum of independent innovations: Cov(a_i, a_j) = Σ_{t <= min(i, j)} q_t.
-    level_cov = np.cumsum(q)[np.minimum.outer(np.arange(n), np.arange(n))]
-    coef_cov = np.diag(case["prior_scale"] ** 2)
-    noise_sd = sigma_base + sigma_scale * case["tension"] + FLOOR
-    W = case["design"]
-    y_cov = level_cov + W @ coef_cov @ W.T + np.diag(noise_sd**2)
-    return level_cov, coef_cov, y_cov
 
 
 def kernel_loglik(case, tau, sigma_base, sigma_scale):
@@ -54,24 +25,6 @@ def test_collapsed_likelihood_equals_dense_normal(params, seed):
     expected = multivariate_normal(np.zeros(len(case["y"])), y_cov).logpdf(case["y"])
     value, _ = kernel_loglik(case, *params)
     assert value == pytest.approx(expected, rel=1e-10, abs=1e-9)
-
-
-def dense_gradient(case, tau, sigma_base, sigma_scale):
-    """``½ tr((ααᵀ - C⁻¹) ∂C/∂θ)``, ``α = C⁻¹y``, over the observed steps: the score of the dense Normal."""
-    n = len(case["y"])
-    observed = ~np.isnan(case["y"])
-    _, _, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
-    noise_sd = sigma_base + sigma_scale * case["tension"] + FLOOR
-    steps = np.arange(n)
-    derivatives = [
-        2 * tau * np.minimum.outer(steps, steps),  # τ² enters every step after the first
-        np.diag(2 * noise_sd),
-        np.diag(2 * noise_sd * case["tension"]),
-    ]
-    cov = y_cov[np.ix_(observed, observed)]
-    alpha = np.linalg.solve(cov, case["y"][observed])
-    weight = np.outer(alpha, alpha) - np.linalg.inv(cov)
-    return np.array([0.5 * np.sum(weight * d[np.ix_(observed, observed)]) for d in derivatives])
 
 
 @pytest.mark.parametrize("params", [(0.3, 0.5, 0.2), (0.05, 1.2, 0.0), (1.5, 0.1, 0.7)])

@@ -20,15 +20,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _kalman_helpers import METHODS, jax_value_and_grad, numba_value_and_grad
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sklearn_lambda3.bayes._inference import _precision
 from sklearn_lambda3.bayes._kalman._jax import bucket_length, filter_data, log_likelihood
-from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad
 from sklearn_lambda3.bayes._noise import NOISE_FLOOR
-
-METHODS = ("parallel", "sequential")
 
 
 def random_case(n, k, seed, changes=3, missing=0.0, tension=True):
@@ -50,24 +48,6 @@ def random_case(n, k, seed, changes=3, missing=0.0, tension=True):
         25.0,
         rng.uniform(0.2, 2.0, n) if tension else np.zeros(n),
     )
-
-
-def numba_value_and_grad(inputs, params):
-    values, grads = batched_loglik_and_grad(
-        *inputs, *(np.array([value], dtype=np.float64) for value in params), NOISE_FLOOR
-    )
-    return values[0], grads[0]
-
-
-_VALUE_AND_GRAD = jax.jit(jax.value_and_grad(log_likelihood), static_argnums=2)
-
-
-def jax_value_and_grad(inputs, params, method, length=None):
-    with _precision(True):
-        data = {name: jnp.asarray(value) for name, value in filter_data(inputs, length).items()}
-        value, grad = _VALUE_AND_GRAD(jnp.asarray(params, dtype=jnp.float64), data, method)
-        assert value.dtype == jnp.float64
-        return float(value), np.asarray(grad)
 
 
 def assert_equal_to_numba(inputs, params, method, length=None, term_scale=1.0):

@@ -34,7 +34,7 @@ def _features(train, test, context=False):
     F_train = features.fit_transform(train)
     if not context:
         return F_train, features.transform(test)
-    return F_train, features.transform(pd.concat([train, test])).iloc[len(train):]
+    return F_train, features.transform(pd.concat([train, test])).iloc[len(train) :]
 
 
 def _ours(F_train, y_train, F_test, **params):
@@ -116,12 +116,14 @@ def dynamic_forecast_table(data_path, n_splits=3, context=False, **params):
     for method, folds in results.items():
         pooled = [np.concatenate(parts) for parts in zip(*folds, strict=True)]
         for fold, (truth, mean, low, high) in [*enumerate(folds), ("all", pooled)]:
-            rows.append({
-                "method": method,
-                "fold": fold,
-                "rmse": float(np.sqrt(np.mean((truth - mean) ** 2))),
-                "coverage90": float(np.mean((truth >= low) & (truth <= high))),
-            })
+            rows.append(
+                {
+                    "method": method,
+                    "fold": fold,
+                    "rmse": float(np.sqrt(np.mean((truth - mean) ** 2))),
+                    "coverage90": float(np.mean((truth >= low) & (truth <= high))),
+                }
+            )
     return rows
 
 
@@ -137,21 +139,25 @@ def dynamic_cross_validation(data_path):
     frame = pd.read_csv(data_path).select_dtypes("number")
     y = frame[TARGET].shift(-1).iloc[:-1].to_numpy()
     X = frame.iloc[:-1]
-    pipe = Pipeline([
-        ("l3", Lambda3Features()),
-        ("reg", Lambda3DynamicRegressor(change_points="auto", progress_bar=False, random_state=0)),
-    ]).set_output(transform="pandas")
+    pipe = Pipeline(
+        [
+            ("l3", Lambda3Features()),
+            ("reg", Lambda3DynamicRegressor(change_points="auto", progress_bar=False, random_state=0)),
+        ]
+    ).set_output(transform="pandas")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             scores = cross_val_score(pipe, X, y, cv=TimeSeriesSplit(3), error_score="raise")
     except Exception as error:  # noqa: BLE001 - the benchmark reports whatever breaks
         return [{"pipeline": "Lambda3Features + dynamic, change_points='auto'", "result": repr(error)[:80]}]
-    return [{
-        "pipeline": "Lambda3Features + dynamic, change_points='auto'",
-        "result": "ran",
-        "R2 per fold": " ".join(f"{s:.3f}" for s in scores),
-    }]
+    return [
+        {
+            "pipeline": "Lambda3Features + dynamic, change_points='auto'",
+            "result": "ran",
+            "R2 per fold": " ".join(f"{s:.3f}" for s in scores),
+        }
+    ]
 
 
 if __name__ == "__main__":

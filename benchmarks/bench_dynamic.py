@@ -142,7 +142,10 @@ def default_convergence(seeds=range(5), n=1000):
         x = method_series(n, random_state=seed)
         features = Lambda3Features().set_output(transform="pandas").fit_transform(x.reshape(-1, 1))
         reg = Lambda3DynamicRegressor(
-            num_warmup=500, num_samples=500, num_chains=2, random_state=seed,
+            num_warmup=500,
+            num_samples=500,
+            num_chains=2,
+            random_state=seed,
             progress_bar=False,
         )
         start = time.perf_counter()
@@ -152,20 +155,26 @@ def default_convergence(seeds=range(5), n=1000):
         seconds = time.perf_counter() - start
         d = reg.diagnostics_
         rows.append((d["r_hat_max"], d["ess_bulk_min"], d["num_divergences"], seconds))
-        table.append({
-            "seed": seed,
-            "max R-hat": d["r_hat_max"],
-            "min bulk ESS": d["ess_bulk_min"],
-            "divergences": d["num_divergences"],
-            "wall s": seconds,
-        })
-        print(f"{seed:4d} {d['r_hat_max']:9.4f} {d['ess_bulk_min']:12.0f} {d['num_divergences']:11d} "
-              f"{seconds:7.1f}" + ("  (first fit: compiles)" if seed == seeds[0] else ""))
+        table.append(
+            {
+                "seed": seed,
+                "max R-hat": d["r_hat_max"],
+                "min bulk ESS": d["ess_bulk_min"],
+                "divergences": d["num_divergences"],
+                "wall s": seconds,
+            }
+        )
+        print(
+            f"{seed:4d} {d['r_hat_max']:9.4f} {d['ess_bulk_min']:12.0f} {d['num_divergences']:11d} "
+            f"{seconds:7.1f}" + ("  (first fit: compiles)" if seed == seeds[0] else "")
+        )
     rows = np.array(rows)
     worst_rhat, worst_ess, slowest = rows[:, 0].max(), rows[:, 1].min(), rows[:, 3].max()
     met = worst_rhat <= 1.01 and worst_ess >= 400 and rows[:, 2].sum() == 0 and slowest < 20
-    print(f"target R-hat <= 1.01, ESS >= 400, 0 divergences, < 20 s: {'met' if met else 'NOT met'} "
-          f"(worst R-hat {worst_rhat:.4f}, ESS {worst_ess:.0f}, slowest {slowest:.1f} s)")
+    print(
+        f"target R-hat <= 1.01, ESS >= 400, 0 divergences, < 20 s: {'met' if met else 'NOT met'} "
+        f"(worst R-hat {worst_rhat:.4f}, ESS {worst_ess:.0f}, slowest {slowest:.1f} s)"
+    )
     return table
 
 
@@ -208,14 +217,18 @@ def change_point_comparison(n_series, n, **shape):
             found_all.append(np.array(algo.predict(pen=penalty * sigma2)[:-1]))
         seconds = time.perf_counter() - start
         p, r, f1 = total(found_all)
-        print(f"{f'ruptures Pelt l2, pen {penalty:g} sigma^2':34s} precision {p:.3f} recall {r:.3f} "
-              f"F1 {f1:.3f} | {seconds:6.2f} s")
+        print(
+            f"{f'ruptures Pelt l2, pen {penalty:g} sigma^2':34s} precision {p:.3f} recall {r:.3f} "
+            f"F1 {f1:.3f} | {seconds:6.2f} s"
+        )
         if best is None or f1 > best[0]:
             best = (f1, penalty, seconds)
     ours_f1 = total(ours)[2]
     verdict = "met" if ours_f1 >= best[0] else "NOT met"
-    print(f"best ruptures F1 {best[0]:.3f} (pen {best[1]:g} sigma^2) vs ours {ours_f1:.3f}: {verdict}; "
-          f"time ratio ruptures/ours {best[2] / ours_time:.1f}x")
+    print(
+        f"best ruptures F1 {best[0]:.3f} (pen {best[1]:g} sigma^2) vs ours {ours_f1:.3f}: {verdict}; "
+        f"time ratio ruptures/ours {best[2] / ours_time:.1f}x"
+    )
 
 
 def level_series(n, random_state=0):
@@ -224,8 +237,8 @@ def level_series(n, random_state=0):
     rng = np.random.default_rng(random_state)
     level = 1.0 + np.cumsum(0.05 * rng.standard_normal(n))
     points = np.array([n // 3, 2 * n // 3])
-    level[points[0]:] += 3.0
-    level[points[1]:] -= 2.0
+    level[points[0] :] += 3.0
+    level[points[1] :] -= 2.0
     X = rng.normal(size=(n, 2)) * [1.0, 3.0] + [0.0, 5.0]
     y = level + X @ [0.8, -0.5] + 0.3 * rng.standard_normal(n)
     return X, y, points
@@ -313,8 +326,10 @@ def filter_speed(lengths=(100, 300, 1000, 3000, 10_000, 100_000), chains=4):
         print(f"{n:7d} " + " ".join(f"{row[key] * 1e3:9.3f}" for key in list(row)[1:]), flush=True)
     faster = [row["steps"] for row in rows if row["jax parallel"] < row["numba+ffi"]]
     slower = [row["steps"] for row in rows if row["jax parallel"] >= row["numba+ffi"]]
-    print(f"JAX (parallel) faster per evaluation at {faster or 'no length'}; the Numba kernel through "
-          f"its FFI call at {slower or 'no length'}")
+    print(
+        f"JAX (parallel) faster per evaluation at {faster or 'no length'}; the Numba kernel through "
+        f"its FFI call at {slower or 'no length'}"
+    )
     return rows
 
 
@@ -329,8 +344,13 @@ def kalman_choice(lengths=(300, 1000)):
             times = []
             for seed in (0, 1):
                 reg = Lambda3DynamicRegressor(
-                    change_points=points, kalman=kalman, num_warmup=500, num_samples=500,
-                    num_chains=2, random_state=seed, progress_bar=False,
+                    change_points=points,
+                    kalman=kalman,
+                    num_warmup=500,
+                    num_samples=500,
+                    num_chains=2,
+                    random_state=seed,
+                    progress_bar=False,
                 )
                 start = time.perf_counter()
                 with warnings.catch_warnings():
@@ -356,8 +376,10 @@ def statsmodels_comparison(n=10_000):
         warnings.simplefilter("ignore")
         result = UnobservedComponents(y, level="llevel", exog=X).fit(disp=False)
     ml_seconds = time.perf_counter() - start
-    print(f"statsmodels UnobservedComponents('llevel', exog=X).fit: {ml_seconds:.2f} s, "
-          f"coefficients {np.round(result.params[-2:], 4)}")
+    print(
+        f"statsmodels UnobservedComponents('llevel', exog=X).fit: {ml_seconds:.2f} s, "
+        f"coefficients {np.round(result.params[-2:], 4)}"
+    )
     # Where the time goes: wrap the host-side parts of the fit (the kernel itself runs inside
     # the compiled sampler, called by XLA, so its share is the sampler's).
     spent = {}
@@ -395,12 +417,16 @@ def statsmodels_comparison(n=10_000):
             seconds = time.perf_counter() - start
             d = reg.diagnostics_
             label = "first fit (compiles)" if attempt == 0 else "second fit (compiled)"
-            print(f"{label:22s} wall {seconds:6.2f} s = {seconds / ml_seconds:5.1f}x statsmodels | "
-                  f"filter {reg.kalman_} | min bulk ESS {d['ess_bulk_min']:5.0f} | max R-hat "
-                  f"{d['r_hat_max']:.4f} | divergences {d['num_divergences']}")
-            print(f"{'':22s} sampler {spent['_run'][1]:6.2f} s; evidence shrinkage "
-                  f"{spent['dynamic_evidence_shrinkage'][1]:.2f} s; exact draws "
-                  f"{spent['conditional_posterior'][1]:.2f} s; coefficients {np.round(reg.coef_, 4)}")
+            print(
+                f"{label:22s} wall {seconds:6.2f} s = {seconds / ml_seconds:5.1f}x statsmodels | "
+                f"filter {reg.kalman_} | min bulk ESS {d['ess_bulk_min']:5.0f} | max R-hat "
+                f"{d['r_hat_max']:.4f} | divergences {d['num_divergences']}"
+            )
+            print(
+                f"{'':22s} sampler {spent['_run'][1]:6.2f} s; evidence shrinkage "
+                f"{spent['dynamic_evidence_shrinkage'][1]:.2f} s; exact draws "
+                f"{spent['conditional_posterior'][1]:.2f} s; coefficients {np.round(reg.coef_, 4)}"
+            )
     finally:
         for module, name, original in patches:
             setattr(module, name, original)
@@ -425,8 +451,10 @@ def season_cost(n=10_000, repeats=2):
             if attempt:
                 walls.setdefault(label, []).append(time.perf_counter() - start)
         d = reg.diagnostics_
-        print(f"{label:16s} best wall {min(walls[label]):6.2f} s | min bulk ESS {d['ess_bulk_min']:5.0f} | "
-              f"max R-hat {d['r_hat_max']:.4f} | divergences {d['num_divergences']}")
+        print(
+            f"{label:16s} best wall {min(walls[label]):6.2f} s | min bulk ESS {d['ess_bulk_min']:5.0f} | "
+            f"max R-hat {d['r_hat_max']:.4f} | divergences {d['num_divergences']}"
+        )
     ratio = min(walls["season {24: 3}"]) / min(walls["no season"])
     print(f"season / no season: {ratio:.2f}x (target at most 1.5x)")
 

@@ -206,4 +206,3 @@ if __name__ == "__main__":  # python docs/conf.py: the same check without buildi
     problems = api_reference_problems()
     print("\n".join(problems) or "API reference complete")
     sys.exit(1 if problems else 0)
-

@@ -24,8 +24,20 @@ frame = pd.DataFrame(series, columns=["pressure", "flow", "temperature"])
 frame["temperature"] += 0.8 * frame["pressure"]
 frame.to_csv(folder / "plant.csv", index=False)
 
-command = [sys.executable, "-m", "sklearn_lambda3", "analyze", str(folder / "plant.csv"),
-           "--target", "temperature", "--max-pairs", "0", "--quiet", "--out", str(folder / "report")]
+command = [
+    sys.executable,
+    "-m",
+    "sklearn_lambda3",
+    "analyze",
+    str(folder / "plant.csv"),
+    "--target",
+    "temperature",
+    "--max-pairs",
+    "0",
+    "--quiet",
+    "--out",
+    str(folder / "report"),
+]
 subprocess.run(command, check=True)
 print("\n".join(sorted(path.name for path in (folder / "report").iterdir())))
 

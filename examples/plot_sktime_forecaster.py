@@ -8,10 +8,11 @@ intervals, and sktime's own tools for backtesting such as ``evaluate``.
 """
 
 import numpy as np
-from sklearn_lambda3.sktime import Lambda3Forecaster
 from sktime.datasets import load_airline
 from sktime.forecasting.model_evaluation import evaluate
 from sktime.split import ExpandingWindowSplitter
+
+from sklearn_lambda3.sktime import Lambda3Forecaster
 
 # Monthly airline passengers on a log scale: a yearly season and a drift.
 y = np.log(load_airline())

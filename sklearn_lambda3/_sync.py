@@ -131,8 +131,6 @@ def _dynamic_sync_kernel(a, b, window, lag_window, rates, lags):
 # Input checks (before Numba sees any data)
 
 
-
-
 def _check_lag_window(lag_window, n, name="lag_window"):
     lag_window = check_int(lag_window, name, 0)
     if lag_window >= n:

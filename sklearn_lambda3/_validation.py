@@ -138,6 +138,7 @@ def check_events_2d(events, name="events"):
         raise ValueError(f"{name} must have at least one step and one series; got shape {array.shape}.")
     return array, names
 
+
 # ---------------------------------------------------------------------------------------------
 # Argument checks of the Bayesian layer (sklearn_lambda3.bayes); the estimators'
 # _parameter_constraints stay on the estimators.
@@ -174,9 +175,7 @@ def check_change_points(change_points, n):
         raise TypeError(f"change_points must be integer row indices; got dtype {points.dtype}.")
     points = points.astype(np.int64)
     if np.any((points < 1) | (points > n - 1)):
-        raise ValueError(
-            f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}."
-        )
+        raise ValueError(f"change_points must lie in [1, {n - 1}] (rows of X after the first); got {points}.")
     if np.any(np.diff(points) == 0):
         raise ValueError(f"change_points has duplicates: {points}.")
     if np.any(np.diff(points) < 0):

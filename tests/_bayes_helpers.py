@@ -1,4 +1,5 @@
-"""Data generators, settings and the compilation counter shared by the files of ``tests/bayes/`` and the package-wide tests.
+"""Data generators, settings and the compilation counter shared by ``tests/bayes/`` and the
+package-wide tests.
 
 A plain module, imported as ``from _bayes_helpers import ...``: ``tests/conftest.py`` puts this
 folder on ``sys.path``, which pytest's ``--import-mode=importlib`` (pyproject.toml) does not.

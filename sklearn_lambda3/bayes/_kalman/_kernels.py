@@ -211,8 +211,21 @@ def filter_columns(y, design):
 
 
 @njit(cache=True)
-def _variances(y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
-               predicted, inv_sqrt_f, gain, keep):
+def _variances(
+    y,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    predicted,
+    inv_sqrt_f,
+    gain,
+    keep,
+):
     """The level's variances, shared by every column of the filter.
 
     Fills ``predicted[t]`` (``P_t``, the level's predicted variance), ``inv_sqrt_f[t]``
@@ -319,9 +332,25 @@ def _transform_innovations(innovations, T, cols):
 
 
 @njit(cache=True, fastmath={"contract"})
-def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tension,
-                     tau, sigma_base, sigma_scale, noise_floor, innovations, predicted,
-                     inv_sqrt_f, gain, keep, block):
+def _loglik_and_grad(
+    y,
+    columns,
+    prior_scale,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    innovations,
+    predicted,
+    inv_sqrt_f,
+    gain,
+    keep,
+    block,
+):
     """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
 
     ``columns`` is :func:`filter_columns`'s; ``innovations`` (shaped as it), ``predicted``,
@@ -344,8 +373,19 @@ def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tens
     if not (np.isfinite(tau) and np.isfinite(sigma_base) and np.isfinite(sigma_scale)):
         return -np.inf, np.zeros(N_PARAMS)
     log_f, n_obs, _ = _variances(
-        y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
-        predicted, inv_sqrt_f, gain, keep,
+        y,
+        change,
+        level0_var,
+        step_var,
+        tension,
+        tau,
+        sigma_base,
+        sigma_scale,
+        noise_floor,
+        predicted,
+        inv_sqrt_f,
+        gain,
+        keep,
     )
     _filter_means(columns, inv_sqrt_f, gain, keep, innovations, innovations[:, :0])
     R = _factor_innovations(prior_scale, innovations, block)
@@ -432,8 +472,9 @@ def _loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tens
 
 
 @njit(cache=True)
-def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var, tension,
-                            tau, sigma_base, sigma_scale, noise_floor):
+def batched_loglik_and_grad(
+    y, design, prior_scale, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor
+):
     """:func:`_loglik_and_grad` for a batch of parameter triples (one per chain).
 
     ``(values, grads)``, shaped ``(batch,)`` and ``(batch, 3)``. One chain after the other,
@@ -441,14 +482,24 @@ def batched_loglik_and_grad(y, design, prior_scale, change, level0_var, step_var
     """
     columns = filter_columns(y, design)
     return columns_loglik_and_grad(
-        y, columns, prior_scale, change, level0_var, step_var, tension, tau, sigma_base,
-        sigma_scale, noise_floor,
+        y,
+        columns,
+        prior_scale,
+        change,
+        level0_var,
+        step_var,
+        tension,
+        tau,
+        sigma_base,
+        sigma_scale,
+        noise_floor,
     )
 
 
 @njit(cache=True)
-def columns_loglik_and_grad(y, columns, prior_scale, change, level0_var, step_var, tension,
-                            tau, sigma_base, sigma_scale, noise_floor):
+def columns_loglik_and_grad(
+    y, columns, prior_scale, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor
+):
     """:func:`batched_loglik_and_grad` given the filter's columns (:func:`filter_columns`).
 
     The sampler's FFI handler calls this with the columns built once per fit, one chain per
@@ -468,18 +519,53 @@ def columns_loglik_and_grad(y, columns, prior_scale, change, level0_var, step_va
     block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
     for c in range(batch):
         values[c], grads[c] = _loglik_and_grad(
-            y, columns, prior_scale, change, level0_var, step_var, tension,
-            tau[c], sigma_base[c], sigma_scale[c], noise_floor, innovations, predicted,
-            inv_sqrt_f, gain, keep, block,
+            y,
+            columns,
+            prior_scale,
+            change,
+            level0_var,
+            step_var,
+            tension,
+            tau[c],
+            sigma_base[c],
+            sigma_scale[c],
+            noise_floor,
+            innovations,
+            predicted,
+            inv_sqrt_f,
+            gain,
+            keep,
+            block,
         )
     return values, grads
 
 
 @njit(cache=True)
-def _draw_given_variances(y, columns, prior_scale, change, level0_var, step_var, tension,
-                          tau, sigma_base, sigma_scale, noise_floor, z_beta, z_last, z_path,
-                          beta_out, path_out, innovations, predicted, inv_sqrt_f, gain, keep,
-                          means, block):
+def _draw_given_variances(
+    y,
+    columns,
+    prior_scale,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    z_beta,
+    z_last,
+    z_path,
+    beta_out,
+    path_out,
+    innovations,
+    predicted,
+    inv_sqrt_f,
+    gain,
+    keep,
+    means,
+    block,
+):
     """β, the last level and (if ``means`` has n columns) the level path for one (τ, σ) draw.
 
     Forward filter over ``[w, y]``, then β ~ Normal(A⁻¹b, A⁻¹) from the scaled innovations,
@@ -491,8 +577,19 @@ def _draw_given_variances(y, columns, prior_scale, change, level0_var, step_var,
     k = prior_scale.shape[0]
     n = columns.shape[1]
     _, _, p = _variances(
-        y, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor,
-        predicted, inv_sqrt_f, gain, keep,
+        y,
+        change,
+        level0_var,
+        step_var,
+        tension,
+        tau,
+        sigma_base,
+        sigma_scale,
+        noise_floor,
+        predicted,
+        inv_sqrt_f,
+        gain,
+        keep,
     )
     mean = _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means)
     R = _stacked_root(prior_scale, innovations, block)
@@ -522,8 +619,23 @@ def _draw_given_variances(y, columns, prior_scale, change, level0_var, step_var,
 
 
 @njit(cache=True, parallel=True)
-def conditional_draws(y, design, prior_scale, change, level0_var, step_var, tension,
-                      tau, sigma_base, sigma_scale, noise_floor, z_beta, z_last, z_path, with_path):
+def conditional_draws(
+    y,
+    design,
+    prior_scale,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    z_beta,
+    z_last,
+    z_path,
+    with_path,
+):
     """Exact draws of β and the last level for every (τ, σ) draw, in parallel.
 
     ``z_beta`` (draws, k), ``z_last`` (draws,) and, if ``with_path``, ``z_path``
@@ -550,9 +662,28 @@ def conditional_draws(y, design, prior_scale, change, level0_var, step_var, tens
         unused = np.empty(0)
         for d in range(chunk * n_draws // n_chunks, (chunk + 1) * n_draws // n_chunks):
             last[d] = _draw_given_variances(
-                y, columns, prior_scale, change, level0_var, step_var, tension,
-                tau[d], sigma_base[d], sigma_scale[d], noise_floor, z_beta[d], z_last[d],
-                z_path[d] if with_path else unused, beta[d], paths[d] if with_path else unused,
-                innovations, predicted, inv_sqrt_f, gain, keep, means, block,
+                y,
+                columns,
+                prior_scale,
+                change,
+                level0_var,
+                step_var,
+                tension,
+                tau[d],
+                sigma_base[d],
+                sigma_scale[d],
+                noise_floor,
+                z_beta[d],
+                z_last[d],
+                z_path[d] if with_path else unused,
+                beta[d],
+                paths[d] if with_path else unused,
+                innovations,
+                predicted,
+                inv_sqrt_f,
+                gain,
+                keep,
+                means,
+                block,
             )
     return beta, last, paths

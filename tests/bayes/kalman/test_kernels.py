@@ -10,9 +10,17 @@ from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad, cond
 
 def kernel_loglik(case, tau, sigma_base, sigma_scale):
     values, grads = batched_loglik_and_grad(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], np.array([tau]), np.array([sigma_base]),
-        np.array([sigma_scale]), FLOOR,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        np.array([tau]),
+        np.array([sigma_base]),
+        np.array([sigma_scale]),
+        FLOOR,
     )
     return values[0], grads[0]
 
@@ -63,9 +71,17 @@ def test_batch_rows_are_independent_fits():
     case = small_case(seed=3)
     params = np.array([[0.2, 0.4, 0.1], [0.9, 0.3, 0.5]])
     values, grads = batched_loglik_and_grad(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], params[:, 0].copy(), params[:, 1].copy(),
-        params[:, 2].copy(), FLOOR,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        params[:, 0].copy(),
+        params[:, 1].copy(),
+        params[:, 2].copy(),
+        FLOOR,
     )
     for row, (value, grad) in zip(params, zip(values, grads, strict=True), strict=True):
         single_value, single_grad = kernel_loglik(case, *row)
@@ -89,9 +105,21 @@ def test_conditional_draws_follow_the_exact_gaussian_posterior():
     ones = np.ones(draws)
     z_beta, z_last = rng.standard_normal((draws, k)), rng.standard_normal(draws)
     beta, last, paths = conditional_draws(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], tau * ones, sigma_base * ones, sigma_scale * ones, FLOOR,
-        z_beta, z_last, rng.standard_normal((draws, n)), True,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        tau * ones,
+        sigma_base * ones,
+        sigma_scale * ones,
+        FLOOR,
+        z_beta,
+        z_last,
+        rng.standard_normal((draws, n)),
+        True,
     )
     sample = np.column_stack([paths, beta])
     sd = np.sqrt(np.diag(cov))
@@ -102,9 +130,21 @@ def test_conditional_draws_follow_the_exact_gaussian_posterior():
 
     # Without paths the same normals give the same β and last level.
     beta_only, last_only, no_paths = conditional_draws(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], tau * ones[:50], sigma_base * ones[:50],
-        sigma_scale * ones[:50], FLOOR, z_beta[:50], z_last[:50], np.zeros((0, n)), False,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        tau * ones[:50],
+        sigma_base * ones[:50],
+        sigma_scale * ones[:50],
+        FLOOR,
+        z_beta[:50],
+        z_last[:50],
+        np.zeros((0, n)),
+        False,
     )
     assert no_paths.shape == (0, n)
     np.testing.assert_allclose(beta_only, beta[:50], rtol=1e-12)
@@ -149,10 +189,17 @@ def exact_dense_loglik(case, tau, sigma_base, sigma_scale):
         for t in range(n)
     ]
     cum = np.cumsum(np.array(q, dtype=object))
-    noise = [(Fraction(sigma_base) + Fraction(sigma_scale) * Fraction(v) + Fraction(FLOOR)) ** 2
-             for v in case["tension"]]
-    C = [[cum[min(i, j)] + sum(W[i][m] * s2[m] * W[j][m] for m in range(k)) + (noise[i] if i == j else 0)
-          for j in range(n)] for i in range(n)]
+    noise = [
+        (Fraction(sigma_base) + Fraction(sigma_scale) * Fraction(v) + Fraction(FLOOR)) ** 2
+        for v in case["tension"]
+    ]
+    C = [
+        [
+            cum[min(i, j)] + sum(W[i][m] * s2[m] * W[j][m] for m in range(k)) + (noise[i] if i == j else 0)
+            for j in range(n)
+        ]
+        for i in range(n)
+    ]
     # LDLᵀ elimination: log det C = Σ log d_i and yᵀC⁻¹y = Σ z_i² / d_i with L z = y.
     z = list(y)
     log_det = 0.0
@@ -188,9 +235,21 @@ def test_collinear_design_no_longer_breaks_the_filter(seed):
         assert np.all(np.isfinite(grad))
     ones = np.ones(2)
     beta, last, paths = conditional_draws(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], np.array([0.0, 1e-10]), 0 * ones, 0 * ones, FLOOR,
-        np.zeros((2, 24)), np.zeros(2), np.zeros((2, 97)), True,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        np.array([0.0, 1e-10]),
+        0 * ones,
+        0 * ones,
+        FLOOR,
+        np.zeros((2, 24)),
+        np.zeros(2),
+        np.zeros((2, 97)),
+        True,
     )
     assert np.all(np.isfinite(beta)) and np.all(np.isfinite(paths)) and np.all(np.isfinite(last))
     # The constant column is not informed by the data: its coefficient's draw is the prior's.
@@ -251,9 +310,21 @@ def test_conditional_draws_through_a_gap_follow_the_exact_posterior_and_interpol
     rng = np.random.default_rng(6)
     ones = np.ones(draws)
     beta, last, paths = conditional_draws(
-        case["y"], case["design"], case["prior_scale"], case["change"], case["level0_var"],
-        case["step_var"], case["tension"], tau * ones, sigma_base * ones, sigma_scale * ones, FLOOR,
-        rng.standard_normal((draws, k)), rng.standard_normal(draws), rng.standard_normal((draws, n)), True,
+        case["y"],
+        case["design"],
+        case["prior_scale"],
+        case["change"],
+        case["level0_var"],
+        case["step_var"],
+        case["tension"],
+        tau * ones,
+        sigma_base * ones,
+        sigma_scale * ones,
+        FLOOR,
+        rng.standard_normal((draws, k)),
+        rng.standard_normal(draws),
+        rng.standard_normal((draws, n)),
+        True,
     )
     sample = np.column_stack([paths, beta])
     assert np.all(np.isfinite(sample))

@@ -8,6 +8,7 @@ import pytest
 MODULES = [
     "sklearn_lambda3._features",
     "sklearn_lambda3._datasets",
+    "sklearn_lambda3.bayes._base",
     "sklearn_lambda3.bayes._linear",
     "sklearn_lambda3.bayes._dynamic",
     "sklearn_lambda3.bayes._hierarchical",

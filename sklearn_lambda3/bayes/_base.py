@@ -62,7 +62,8 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
     """Base of the Lambda³ Bayesian regressors; not an estimator on its own.
 
     Subclasses define ``__init__`` with their parameters, :meth:`_model` (the model object),
-    :meth:`_model_data`, :meth:`_summarise`, :meth:`_draw_moments`, :meth:`_scalar_draws` and
+    :meth:`_model_data`, :meth:`_summarise`, :meth:`_draw_moments`, :meth:`_scalar_draws` (behind
+    :meth:`parameter_draws`) and
     :meth:`_posterior_variables`.
     """
 
@@ -169,14 +170,48 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
             self._sample_stats = {name: draws[name] for name in SAMPLE_STATS}
         self.diagnostics_ = self._diagnose()
 
-    def _chain_draws(self):
-        """Names of every scalar parameter and their draws, (num_chains, num_samples, n_parameters)."""
-        labels, flat = self._scalar_draws()
-        return labels, flat.reshape(int(self.num_chains), -1, flat.shape[-1])
+    def parameter_draws(self, *, group_by_chain=False):
+        """Names and posterior draws of every scalar parameter, in units of ``y``.
+
+        The parameters of ``diagnostics_["table"]``, in its order: the coefficients
+        (``coef[name]``), the intercept or the model's own terms (seasons, drift, change-point
+        steps, τ, the population parameters of a hierarchical fit) and the noise sites. Like
+        NumPyro's ``MCMC.get_samples``, without ArviZ.
+
+        Parameters
+        ----------
+        group_by_chain : bool, default=False
+            Keep the chains apart: draws of shape ``(num_chains, num_samples, n_parameters)``.
+
+        Returns
+        -------
+        names : list of str
+            One name per parameter.
+        draws : ndarray of shape (n_draws, n_parameters)
+            ``n_draws = num_chains * num_samples``, chain after chain.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_lambda3 import Lambda3BayesRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(100, 2))
+        >>> y = X @ [1.5, -2.0] + rng.normal(scale=0.3, size=100)
+        >>> reg = Lambda3BayesRegressor(inference="svi", random_state=0).fit(X, y)
+        >>> names, draws = reg.parameter_draws()
+        >>> names[:3], draws.shape
+        (['coef[x0]', 'coef[x1]', 'intercept'], (4000, 4))
+        """
+        check_is_fitted(self)
+        names, draws = self._scalar_draws()
+        draws = np.asarray(draws, dtype=np.float64)
+        if group_by_chain:
+            draws = draws.reshape(int(self.num_chains), -1, draws.shape[-1])
+        return list(names), draws
 
     def _diagnose(self):
         """The fit's ``diagnostics_``, with the warnings of the convergence rule."""
-        labels, draws = self._chain_draws()
+        labels, draws = self.parameter_draws(group_by_chain=True)
         if self.inference == "svi":
             diagnostics = svi_diagnostics(
                 labels, draws, self.loss_, self._loss_check, float(self.svi_learning_rate)

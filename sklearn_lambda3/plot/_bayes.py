@@ -37,8 +37,8 @@ def _posterior_columns(regressor):
     population mean of each coefficient (``population_coef_samples_``); for a model without
     regressors its scalar parameters (the dynamic level's τ and the noise).
     """
-    labels, flat = regressor._scalar_draws()
-    prefix = "population_coef[" if regressor._output_shape() else "coef["
+    labels, flat = regressor.parameter_draws()
+    prefix = "population_coef[" if np.ndim(regressor.coef_) == 2 else "coef["
     columns = [i for i, label in enumerate(labels) if label.startswith(prefix)]
     if not columns:
         return np.asarray(flat, dtype=np.float64), list(labels)
@@ -127,9 +127,9 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     Xt = head.transform(X) if head is not None else X
     n_rows = getattr(Xt, "shape", (len(Xt),))[0]
     y = np.asarray(getattr(y, "to_numpy", lambda: y)(), dtype=np.float64)
-    several = bool(regressor._output_shape())
+    several = np.ndim(regressor.coef_) == 2  # a hierarchical fit of several series
     if several:
-        n_series = regressor._output_shape()[0]
+        n_series = regressor.coef_.shape[0]
         if isinstance(series, bool) or not isinstance(series, Integral) or not 0 <= series < n_series:
             raise ValueError(f"series must be an integer in [0, {n_series - 1}]; got {series!r}.")
         if y.ndim != 2 or y.shape[1] != n_series:

@@ -45,7 +45,7 @@ def test_nuts_diagnostics_as_stan_and_arviz_report_them():
     # The adapted step size is fixed after warm-up: every sampling draw of a chain has it.
     np.testing.assert_array_equal(d["step_size"], stats["step_size"][:, 0])
     assert np.all(d["step_size"] > 0)
-    _, draws = reg._chain_draws()
+    _, draws = reg.parameter_draws(group_by_chain=True)
     assert d["table"]["ess_tail"][0] == ess_tail(draws[:, :, 0])
     assert d["table"]["mcse_mean"][0] == mcse_mean(draws[:, :, 0])
     assert d["ess_tail_min"] == min(d["table"]["ess_tail"])

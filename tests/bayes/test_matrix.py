@@ -4,7 +4,8 @@ One fit per configuration (estimator × noise × inference × change-point mode,
 model without regressors, its seasonality × trend pairs, the hierarchical model with one and
 with several series), then each
 method on it: a refit of the same instance, ``predict(return_std=True)``, ``predict_interval``,
-``sample_y``, ``pointwise_log_likelihood``, ``to_inference_data``, pickle and skops round trips,
+``sample_y``, ``pointwise_log_likelihood``, ``to_inference_data``, ``parameter_draws``, pickle
+and skops round trips,
 ``plot_fit``, ``plot_posterior`` (and ``components``, forecasts and ``plot_components`` of the
 dynamic ones), ``compare`` and, for the linear configurations,
 ``interaction_effects``. Short chains: the draws are a valid (unconverged) posterior sample,
@@ -22,7 +23,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning, NotFittedError  # noqa: E402
 
 from sklearn_lambda3 import (  # noqa: E402
     TRUSTED_TYPES,
@@ -153,6 +154,24 @@ def test_pointwise_log_likelihood_and_inference_data(name):
     idata = reg.to_inference_data()  # raised a reshape error for a dynamic fit without change points
     assert idata.posterior["coef"].shape[:2] == (2, n_draws // 2)
     assert idata.log_likelihood["y"].shape[-1] == log_lik.shape[-1]
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_parameter_draws_are_those_of_the_diagnostics_and_the_samples(name):
+    reg, X, y = fitted(name)
+    names, draws = reg.parameter_draws()
+    assert names == reg.diagnostics_["table"]["parameter"]
+    assert draws.shape == (2 * SAMPLER["num_samples"], len(names)) and np.isfinite(draws).all()
+    coef = [i for i, label in enumerate(names) if label.startswith("coef")]
+    np.testing.assert_array_equal(draws[:, coef], reg.coef_samples_.reshape(len(draws), -1))
+    names_by_chain, by_chain = reg.parameter_draws(group_by_chain=True)
+    assert names_by_chain == names
+    np.testing.assert_array_equal(by_chain[1], draws[SAMPLER["num_samples"] :])
+
+
+def test_parameter_draws_of_an_unfitted_model_is_an_error():
+    with pytest.raises(NotFittedError):
+        Lambda3BayesRegressor().parameter_draws()
 
 
 @pytest.mark.parametrize("name", CONFIGS)

@@ -129,7 +129,7 @@ def test_auto_refines_a_peak_one_step_off_the_period():
 def test_every_component_is_recovered_within_its_interval(structural_fit):
     reg, X, y, parts = structural_fit
     assert reg.seasonality_ == {24: 3}
-    labels, draws = reg._scalar_draws()
+    labels, draws = reg.parameter_draws()
     low, high = np.quantile(draws, [0.005, 0.995], axis=0)
     truth = {
         "coef[x0]": TRUTH["coef"][0],

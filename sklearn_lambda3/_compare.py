@@ -90,9 +90,9 @@ def compare(models, X, y, *, ic="loo", scale="log"):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 2))
     >>> y = 1.0 + 2.0 * X[:, 0] + 1.5 * X[:, 1] + rng.normal(size=150)
-    >>> fast = dict(num_warmup=300, num_samples=300, num_chains=2, progress_bar=False)
-    >>> both = Lambda3BayesRegressor(**fast, random_state=0).fit(X, y)
-    >>> first = Lambda3BayesRegressor(**fast, random_state=0).fit(X[:, :1], y)
+    >>> quiet = dict(progress_bar=False)
+    >>> both = Lambda3BayesRegressor(**quiet, random_state=0).fit(X, y)
+    >>> first = Lambda3BayesRegressor(**quiet, random_state=0).fit(X[:, :1], y)
     >>> table = compare({"both": both, "first": first}, {"both": X, "first": X[:, :1]}, y)
     >>> list(table.index)
     ['both', 'first']
@@ -313,8 +313,7 @@ def posterior_predictive_check(
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(150, 1))
     >>> y = 2.0 * X[:, 0] + rng.lognormal(sigma=1.0, size=150)  # skewed noise
-    >>> reg = Lambda3BayesRegressor(num_warmup=300, num_samples=300, num_chains=2,
-    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> reg = Lambda3BayesRegressor(progress_bar=False, random_state=0).fit(X, y)
     >>> check = posterior_predictive_check(reg, X, y, n_samples=500, random_state=0)
     >>> check.statistics
     ('mean', 'std', 'min', 'max', 'median')

@@ -353,8 +353,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     >>> from sklearn_lambda3 import Lambda3DynamicRegressor
     >>> rng = np.random.default_rng(0)
     >>> y = np.r_[np.zeros(100), np.full(100, 5.0)] + rng.normal(scale=0.5, size=200)
-    >>> reg = Lambda3DynamicRegressor(change_points="auto", num_warmup=300, num_samples=300,
-    ...                               num_chains=2, random_state=0).fit(None, y)
+    >>> reg = Lambda3DynamicRegressor(change_points="auto", random_state=0).fit(None, y)
     >>> reg.change_points_
     array([100])
     >>> fit = reg.predict(np.empty((200, 0)), start=0)  # the smoothed in-sample fit

@@ -357,8 +357,7 @@ class Lambda3HierarchicalRegressor(BaseBayesRegressor):
     >>> X = rng.normal(size=(200, 2))
     >>> Y = np.column_stack([X @ [1.5 + 0.1 * s, -2.0] + rng.normal(size=200) for s in range(4)])
     >>> Y[30:, 0] = np.nan  # the first series is observed on 30 steps only
-    >>> pooled = Lambda3HierarchicalRegressor(num_warmup=300, num_samples=300, num_chains=2,
-    ...                                       random_state=0).fit(X, Y)
+    >>> pooled = Lambda3HierarchicalRegressor(random_state=0).fit(X, Y)
     >>> pooled.coef_.shape, pooled.predict(X[:5]).shape
     ((4, 2), (5, 4))
     >>> np.round(pooled.population_coef_, 0)

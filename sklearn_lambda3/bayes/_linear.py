@@ -303,8 +303,7 @@ class Lambda3BayesRegressor(TensionNoiseMixin, BaseBayesRegressor):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(200, 2))
     >>> y = 1.5 * X[:, 0] - 2.0 * X[:, 1] + 0.5 + rng.normal(scale=0.1, size=200)
-    >>> reg = Lambda3BayesRegressor(num_warmup=300, num_samples=300, num_chains=2,
-    ...                             random_state=0).fit(X, y)
+    >>> reg = Lambda3BayesRegressor(random_state=0).fit(X, y)
     >>> np.round(reg.coef_, 1)
     array([ 1.5, -2. ])
     >>> mean, std = reg.predict(X[:3], return_std=True)

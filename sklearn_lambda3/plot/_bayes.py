@@ -107,8 +107,7 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 2))
     >>> y = X @ [1.0, -0.5] + rng.normal(scale=0.3, size=100)
-    >>> reg = Lambda3BayesRegressor(num_warmup=100, num_samples=100, num_chains=2,
-    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> reg = Lambda3BayesRegressor(progress_bar=False, random_state=0).fit(X, y)
     >>> ax = plot_fit(reg, X, y, coverage=0.9)
     >>> [line.get_label() for line in ax.lines]
     ['predictive mean', 'observed y']
@@ -255,8 +254,7 @@ def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
     >>> from sklearn_lambda3.plot import plot_components
     >>> t = np.arange(120)
     >>> y = np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(scale=0.2, size=120)
-    >>> reg = Lambda3DynamicRegressor(seasonality=12, num_warmup=100, num_samples=100,
-    ...                               num_chains=2, progress_bar=False, random_state=0).fit(None, y)
+    >>> reg = Lambda3DynamicRegressor(seasonality=12, progress_bar=False, random_state=0).fit(None, y)
     >>> fig = plot_components(reg)
     >>> [ax.get_title() for ax in fig.axes]
     ['level', 'season']
@@ -348,8 +346,7 @@ def plot_posterior(regressor, *, names=None, fig=None):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 2))
     >>> y = X @ [1.0, -0.5] + rng.normal(scale=0.3, size=100)
-    >>> reg = Lambda3BayesRegressor(num_warmup=100, num_samples=100, num_chains=2,
-    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> reg = Lambda3BayesRegressor(progress_bar=False, random_state=0).fit(X, y)
     >>> fig = plot_posterior(reg)
     >>> [ax.get_title() for ax in fig.axes]
     ['x0: posterior', 'x0: trace', 'x1: posterior', 'x1: trace']
@@ -470,8 +467,7 @@ def plot_predictive_check(check, *, statistics=None, series=0, fig=None):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 1))
     >>> y = 2.0 * X[:, 0] + rng.normal(size=100)
-    >>> reg = Lambda3BayesRegressor(num_warmup=100, num_samples=100, num_chains=2,
-    ...                             progress_bar=False, random_state=0).fit(X, y)
+    >>> reg = Lambda3BayesRegressor(progress_bar=False, random_state=0).fit(X, y)
     >>> check = posterior_predictive_check(reg, X, y, n_samples=200, random_state=0)
     >>> fig = plot_predictive_check(check, statistics=["mean", "max"])
     >>> [ax.get_title().split(":")[0] for ax in fig.axes]

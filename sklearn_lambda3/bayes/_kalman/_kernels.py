@@ -592,7 +592,7 @@ def _draw_given_variances(
         keep,
     )
     mean = _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means)
-    R = _stacked_root(prior_scale, innovations, block)
+    R = _factor_innovations(prior_scale, innovations, block)
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
     beta_out[:] = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
     last = mean[k] - mean[:k] @ beta_out + math.sqrt(p) * z_last

@@ -5,6 +5,8 @@ skpro for :meth:`~Lambda3Forecaster.predict_proba`'s distribution objects); only
 imports it, so ``import sklearn_lambda3`` does not need it.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
@@ -144,6 +146,11 @@ svi_learning_rate
         "fit_is_empty": False,
     }
 
+    # Forecasts look up exogenous rows seen since fit in the data sktime keeps (``_X``), and the
+    # default ``update`` refits on all of it: the forecaster keeps that memory, stated here so that
+    # sktime's coming change of the default (to False, in 1.3) does not change the forecaster.
+    _config = {"remember_data": True}
+
     def __init__(
         self,
         noise="constant",
@@ -206,7 +213,13 @@ svi_learning_rate
         self.guide = guide
         self.svi_steps = svi_steps
         self.svi_learning_rate = svi_learning_rate
-        super().__init__()
+        with warnings.catch_warnings():
+            # sktime 1.2 warns of that coming change at every construction, even where the
+            # config is set explicitly, as its message advises.
+            warnings.filterwarnings(
+                "ignore", message="The default of config ``remember_data``", category=FutureWarning
+            )
+            super().__init__()
         if features is not None:
             # A transformer's row depends on the rows before it: forecasts need X on every step.
             self.set_tags(**{"capability:non_contiguous_X": False})

@@ -23,7 +23,8 @@ from sklearn_lambda3.sktime import Lambda3Forecaster
 QUICK = {"num_warmup": 20, "num_samples": 20, "num_chains": 1, "random_state": 0, "progress_bar": False}
 
 pytestmark = [
-    # Few draws: the convergence rule warns, as it should; sktime 1.2 warns of a coming default.
+    # Few draws: the convergence rule warns, as it should; sktime 1.2's own forecasters (the grid
+    # search) warn of a coming default, which ours sets explicitly.
     pytest.mark.filterwarnings("ignore:NUTS did not converge:sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:The default of config ``remember_data``:FutureWarning"),
 ]
@@ -58,6 +59,26 @@ def test_parameters_are_the_regressors_with_its_defaults_and_features():
     assert set(forecaster) == set(regressor) | {"features"}
     for name, parameter in regressor.items():
         assert forecaster[name].default == parameter.default, name
+
+
+def test_construction_is_silent_and_update_refits_on_all_the_data(exogenous):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        forecaster = Lambda3Forecaster(**QUICK)
+        forecaster.clone()
+    assert forecaster.get_config()["remember_data"]
+    y, X = exogenous
+    forecaster.fit(y.iloc[:60], X=X.iloc[:60])
+    with pytest.warns(UserWarning, match="will be refit each time"):  # sktime says so, rightly
+        forecaster.update(y.iloc[60:70], X=X.iloc[60:70])
+    assert forecaster.cutoff[0] == y.index[69]
+    fresh = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    fh = np.arange(1, 6)
+    np.testing.assert_allclose(
+        forecaster.predict(fh=fh, X=X.iloc[70:75]).to_numpy(),
+        fresh.predict(fh=fh, X=X.iloc[70:75]).to_numpy(),
+        rtol=1e-12,
+    )
 
 
 def test_relative_and_absolute_horizons_agree(airline, seasonal_fit):

@@ -3,8 +3,10 @@
 :func:`seasonal_forecast_table` forecasts every test fold of ``TimeSeriesSplit(3)`` of the hourly
 Tokyo ``temperature_2m`` from its training rows, as a user would, with
 
-- ``Lambda3DynamicRegressor(seasonality=24)`` (defaults otherwise), ``seasonality="auto"``,
-  ``trend="drift"``, and ``seasonality=24`` with the other five series' Lambda³ features;
+- ``Lambda3DynamicRegressor(seasonality=24)`` (defaults otherwise), ``seasonality="auto"``
+  (given the rows' timestamps as the index of ``y``, as a user reading the CSV has them, and
+  given bare NumPy rows), ``trend="drift"``, and ``seasonality=24`` with the other five series'
+  Lambda³ features;
 - statsmodels' ``UnobservedComponents`` with a local level and a daily season of 3 harmonics,
   fixed or stochastic, and with a random walk with drift or a local linear trend instead of the
   level (the peers a statistician picks: maximum likelihood, plug-in forecast intervals);
@@ -36,6 +38,7 @@ PEERS = {
 OURS = {
     "lambda3 seasonality=24": {"seasonality": 24},
     "lambda3 seasonality='auto'": {"seasonality": "auto"},
+    "lambda3 seasonality='auto', NumPy y (no dates)": {"seasonality": "auto", "dates": False},
     "lambda3 seasonality=24, trend='drift'": {"seasonality": 24, "trend": "drift"},
     "lambda3 seasonality=24 + features": {"seasonality": 24, "features": True},
 }
@@ -52,7 +55,7 @@ def _statsmodels(y_train, n_test, **params):
     return np.asarray(forecast.predicted_mean), bounds[:, 0], bounds[:, 1]
 
 
-def _ours(train_frame, test_frame, y_train, n_test, features=False, **params):
+def _ours(train_frame, test_frame, y_train, n_test, features=False, dates=True, **params):
     from sklearn.exceptions import ConvergenceWarning
 
     from sklearn_lambda3 import Lambda3DynamicRegressor
@@ -64,7 +67,7 @@ def _ours(train_frame, test_frame, y_train, n_test, features=False, **params):
         F_train, F_test = None, np.empty((n_test, 0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg.fit(F_train, y_train)
+        reg.fit(F_train, y_train if dates else y_train.to_numpy())
     mean = reg.forecast(F_test) if features else reg.forecast(steps=n_test)
     interval = reg.predict_interval(F_test, coverage=0.9, start=reg.n_train_)
     d = reg.diagnostics_
@@ -79,15 +82,16 @@ def seasonal_forecast_table(data_path, n_splits=3):
     """Per-fold and pooled forecast RMSE, 90 % coverage and fit time of every method."""
     from sklearn.model_selection import TimeSeriesSplit
 
-    frame = pd.read_csv(data_path).select_dtypes("number")
-    y = frame[TARGET].to_numpy(dtype=float)
+    frame = pd.read_csv(data_path, index_col="date", parse_dates=True).select_dtypes("number")
+    target = frame[TARGET].astype(float)
+    y = target.to_numpy()
     others = frame.drop(columns=[TARGET])
     results, notes, seconds = {}, {}, {}
     for train, test in TimeSeriesSplit(n_splits).split(y):
         y_train, y_test = y[train], y[test]
         runs = [(name, _statsmodels, (y_train, len(test)), params) for name, params in PEERS.items()]
         runs.append(("last value", _last_value, (y_train, len(test)), {}))
-        context = (others.iloc[train], others.iloc[test], y_train, len(test))
+        context = (others.iloc[train], others.iloc[test], target.iloc[train], len(test))
         runs += [(name, _ours, context, params) for name, params in OURS.items()]
         for name, function, args, params in runs:
             start = time.perf_counter()

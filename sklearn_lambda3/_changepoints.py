@@ -34,6 +34,7 @@ from numbers import Real
 import numpy as np
 from numba import njit
 
+from ._time_index import calendar_periods
 from ._validation import check_int, check_series
 
 # MAD of a standard normal: MAD / _MAD_NORMAL estimates a standard deviation.
@@ -260,6 +261,9 @@ _PHI_GRID = np.linspace(0.0, 0.95, 96)
 _AR_POINTS_PER_LAG = 20
 # A seasonal period needs this autocorrelation of the (clipped) first differences at its lag, at least.
 _SEASON_MIN_ACF = 0.3
+# ... and this much of its pairs' autocorrelation when only two cycles show it: no multiple of the
+# lag can confirm such a period, and long series wander at long lags as much as 0.45.
+_TWO_CYCLE_MIN_ACF = 0.6
 
 
 def _winsorised_variance(d):
@@ -362,21 +366,43 @@ def _refit_ar1(series, found):
     return gamma, _lag1_correlation(residual)
 
 
-def seasonal_period(x):
+def seasonal_period(x, calendar=()):
     """Period of a season: the shortest lag ``p >= 2`` at which the autocorrelation of the clipped
     first differences is a local maximum, at least 0.3 (and ``4 / sqrt(n)``) and at least 0.8 of
-    the largest, and that comes back at its multiples (:func:`_repeats`); 0 if none. Only lags up
-    to ``n / 3`` (three cycles) count. The peak of a noisy autocorrelation can sit a step off the
-    period, so the lag is then refined within 10 % (at least one step) to the one whose multiples
-    up to ``n / 2`` have the largest autocorrelation in sum (a period repeats at its multiples; a
-    lag one off drifts further from each)."""
+    the largest, and that comes back at its multiples (:func:`_repeats`); 0 if none. Lags up to
+    ``n / 3`` (three cycles) count first. The peak of a noisy autocorrelation can sit a step off
+    the period, so the lag is then refined within 10 % (at least one step) to the one whose
+    multiples up to ``n / 2`` have the largest autocorrelation in sum (a period repeats at its
+    multiples; a lag one off drifts further from each).
+
+    Only when no lag up to ``n / 3`` stands out are lags up to ``n / 2`` (two cycles) searched,
+    with the autocorrelation of the ``m - p`` pairs at lag ``p`` (``m = n - 1`` differences) and
+    a stricter bar: at least 0.6 (no multiple can confirm the period, and long series wander at
+    long lags) and four of its null standard deviations, ``4 / sqrt(m - p)``.
+
+    ``calendar`` holds the periods of the rows' calendar (see
+    :func:`~sklearn_lambda3._time_index.calendar_periods`: 24 for hourly rows): a period found
+    within the refinement's 10 % of one is taken to be it. Two cycles cannot tell a day of 24
+    hours from one of 23; the calendar can.
+    """
     n = x.shape[0]
-    max_lag = (n - 1) // 3
-    if max_lag < 3:
+    if (n - 1) // 3 < 3:
         return 0
-    acf = _difference_acf(x, (n - 1) // 2)
+    acf = _difference_acf(x, n // 2)
     if acf is None:
         return 0
+    period = _three_cycle_period(acf, n) or _two_cycle_period(acf, n)
+    if not period:
+        return 0
+    for cycle in calendar:
+        if abs(period - cycle) <= max(1, round(0.1 * cycle)):
+            return int(cycle)
+    return period
+
+
+def _three_cycle_period(acf, n):
+    """The season's period among lags ``2 … n / 3`` (see :func:`seasonal_period`), or 0."""
+    max_lag = (n - 1) // 3
     lags = np.arange(2, max_lag + 1)
     peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1])]
     if peaks.size == 0:
@@ -386,6 +412,23 @@ def seasonal_period(x):
     if not strong:
         return 0
     return _refined_period(acf, strong[0], (n - 1) // 2)
+
+
+def _two_cycle_period(acf, n):
+    """The season's period among lags ``n / 3 … n / 2``, judged by the autocorrelation of the pairs
+    at each lag (see :func:`seasonal_period`), or 0."""
+    pairs = (n - 1) - np.arange(acf.shape[0])
+    paired = acf * (n - 1) / pairs
+    lags = np.arange(max(2, (n - 1) // 3 + 1), n // 2 + 1)
+    lags = lags[lags + 1 < paired.shape[0]]
+    if lags.size == 0:
+        return 0
+    peaks = lags[(paired[lags] > paired[lags - 1]) & (paired[lags] >= paired[lags + 1])]
+    if peaks.size == 0:
+        return 0
+    bar = np.maximum(np.maximum(_TWO_CYCLE_MIN_ACF, 4.0 / np.sqrt(pairs[peaks])), 0.8 * np.max(paired[peaks]))
+    strong = peaks[paired[peaks] >= bar]
+    return int(strong[0]) if strong.size else 0
 
 
 def _repeats(acf, period, max_lag):
@@ -598,7 +641,9 @@ def detect_change_points(
 
     Before segmenting, by default, (i) a season is removed: its period is the shortest lag
     (two to ``n / 3``) at which the autocorrelation of the clipped first differences peaks above
-    0.3, and its profile the median over the cycles of the series less its moving average over
+    0.3 (failing that, a lag up to ``n / 2`` whose pairs correlate above 0.6; a period within 10 %
+    of a day or a week of a pandas ``DatetimeIndex``'s rows is taken to be it, e.g. 24 hours),
+    and its profile the median over the cycles of the series less its moving average over
     one period, so that a season is not read as a cascade of shifts (kept if the season is
     still there after removal: one whose shape changes, which the AR(1) and drifting models
     then absorb); (ii) outliers are clipped:
@@ -743,6 +788,7 @@ def detect_change_points(
     """
     values = check_series(x)
     n = values.shape[0]
+    calendar = calendar_periods(x)
     penalty = _check_penalty(penalty, n)
     min_size = check_int(min_size, "min_size", 1)
     max_change_points = check_int(max_change_points, "max_change_points", 0, allow_none=True)
@@ -755,7 +801,7 @@ def detect_change_points(
         return empty
     work = values
     if season == "auto":
-        period = seasonal_period(values)
+        period = seasonal_period(values, calendar)
         removed = _season_removed(values, period) if period else None
         work = values if removed is None else removed
     elif season is not None:

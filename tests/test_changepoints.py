@@ -1,6 +1,7 @@
 """Change-point detection: exactness against brute force, recovery of known shifts, errors."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -329,3 +330,40 @@ def test_several_shifts_in_a_short_series_are_found(n, size, minimum):
         x = levels[np.searchsorted(truth, np.arange(n), side="right")] + rng.standard_normal(n)
         recalls.append(f1_within(detect_change_points(x), truth)[1])
     assert np.mean(recalls) >= minimum
+
+
+def _two_days(seed, n=48, amplitude=3.0):
+    """Hourly temperature-like rows: a daily cycle (two harmonics), a slow random walk, noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    day = amplitude * np.sin(2 * np.pi * t / 24) + 0.3 * amplitude * np.cos(4 * np.pi * t / 24)
+    return day + np.cumsum(0.05 * rng.standard_normal(n)) + 0.1 * rng.standard_normal(n)
+
+
+def test_a_season_seen_only_twice_is_found_and_the_calendar_names_it():
+    series = [_two_days(seed) for seed in range(20)]
+    assert seasonal_period(series[0]) in (23, 24, 25)  # lag 24 is beyond n / 3
+    found = [seasonal_period(x) for x in series]
+    assert all(period in (23, 24, 25) for period in found)
+    assert all(seasonal_period(x, calendar=(24, 168)) == 24 for x in series)
+    # The calendar only names a period the data shows, within 10 %.
+    assert seasonal_period(series[0], calendar=(30,)) == found[0]
+    assert seasonal_period(np.random.default_rng(0).standard_normal(48), calendar=(24, 168)) == 0
+
+
+def test_two_cycles_of_noise_are_not_a_season():
+    rng = np.random.default_rng(5)
+    for n in (30, 48, 100, 200):
+        nulls = [rng.standard_normal(n) for _ in range(100)]
+        nulls += [np.cumsum(rng.standard_normal(n)) for _ in range(100)]
+        nulls += [rng.standard_t(3, n) for _ in range(100)]
+        assert sum(seasonal_period(x) != 0 for x in nulls) <= 3, n
+
+
+def test_the_detector_takes_the_calendar_of_a_datetime_index():
+    x = _two_days(1, n=96)
+    x[60:] += 4.0
+    hourly = pd.Series(x, index=pd.date_range("2025-06-19", periods=96, freq="h", tz="UTC"))
+    assert seasonal_period(x, calendar=(24, 168)) == 24
+    np.testing.assert_array_equal(detect_change_points(hourly), detect_change_points(x, season=24))
+    assert np.min(np.abs(detect_change_points(hourly) - 60)) <= 2

@@ -11,6 +11,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._time_index import calendar_periods, pandas_index
 from .._validation import (
     check_change_points,
     check_coverage,
@@ -30,7 +31,7 @@ from ._kalman import (
 )
 from ._noise import TensionNoiseMixin
 from ._structural import find_seasonality, seasonal_columns, seasonal_labels
-from ._time import pandas_index, row_time_steps, training_clock
+from ._time import row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.
 LEVEL_PATHS = 500
@@ -261,7 +262,10 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         Seasons of the model: None (none), a period in time steps (at least 2; ``min(3, p // 2)``
         harmonics), a list of periods, a dict ``{period: harmonics}``, or ``"auto"``: the period
         that :func:`~sklearn_lambda3.analysis.detect_change_points` finds with
-        ``season="auto"`` (the same finder, on ``y``; it needs three cycles), or none.
+        ``season="auto"`` (the same finder, on ``y``: three cycles, or two that repeat
+        clearly), or none. With a pandas index of datetimes evenly spaced by a divisor of a
+        day or a week, a period found within 10 % of the day's or the week's is taken to be
+        it (hourly rows: 24 or 168), as two cycles cannot tell 24 from 23.
         ``seasonality_`` holds what was used. A period needs at least one cycle of training rows.
     trend : {"level", "drift"}, default="level"
         ``"level"``: a random-walk level; ``"drift"``: a random walk with drift ``μ``.
@@ -451,7 +455,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             Regressors of each step, for example the output of :class:`Lambda3Features`;
             finite, at most ``1e150`` in absolute value. Zero columns, or None, fits the level
             to ``y`` alone. A pandas index of datetimes or integers, evenly spaced, sets the
-            clock on which later rows are placed (see the class docstring).
+            clock on which later rows are placed (see the class docstring); without ``X``,
+            ``y``'s index does.
         y : array-like of shape (n_samples,)
             Target; NaN is a step that is not observed (at least two observed steps).
 
@@ -460,9 +465,11 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         self : Lambda3DynamicRegressor
             The fitted regressor.
         """
+        # The training rows' time index: X's, or y's when there are no regressors.
+        indexed = y if X is None else X
         if X is None:
             X = np.zeros((0 if y is None else np.shape(y)[0], 0))
-        self._clock = training_clock(X)
+        self._clock = training_clock(indexed)
         # C order: the standardisation's sums then run in one order whatever the input's
         # layout, so a strided view and its (pickled, contiguous) copy give the same posterior.
         X = validate_data(
@@ -475,16 +482,17 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         )
         y = check_dynamic_target(y, X.shape[0])
         self.n_train_ = int(X.shape[0])
-        self.seasonality_ = self._resolve_seasonality(y)
+        self.seasonality_ = self._resolve_seasonality(y, calendar_periods(indexed))
         self._fit_posterior(X, y)
         self.components_ = self.components(coverage=0.9)
         return self
 
-    def _resolve_seasonality(self, y):
-        """``{period: harmonics}`` of the seasons: none, the user's (checked), or found in ``y``."""
+    def _resolve_seasonality(self, y, calendar):
+        """``{period: harmonics}`` of the seasons: none, the user's (checked), or found in ``y``
+        (preferring the periods of the training index's ``calendar``)."""
         seasons = check_seasonality(self.seasonality)
         if seasons == "auto":
-            seasons = find_seasonality(y)
+            seasons = find_seasonality(y, calendar)
         for period, _ in seasons:
             if period > self.n_train_:
                 raise ValueError(

@@ -14,9 +14,10 @@ import numpy as np
 from .._validation import default_harmonics
 
 
-def find_seasonality(y):
+def find_seasonality(y, calendar=()):
     """``((p, default_harmonics(p)),)`` for the period ``p`` that the change-point detector's season
-    finder sees in ``y`` (NaN steps linearly interpolated), or ``()`` if it sees none."""
+    finder sees in ``y`` (NaN steps linearly interpolated; a period near one of the rows'
+    ``calendar`` periods is taken to be it), or ``()`` if it sees none."""
     from .._changepoints import seasonal_period
 
     y = np.asarray(y, dtype=np.float64)
@@ -24,7 +25,7 @@ def find_seasonality(y):
     if not observed.all():
         steps = np.arange(len(y))
         y = np.interp(steps, steps[observed], y[observed])
-    period = seasonal_period(y)
+    period = seasonal_period(y, calendar)
     return ((period, default_harmonics(period)),) if period else ()
 
 

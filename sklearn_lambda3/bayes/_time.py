@@ -15,26 +15,8 @@ explicit ``start``, else the rows' index labels on the clock, else ``0, 1, …``
 
 import numpy as np
 
+from .._time_index import even_spacing, index_labels, pandas_index
 from .._validation import check_start
-
-
-def pandas_index(X):
-    """The index of a pandas DataFrame or Series ``X``, else None."""
-    return X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
-
-
-def index_labels(index):
-    """``(kind, int64 labels)`` of a time index: "datetime" (ns since the epoch, UTC) or "integer";
-    ``(None, None)`` for any other index (strings, floats, several levels)."""
-    import pandas as pd
-
-    if isinstance(index, pd.DatetimeIndex):
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        return "datetime", index.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    if isinstance(index, pd.MultiIndex) or not pd.api.types.is_integer_dtype(index.dtype):
-        return None, None
-    return "integer", np.asarray(index, dtype=np.int64)
 
 
 def training_clock(X):
@@ -52,10 +34,10 @@ def training_clock(X):
         return None, 0, 1
     if len(labels) < 2:
         return kind, int(labels[0]) if len(labels) else 0, 1
-    spacing = np.diff(labels)
-    if spacing[0] <= 0 or np.any(spacing != spacing[0]):
+    spacing = even_spacing(labels)
+    if spacing is None:
         return None, 0, 1
-    return kind, int(labels[0]), int(spacing[0])
+    return kind, int(labels[0]), spacing
 
 
 def row_time_steps(X, n_rows, start, clock):

@@ -114,6 +114,25 @@ def test_auto_finds_the_season_with_the_change_point_detectors_finder():
     assert reg.seasonality_ == {} and "season" not in reg.components_
 
 
+def test_auto_on_two_days_of_hourly_rows_takes_the_day_from_the_index():
+    # Two cycles cannot tell a period of 24 from 23; a DatetimeIndex of hours can. Without X,
+    # y's index is the training index: its clock places later rows too.
+    rng = np.random.default_rng(2)
+    t = np.arange(48)
+    y = 3 * np.sin(2 * np.pi * t / 24) + np.cumsum(0.05 * rng.standard_normal(48))
+    y += 0.1 * rng.standard_normal(48)
+    hours = pd.date_range("2025-06-19 15:00", periods=72, freq="h", tz="UTC")
+    found = find_seasonality(y)
+    assert found and found[0][0] in (23, 24, 25)
+    assert find_seasonality(y, calendar=(24, 168)) == ((24, 3),)
+    reg = _fit(None, pd.Series(y, index=hours[:48]), seasonality="auto")
+    assert reg.seasonality_ == {24: 3}
+    future = pd.DataFrame(index=hours[48:])
+    np.testing.assert_allclose(reg.predict(future), reg.forecast(steps=24))
+    numpy_fit = _fit(None, y, seasonality="auto")
+    assert numpy_fit.seasonality_ == dict(found)
+
+
 def test_auto_refines_a_peak_one_step_off_the_period():
     # The first 144 hours of the Tokyo temperature: the differences' autocorrelation peaks at
     # lag 23 (0.67 against 0.65 at 24), but at the multiples 24 wins (0.53 at 48, 0.39 at 46).

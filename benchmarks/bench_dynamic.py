@@ -469,7 +469,36 @@ def season_cost(n=10_000, repeats=2):
         )
     ratio = min(walls["season {24: 3}"]) / min(walls["no season"])
     print(f"season / no season: {ratio:.2f}x (target at most 1.5x)")
+    season_kernel_cost(n)
     peer_season_cost(X, y, repeats)
+
+
+def season_kernel_cost(n=10_000):
+    """The Numba kernel alone (one chain's log-likelihood and gradient, as NUTS calls it, the
+    filter's columns built once): the 2 regressors against the same with the season's 6 Fourier
+    columns, at ``n`` steps."""
+    from sklearn_lambda3.bayes._kalman._kernels import columns_loglik_and_grad, filter_columns
+    from sklearn_lambda3.bayes._noise import NOISE_FLOOR
+    from sklearn_lambda3.bayes._structural import seasonal_columns
+
+    y, design, prior, *rest = _kernel_inputs(n)
+    fourier = seasonal_columns(np.arange(n), ((24, 3),))
+    params = [np.array([0.05]), np.array([0.3]), np.array([0.0])]
+    calls = max(3, min(300, 3_000_000 // n))
+    seconds = {}
+    for label, columns in (("no season", design), ("season", np.hstack([design, fourier]))):
+        inputs = (y, filter_columns(y, np.ascontiguousarray(columns)), np.ones(columns.shape[1]), *rest)
+
+        def run(inputs=inputs):
+            for _ in range(calls):
+                columns_loglik_and_grad(*inputs, *params, NOISE_FLOOR)
+
+        seconds[label] = _seconds_per_call(run, calls)
+    print(
+        f"the kernel alone (value + gradient, one chain): {1e6 * seconds['no season']:.0f} us without, "
+        f"{1e6 * seconds['season']:.0f} us with the season's 6 columns, "
+        f"{seconds['season'] / seconds['no season']:.2f}x"
+    )
 
 
 def peer_season_cost(X, y, repeats=2):

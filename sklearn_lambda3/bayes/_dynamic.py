@@ -30,7 +30,7 @@ from ._kalman import (
     dynamic_reference,
 )
 from ._noise import TensionNoiseMixin
-from ._structural import find_seasonality, seasonal_columns, seasonal_labels
+from ._structural import find_seasonality, seasonal_columns, seasonal_cycle, seasonal_labels
 from ._time import row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.
@@ -674,13 +674,22 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         # A block of rows at a time: fit computes components_ over every training step, and
         # (rows × draws) per component for a long series would be several times level_samples_.
         for rows in self._row_blocks(len(time_steps), len(draws)):
-            for name, values in self._component_draws(X[rows], time_steps[rows], draws).items():
+            parts = self._component_draws(X[rows], time_steps[rows], draws)
+            for name, (values, where) in parts.items():
                 block = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
-                summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = block
+                summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = (
+                    block if where is None else block[where]
+                )
         return summary
 
     def _component_draws(self, X, time_steps, draws):
-        """Each component at each row (axis 0) under the path draws ``draws`` (axis 1)."""
+        """Each component under the path draws ``draws`` (axis 1), by row, as ``(values, where)``.
+
+        ``where`` None: row ``i`` of ``values`` is row ``i``'s. Otherwise row ``i``'s draws are
+        ``values[where[i]]``: the components whose rows repeat bit for bit (the season over its
+        cycle, the change points' sum between two change points) are drawn once per distinct
+        row, and a row's summary is then that row's.
+        """
         inside = time_steps < self.n_train_
         steps_sum = np.zeros((len(time_steps), len(draws)))
         if self.change_points_.size:
@@ -688,6 +697,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             reached = np.searchsorted(self.change_points_, time_steps, side="right")
             padded = np.hstack([np.zeros((len(draws), 1)), cumulative])
             steps_sum = padded[:, reached].T
+            distinct, where = np.unique(reached, return_inverse=True)
+            points_sum = (padded[:, distinct].T, where)
         level = np.empty((len(time_steps), len(draws)))
         level[inside] = self.level_samples_[:, time_steps[inside]].T
         if (~inside).any():
@@ -697,17 +708,23 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             noise = np.random.default_rng(0).standard_normal(len(draws))
             tau = self.tau_samples_[draws]
             level[~inside] = self._level_last[draws] + np.sqrt(horizon)[:, None] * tau * noise
-        parts = {"level": level - steps_sum}
+        parts = {"level": (level - steps_sum, None)}
         n_seasonal = self.seasonal_coef_samples_.shape[1]
         if self.trend == "drift":
-            parts["trend"] = time_steps[:, None] * self.drift_samples_[draws]
+            parts["trend"] = (time_steps[:, None] * self.drift_samples_[draws], None)
         if n_seasonal:
-            seasonal = seasonal_columns(time_steps, self._seasons)
-            parts["season"] = seasonal @ self.seasonal_coef_samples_[draws].T
+            # The rows repeat over the seasons' cycle: one per step of it that the rows reach.
+            phases, where = time_steps, None
+            cycle = seasonal_cycle(self._seasons)
+            if cycle is not None:
+                _, first, where = np.unique(time_steps % cycle, return_index=True, return_inverse=True)
+                phases = time_steps[first]
+            seasonal = seasonal_columns(phases, self._seasons)
+            parts["season"] = (seasonal @ self.seasonal_coef_samples_[draws].T, where)
         if self.n_features_in_:
-            parts["regressors"] = X @ self.coef_samples_[draws].T
+            parts["regressors"] = (X @ self.coef_samples_[draws].T, None)
         if self.change_points_.size:
-            parts["change_points"] = steps_sum
+            parts["change_points"] = points_sum
         return parts
 
     def _scalar_draws(self):

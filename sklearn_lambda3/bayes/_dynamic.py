@@ -676,7 +676,10 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         for rows in self._row_blocks(len(time_steps), len(draws)):
             parts = self._component_draws(X[rows], time_steps[rows], draws)
             for name, (values, where) in parts.items():
-                block = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
+                # The draws are this block's own: the quantiles may reorder them in place.
+                mean = values.mean(axis=1)
+                bounds = np.quantile(values, quantiles, axis=1, overwrite_input=True)
+                block = np.column_stack([mean, *bounds])
                 summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = (
                     block if where is None else block[where]
                 )
@@ -700,15 +703,18 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             distinct, where = np.unique(reached, return_inverse=True)
             points_sum = (padded[:, distinct].T, where)
         level = np.empty((len(time_steps), len(draws)))
-        level[inside] = self.level_samples_[:, time_steps[inside]].T
-        if (~inside).any():
+        if inside.all():  # the paths less the steps, in one pass
+            np.subtract(self.level_samples_[:, time_steps].T, steps_sum, out=level)
+        else:
+            level[inside] = self.level_samples_[:, time_steps[inside]].T
             horizon = time_steps[~inside] - self.n_train_ + 1
             # One normal per draw for every horizon: the marginals are the forecast's, and the
             # Monte Carlo error does not make a later step look surer than an earlier one.
             noise = np.random.default_rng(0).standard_normal(len(draws))
             tau = self.tau_samples_[draws]
             level[~inside] = self._level_last[draws] + np.sqrt(horizon)[:, None] * tau * noise
-        parts = {"level": (level - steps_sum, None)}
+            level -= steps_sum
+        parts = {"level": (level, None)}
         n_seasonal = self.seasonal_coef_samples_.shape[1]
         if self.trend == "drift":
             parts["trend"] = (time_steps[:, None] * self.drift_samples_[draws], None)

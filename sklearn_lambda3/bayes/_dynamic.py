@@ -602,9 +602,11 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         coef = beta * (self._y_scale / self._x_scale)
         # Level in units of y: the standardised level plus what centring the regressors moved.
         offset = self._y_mean - (beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
-        self.level_samples_ = (
-            draws["level"].astype(np.float64) * self._y_scale + offset[self._path_draws(), None]
-        )
+        # Scaled and shifted in place, in the copy astype makes: (draws × steps) is large.
+        level = draws["level"].astype(np.float64)
+        level *= self._y_scale
+        level += offset[self._path_draws(), None]
+        self.level_samples_ = level
         self._level_last = draws["level_last"].astype(np.float64) * self._y_scale + offset
         self.level_mean_ = self.level_samples_.mean(axis=0)
         self.tau_samples_ = draws["tau"].reshape(-1).astype(np.float64) * self._y_scale

@@ -30,7 +30,7 @@ from ._kalman import (
     dynamic_reference,
 )
 from ._noise import TensionNoiseMixin
-from ._structural import find_seasonality, seasonal_columns, seasonal_labels
+from ._structural import find_seasonality, seasonal_columns, seasonal_cycle, seasonal_labels
 from ._time import row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.
@@ -602,9 +602,11 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         coef = beta * (self._y_scale / self._x_scale)
         # Level in units of y: the standardised level plus what centring the regressors moved.
         offset = self._y_mean - (beta * self._x_mean / self._x_scale).sum(axis=1) * self._y_scale
-        self.level_samples_ = (
-            draws["level"].astype(np.float64) * self._y_scale + offset[self._path_draws(), None]
-        )
+        # Scaled and shifted in place, in the copy astype makes: (draws × steps) is large.
+        level = draws["level"].astype(np.float64)
+        level *= self._y_scale
+        level += offset[self._path_draws(), None]
+        self.level_samples_ = level
         self._level_last = draws["level_last"].astype(np.float64) * self._y_scale + offset
         self.level_mean_ = self.level_samples_.mean(axis=0)
         self.tau_samples_ = draws["tau"].reshape(-1).astype(np.float64) * self._y_scale
@@ -674,13 +676,25 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         # A block of rows at a time: fit computes components_ over every training step, and
         # (rows × draws) per component for a long series would be several times level_samples_.
         for rows in self._row_blocks(len(time_steps), len(draws)):
-            for name, values in self._component_draws(X[rows], time_steps[rows], draws).items():
-                block = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
-                summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = block
+            parts = self._component_draws(X[rows], time_steps[rows], draws)
+            for name, (values, where) in parts.items():
+                # The draws are this block's own: the quantiles may reorder them in place.
+                mean = values.mean(axis=1)
+                bounds = np.quantile(values, quantiles, axis=1, overwrite_input=True)
+                block = np.column_stack([mean, *bounds])
+                summary.setdefault(name, np.empty((len(time_steps), 3)))[rows] = (
+                    block if where is None else block[where]
+                )
         return summary
 
     def _component_draws(self, X, time_steps, draws):
-        """Each component at each row (axis 0) under the path draws ``draws`` (axis 1)."""
+        """Each component under the path draws ``draws`` (axis 1), by row, as ``(values, where)``.
+
+        ``where`` None: row ``i`` of ``values`` is row ``i``'s. Otherwise row ``i``'s draws are
+        ``values[where[i]]``: the components whose rows repeat bit for bit (the season over its
+        cycle, the change points' sum between two change points) are drawn once per distinct
+        row, and a row's summary is then that row's.
+        """
         inside = time_steps < self.n_train_
         steps_sum = np.zeros((len(time_steps), len(draws)))
         if self.change_points_.size:
@@ -688,26 +702,37 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             reached = np.searchsorted(self.change_points_, time_steps, side="right")
             padded = np.hstack([np.zeros((len(draws), 1)), cumulative])
             steps_sum = padded[:, reached].T
+            distinct, where = np.unique(reached, return_inverse=True)
+            points_sum = (padded[:, distinct].T, where)
         level = np.empty((len(time_steps), len(draws)))
-        level[inside] = self.level_samples_[:, time_steps[inside]].T
-        if (~inside).any():
+        if inside.all():  # the paths less the steps, in one pass
+            np.subtract(self.level_samples_[:, time_steps].T, steps_sum, out=level)
+        else:
+            level[inside] = self.level_samples_[:, time_steps[inside]].T
             horizon = time_steps[~inside] - self.n_train_ + 1
             # One normal per draw for every horizon: the marginals are the forecast's, and the
             # Monte Carlo error does not make a later step look surer than an earlier one.
             noise = np.random.default_rng(0).standard_normal(len(draws))
             tau = self.tau_samples_[draws]
             level[~inside] = self._level_last[draws] + np.sqrt(horizon)[:, None] * tau * noise
-        parts = {"level": level - steps_sum}
+            level -= steps_sum
+        parts = {"level": (level, None)}
         n_seasonal = self.seasonal_coef_samples_.shape[1]
         if self.trend == "drift":
-            parts["trend"] = time_steps[:, None] * self.drift_samples_[draws]
+            parts["trend"] = (time_steps[:, None] * self.drift_samples_[draws], None)
         if n_seasonal:
-            seasonal = seasonal_columns(time_steps, self._seasons)
-            parts["season"] = seasonal @ self.seasonal_coef_samples_[draws].T
+            # The rows repeat over the seasons' cycle: one per step of it that the rows reach.
+            phases, where = time_steps, None
+            cycle = seasonal_cycle(self._seasons)
+            if cycle is not None:
+                _, first, where = np.unique(time_steps % cycle, return_index=True, return_inverse=True)
+                phases = time_steps[first]
+            seasonal = seasonal_columns(phases, self._seasons)
+            parts["season"] = (seasonal @ self.seasonal_coef_samples_[draws].T, where)
         if self.n_features_in_:
-            parts["regressors"] = X @ self.coef_samples_[draws].T
+            parts["regressors"] = (X @ self.coef_samples_[draws].T, None)
         if self.change_points_.size:
-            parts["change_points"] = steps_sum
+            parts["change_points"] = points_sum
         return parts
 
     def _scalar_draws(self):

@@ -40,6 +40,18 @@ def seasonal_labels(seasons):
     return labels
 
 
+def seasonal_cycle(seasons):
+    """Steps after which every season's columns repeat bit for bit: the least common multiple of
+    the periods when they are all whole numbers of steps (:func:`seasonal_columns` takes their
+    phase from the step modulo the period), or None for a fractional period."""
+    cycle = 1
+    for period, _ in seasons:
+        if float(period) != int(period):
+            return None
+        cycle = math.lcm(cycle, int(period))
+    return cycle
+
+
 def seasonal_columns(steps, seasons):
     """Fourier columns of ``seasons`` at the time ``steps``, (n_steps, n_columns), in the order
     of :func:`seasonal_labels`. The phase is taken modulo the period first, so a step far from

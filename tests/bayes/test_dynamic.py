@@ -227,7 +227,7 @@ def test_kalman_filter_failure_is_a_clear_value_error(monkeypatch):
 
     # The host-side search for the sampling coordinate (the sampler's FFI handler cannot
     # raise: a point it cannot evaluate gets -inf, a rejected step).
-    monkeypatch.setattr(_host, "batched_loglik_and_grad", broken)
+    monkeypatch.setattr(_host, "columns_loglik_and_grad", broken)
     X, y, _, _ = dynamic_data(n=60)
     reg = Lambda3DynamicRegressor(**FAST, random_state=0)
     with pytest.raises(ValueError, match="Kalman filter failed.*not positive definite"):

@@ -14,7 +14,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_lambda3 import Lambda3DynamicRegressor
 from sklearn_lambda3._changepoints import _refined_period, seasonal_period
 from sklearn_lambda3._validation import check_seasonality
-from sklearn_lambda3.bayes._structural import find_seasonality, seasonal_columns, seasonal_labels
+from sklearn_lambda3.bayes._structural import (
+    find_seasonality,
+    seasonal_columns,
+    seasonal_cycle,
+    seasonal_labels,
+)
 
 TRUTH = {"period": 24, "cos1": 0.0, "sin1": 2.0, "cos2": 1.0, "drift": 0.02, "step": 3.0, "coef": [1.0, -0.5]}
 
@@ -186,6 +191,33 @@ def test_components_add_up_to_the_fit_and_the_forecast(structural_fit):
     np.testing.assert_allclose(sum(part[:, 0] for part in ahead.values()), forecast, atol=0.1 * std.min())
     width = ahead["level"][:, 2] - ahead["level"][:, 1]
     assert width[-1] > width[0]
+
+
+def test_seasonal_cycle_is_where_the_columns_repeat():
+    assert seasonal_cycle(()) == 1
+    assert seasonal_cycle(((24, 3),)) == 24
+    assert seasonal_cycle(((24, 3), (7, 2))) == 168
+    assert seasonal_cycle(((12, 2), (365.25, 2))) is None
+    steps = np.arange(400)
+    columns = seasonal_columns(steps, ((24, 3), (7, 2)))
+    np.testing.assert_array_equal(columns[168:], columns[:-168])
+
+
+def test_components_drawn_once_per_distinct_row_are_every_rows_own(structural_fit):
+    """The season and the change points' sum are summarised once per step of the cycle and once
+    between change points: the same as drawing them row by row, in the training rows and ahead."""
+    reg, X, _, _ = structural_fit
+    draws = reg._path_draws()
+    quantiles = [0.05, 0.95]
+    for rows, start in ((X, 0), (X[:100], reg.n_train_ + 13)):
+        steps = start + np.arange(len(rows))
+        components = reg.components(rows, start=start) if start else reg.components_
+        season = seasonal_columns(steps, reg._seasons) @ reg.seasonal_coef_samples_[draws].T
+        reached = np.searchsorted(reg.change_points_, steps, side="right")
+        steps_sum = np.hstack([np.zeros((len(draws), 1)), np.cumsum(reg.change_point_samples_, axis=1)])
+        for name, values in (("season", season), ("change_points", steps_sum[:, reached].T)):
+            expected = np.column_stack([values.mean(axis=1), *np.quantile(values, quantiles, axis=1)])
+            np.testing.assert_allclose(components[name], expected, rtol=1e-12, atol=1e-12)
 
 
 def test_forecast_continues_the_season_in_phase():

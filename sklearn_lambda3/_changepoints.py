@@ -419,8 +419,7 @@ def _two_cycle_period(acf, n):
     at each lag (see :func:`seasonal_period`), or 0."""
     pairs = (n - 1) - np.arange(acf.shape[0])
     paired = acf * (n - 1) / pairs
-    lags = np.arange(max(2, (n - 1) // 3 + 1), n // 2 + 1)
-    lags = lags[lags + 1 < paired.shape[0]]
+    lags = np.arange(max(2, (n - 1) // 3 + 1), n // 2 + 1)  # acf runs to n // 2 + 1
     if lags.size == 0:
         return 0
     peaks = lags[(paired[lags] > paired[lags - 1]) & (paired[lags] >= paired[lags + 1])]

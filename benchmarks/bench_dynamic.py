@@ -477,7 +477,7 @@ def season_kernel_cost(n=10_000):
     """The Numba kernel alone (one chain's log-likelihood and gradient, as NUTS calls it, the
     filter's columns built once): the 2 regressors against the same with the season's 6 Fourier
     columns, at ``n`` steps."""
-    from sklearn_lambda3.bayes._kalman._kernels import columns_loglik_and_grad, filter_columns
+    from sklearn_lambda3.bayes._kalman._kernels import columns_loglik_and_grad, likelihood_columns
     from sklearn_lambda3.bayes._noise import NOISE_FLOOR
     from sklearn_lambda3.bayes._structural import seasonal_columns
 
@@ -487,7 +487,7 @@ def season_kernel_cost(n=10_000):
     calls = max(3, min(300, 3_000_000 // n))
     seconds = {}
     for label, columns in (("no season", design), ("season", np.hstack([design, fourier]))):
-        inputs = (y, filter_columns(y, np.ascontiguousarray(columns)), np.ones(columns.shape[1]), *rest)
+        inputs = (y, *likelihood_columns(y, np.ascontiguousarray(columns)), np.ones(columns.shape[1]), *rest)
 
         def run(inputs=inputs):
             for _ in range(calls):

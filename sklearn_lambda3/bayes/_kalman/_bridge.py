@@ -24,7 +24,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._noise import NOISE_FLOOR
-from ._kernels import N_PARAMS, batched_loglik_and_grad, columns_loglik_and_grad, filter_columns
+from ._kernels import N_PARAMS, batched_loglik_and_grad, columns_loglik_and_grad, likelihood_columns
 
 TARGET = "sklearn_lambda3_kalman_loglik"
 
@@ -45,10 +45,10 @@ _BUFFER_DTYPE, _BUFFER_DATA, _BUFFER_RANK, _BUFFER_DIMS = 2, 3, 4, 5
 _F32, _S32 = 11, 4
 # The FFI version the handler declares in its metadata (XLA_FFI_Api_Version: major, minor).
 _API_MAJOR, _API_MINOR = 0, 1
-# The host table of one run: addresses of y, the filter's columns (see filter_columns),
-# prior_scale, change, tension and the scalars (level0_var, step_var, noise floor), then n,
-# k and the columns' rows.
-_TABLE_WORDS = 9
+# The host table of one run: addresses of y, the filter's columns and their layout (see
+# likelihood_columns), prior_scale, change, tension and the scalars (level0_var, step_var,
+# noise floor), then n, k and the columns' rows.
+_TABLE_WORDS = 10
 
 
 @intrinsic
@@ -137,13 +137,14 @@ def _execute(frame):
         return
     halves = carray(_pointer(token[_BUFFER_DATA]), (2,), np.uint32)
     table = _words(np.int64(halves[0]) | (np.int64(halves[1]) << 32), _TABLE_WORDS)
-    n, k, rows = table[6], table[7], table[8]
+    n, k, rows = table[7], table[8], table[9]
     y = carray(_pointer(table[0]), (n,), np.float64)
     columns = carray(_pointer(table[1]), (rows, n), np.float64)
-    prior_scale = carray(_pointer(table[2]), (k,), np.float64)
-    change = carray(_pointer(table[3]), (n,), np.float64)
-    tension = carray(_pointer(table[4]), (n,), np.float64)
-    scalars = carray(_pointer(table[5]), (3,), np.float64)
+    layout = carray(_pointer(table[2]), (k + 2,), np.int64)
+    prior_scale = carray(_pointer(table[3]), (k,), np.float64)
+    change = carray(_pointer(table[4]), (n,), np.float64)
+    tension = carray(_pointer(table[5]), (n,), np.float64)
+    scalars = carray(_pointer(table[6]), (3,), np.float64)
     flat = carray(_pointer(params[_BUFFER_DATA]), (batch, N_PARAMS), np.float32)
     tau = np.empty(batch)
     sigma_base = np.empty(batch)
@@ -153,6 +154,7 @@ def _execute(frame):
     value, grad = columns_loglik_and_grad(
         y,
         columns,
+        layout,
         prior_scale,
         change,
         scalars[0],
@@ -196,16 +198,10 @@ def _keep(inputs):
     y, design, prior_scale, change, level0_var, step_var, tension = inputs
     y = np.ascontiguousarray(y, dtype=np.float64)
     design = np.ascontiguousarray(design, dtype=np.float64)
-    arrays = [
+    columns, layout = likelihood_columns(y, design)
+    arrays = [y, columns, layout] + [
         np.ascontiguousarray(value, dtype=np.float64)
-        for value in (
-            y,
-            filter_columns(y, design),
-            prior_scale,
-            change,
-            tension,
-            [level0_var, step_var, NOISE_FLOOR],
-        )
+        for value in (prior_scale, change, tension, [level0_var, step_var, NOISE_FLOOR])
     ]
     n, k = design.shape
     table = np.array([array.ctypes.data for array in arrays] + [n, k, arrays[1].shape[0]], dtype=np.int64)

@@ -12,7 +12,7 @@ from scipy.optimize import minimize, minimize_scalar
 
 from .._noise import NOISE_FLOOR
 from .._priors import MIN_SHRINKAGE
-from ._kernels import columns_loglik_and_grad, conditional_draws, filter_columns
+from ._kernels import columns_loglik_and_grad, conditional_draws, likelihood_columns
 
 KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var", "tension")
 
@@ -20,18 +20,19 @@ KALMAN_INPUTS = ("y", "design", "prior_scale", "change", "level0_var", "step_var
 def _scale_posterior(inputs, prior, columns=None):
     """Log posterior of (τ, σ) (HalfNormal priors of scales ``prior``) and its gradient.
 
-    ``columns``: the filter's columns of ``inputs`` (:func:`filter_columns`), built here if not
-    given. They do not depend on the prior scales, so a caller that varies only those builds
-    them once: the kernel on the columns is :func:`batched_loglik_and_grad` less that step.
+    ``columns``: the likelihood kernel's columns and layout of ``inputs``
+    (:func:`likelihood_columns`), built here if not given. They do not depend on the prior
+    scales, so a caller that varies only those builds them once: the kernel on the columns is
+    :func:`batched_loglik_and_grad` less that step.
     """
     y, design, *rest = inputs
     if columns is None:
-        columns = filter_columns(y, design)
+        columns = likelihood_columns(y, design)
 
     def log_density(scales):
         try:
             values, grads = columns_loglik_and_grad(
-                y, columns, *rest, scales[:1].copy(), scales[1:].copy(), np.zeros(1), NOISE_FLOOR
+                y, *columns, *rest, scales[:1].copy(), scales[1:].copy(), np.zeros(1), NOISE_FLOOR
             )
         except Exception as error:
             raise ValueError(
@@ -79,7 +80,7 @@ def dynamic_evidence_shrinkage(inputs, level_scale, noise_scale, shrunk=None):
     base = inputs[2]
     shrunk = np.ones(base.shape, dtype=bool) if shrunk is None else np.asarray(shrunk, dtype=bool)
 
-    columns = filter_columns(*inputs[:2])
+    columns = likelihood_columns(*inputs[:2])
 
     def objective(log_g):
         scaled = (*inputs[:2], np.where(shrunk, base * math.exp(log_g), base), *inputs[3:])

@@ -31,6 +31,18 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._periodic import (
+    MIN_PERIODS,
+    periodic_backward,
+    periodic_forward,
+    periodic_gram,
+    periodic_layout,
+    periodic_transform,
+    segment_powers,
+    steady_segments,
+    variable_rows,
+)
+
 N_PARAMS = 3  # tau, sigma_base, sigma_scale
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -98,14 +110,14 @@ def _householder_root(M, rows):
 
 
 @njit(cache=True)
-def _stacked_root(prior_scale, innovations, block):
+def _stacked_root(prior_scale, innovations, rows, block):
     """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ`` over the columns ``e_t`` of ``innovations``.
 
-    ``innovations`` is stored by columns of the filter (``innovations[j, t]``; rows past
-    ``k + 1``, for ``k`` prior scales, are padding and not read). The steps go
-    through :func:`_householder_root` a block at a time, under the factor so far (``block``
-    is its (k + 1, k + 1 + _ROOT_BLOCK) buffer): the work of one QR decomposition of the
-    whole stack, in memory that stays in cache.
+    ``innovations`` is stored by columns of the filter: variable ``j`` (``k`` coefficients,
+    then y) is row ``rows[j]`` (see :func:`likelihood_columns`; other rows are padding and
+    not read). The steps go through :func:`_householder_root` a block at a time, under the
+    factor so far (``block`` is its (k + 1, k + 1 + _ROOT_BLOCK) buffer): the work of one QR
+    decomposition of the whole stack, in memory that stays in cache.
     """
     k = prior_scale.shape[0]
     cols, n = k + 1, innovations.shape[1]
@@ -117,7 +129,7 @@ def _stacked_root(prior_scale, innovations, block):
         for j in range(cols):
             for i in range(cols):
                 block[j, i] = R[i, j]
-            block[j, cols : cols + stop - start] = innovations[j, start:stop]
+            block[j, cols : cols + stop - start] = innovations[rows[j], start:stop]
         R = _householder_root(block, cols + stop - start)
     return R
 
@@ -132,33 +144,26 @@ _GRAM_BLOCK = 256
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def _gram(innovations, cols):
-    """``Σ_t e_t e_tᵀ`` over the first ``cols`` rows of ``innovations`` (the upper triangle)."""
-    n = innovations.shape[1]
-    G = np.zeros((cols, cols))
-    for start in range(0, n, _GRAM_BLOCK):
-        stop = min(start + _GRAM_BLOCK, n)
-        for i in range(cols):
-            a = innovations[i, start:stop]
+def _add_gram(innovations, rows, first, last, start, stop, G):
+    """Add ``Σ_t e_i,t e_j,t`` over the steps ``start … stop - 1`` to ``G[i, j]`` for the
+    variables ``first <= i < last`` and every ``j >= i`` (the upper triangle; variable ``j`` is
+    row ``rows[j]`` of ``innovations``), a block of steps at a time."""
+    cols = G.shape[0]
+    for lo in range(start, stop, _GRAM_BLOCK):
+        hi = min(lo + _GRAM_BLOCK, stop)
+        for i in range(first, last):
+            a = innovations[rows[i], lo:hi]
             for j in range(i, cols):
-                G[i, j] += _dot(a, innovations[j, start:stop])
-    return G
+                G[i, j] += _dot(a, innovations[rows[j], lo:hi])
 
 
 @njit(cache=True)
-def _factor_innovations(prior_scale, innovations, block):
-    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ``, as :func:`_stacked_root` gives it.
-
-    The Cholesky factor of the Gram matrix first: one pass of SIMD inner products, about a
-    quarter of the Householder work. Forming ``Σ e eᵀ`` squares the innovations' condition
-    number, so where a pivot keeps less than :data:`_GRAM_PIVOT_SHARE` of its diagonal (a
-    column nearly explained by the ones before it, or σ near the noise floor, where the scaled
-    innovations are ~10⁶ and the prior precision drowns in their rounding) the factor comes
-    from :func:`_stacked_root`, whose error is that of the innovations, not of their square.
-    """
+def _gram_factor(G, prior_scale):
+    """The Cholesky factor ``R`` of ``G + diag(1/s², 0)`` (``G`` a Gram matrix, its upper
+    triangle), and whether every pivot kept at least :data:`_GRAM_PIVOT_SHARE` of its diagonal
+    (otherwise ``R`` is not finished and the factor must come from the innovations)."""
     k = prior_scale.shape[0]
     cols = k + 1
-    G = _gram(innovations, cols)
     for i in range(k):
         G[i, i] += 1.0 / (prior_scale[i] * prior_scale[i])
     R = np.zeros((cols, cols))
@@ -174,8 +179,28 @@ def _factor_innovations(prior_scale, innovations, block):
             elif j == k and G[j, j] == 0.0:
                 R[j, j] = 0.0  # y's innovations all 0: nothing to explain, nothing lost
             else:
-                return _stacked_root(prior_scale, innovations, block)
-    return R
+                return R, False
+    return R, True
+
+
+@njit(cache=True)
+def _factor_innovations(prior_scale, innovations, rows, block):
+    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ``, as :func:`_stacked_root` gives it.
+
+    The Cholesky factor of the Gram matrix first: one pass of SIMD inner products, about a
+    quarter of the Householder work. Forming ``Σ e eᵀ`` squares the innovations' condition
+    number, so where a pivot keeps less than :data:`_GRAM_PIVOT_SHARE` of its diagonal (a
+    column nearly explained by the ones before it, or σ near the noise floor, where the scaled
+    innovations are ~10⁶ and the prior precision drowns in their rounding) the factor comes
+    from :func:`_stacked_root`, whose error is that of the innovations, not of their square.
+    """
+    cols = prior_scale.shape[0] + 1
+    G = np.zeros((cols, cols))
+    _add_gram(innovations, rows, 0, cols, 0, innovations.shape[1], G)
+    R, factored = _gram_factor(G, prior_scale)
+    if factored:
+        return R
+    return _stacked_root(prior_scale, innovations, rows, block)
 
 
 @njit(cache=True)
@@ -241,7 +266,7 @@ def _variances(
     product = 1.0
     n_obs = 0
     # The previous observed step's variances, for the steady state (see below).
-    q_last = r_last = p_last = -1.0
+    q_last = r_last = p_last = p_before = p_before2 = -1.0
     P = F = inv_sqrt = K = rest = 0.0
     for t in range(n):
         q = (level0_var if t == 0 else tau2) + change[t] * step_var
@@ -258,15 +283,22 @@ def _variances(
         if not (q == q_last and r == r_last and p == p_last):
             # Otherwise the variances have reached their fixed point in float64 (constant q
             # and r, a few hundred steps in): this step's are the last step's, bit for bit.
-            q_last, r_last, p_last = q, r, p
-            P = p + q
-            F = P + r
-            inv = 1.0 / F
-            inv_sqrt = math.sqrt(inv)
-            K = P * inv
-            rest = r * inv
-            # p = P (1 - K) = P r / F, without the cancellation in 1 - K when P >> r.
-            p = P * r * inv
+            same = q == q_last and r == r_last
+            if same and (p == p_before or p == p_before2):
+                # The roundings cycle through two or three values a few ulps around the
+                # fixed point: hold the last (a steady filter, for the periodic columns).
+                p = p_last
+            else:
+                p_before2, p_before = (p_before, p_last) if same else (-1.0, -1.0)
+                q_last, r_last, p_last = q, r, p
+                P = p + q
+                F = P + r
+                inv = 1.0 / F
+                inv_sqrt = math.sqrt(inv)
+                K = P * inv
+                rest = r * inv
+                # p = P (1 - K) = P r / F, without the cancellation in 1 - K when P >> r.
+                p = P * r * inv
         predicted[t] = P
         inv_sqrt_f[t] = inv_sqrt
         gain[t] = K
@@ -280,22 +312,22 @@ def _variances(
 
 
 @njit(cache=True)
-def _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means):
+def _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means, first, last, start, stop, state):
     """Each column's filter with the shared gains: ``m_t = (1 - K_t) m_{t-1} + K_t x_t``.
 
-    Fills ``innovations[j, t]`` (the scaled innovation ``(x_t - m_{t-1}) / √F_t``, 0 at a
-    missing step) and, if it has n columns, ``means[j, t]`` (the filtered mean after step t)
-    for every row of ``columns`` (padding included). Returns the last filtered means. Four
-    columns at a time, each mean in a register: four independent multiply-adds per step.
+    Over the rows ``first … last - 1`` of ``columns`` (a multiple of four apart) and the steps
+    ``start … stop - 1``, from the means ``state[j]`` before ``start``, which it leaves as the
+    means after ``stop - 1``. Fills ``innovations[j, t]`` (the scaled innovation
+    ``(x_t - m_{t-1}) / √F_t``, 0 at a missing step) and, if it has n columns, ``means[j, t]``
+    (the filtered mean after step t). Four columns at a time, each mean in a register: four
+    independent multiply-adds per step.
     """
-    cols, n = columns.shape
-    keep_means = means.shape[1] == n
-    last = np.empty(cols)
-    for j in range(0, cols, _WIDTH):
+    keep_means = means.shape[1] == columns.shape[1]
+    for j in range(first, last, _WIDTH):
         x0, x1, x2, x3 = columns[j], columns[j + 1], columns[j + 2], columns[j + 3]
         e0, e1, e2, e3 = innovations[j], innovations[j + 1], innovations[j + 2], innovations[j + 3]
-        m0 = m1 = m2 = m3 = 0.0
-        for t in range(n):
+        m0, m1, m2, m3 = state[j], state[j + 1], state[j + 2], state[j + 3]
+        for t in range(start, stop):
             g, c, f = gain[t], keep[t], inv_sqrt_f[t]
             a0, a1, a2, a3 = x0[t], x1[t], x2[t], x3[t]
             e0[t] = (a0 - m0) * f
@@ -308,33 +340,80 @@ def _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means):
             m3 = c * m3 + g * a3
             if keep_means:
                 means[j, t], means[j + 1, t], means[j + 2, t], means[j + 3, t] = m0, m1, m2, m3
-        last[j], last[j + 1], last[j + 2], last[j + 3] = m0, m1, m2, m3
-    return last
+        state[j], state[j + 1], state[j + 2], state[j + 3] = m0, m1, m2, m3
 
 
 @njit(cache=True, fastmath={"contract"})
-def _transform_innovations(innovations, T, cols):
-    """``e T`` in place over the first ``cols`` rows, ``T`` upper triangular: row ``j`` from the
-    rows ``i <= j``, last first, a block of steps at a time (the block's rows stay in cache)."""
-    n = innovations.shape[1]
-    for start in range(0, n, _GRAM_BLOCK):
-        stop = min(start + _GRAM_BLOCK, n)
-        for j in range(cols - 1, -1, -1):
-            row = innovations[j, start:stop]
+def _transform_innovations(innovations, rows, T, first, last, lowest, start, stop):
+    """``e T`` in place for the variables ``first <= j < last`` over the steps ``start … stop - 1``,
+    ``T`` upper triangular: variable ``j`` (row ``rows[j]``) from the variables
+    ``lowest <= i <= j``, last first (so the rows it reads are not yet transformed), a block
+    of steps at a time (the block's rows stay in cache)."""
+    for lo in range(start, stop, _GRAM_BLOCK):
+        hi = min(lo + _GRAM_BLOCK, stop)
+        for j in range(last - 1, first - 1, -1):
+            row = innovations[rows[j], lo:hi]
             diagonal = T[j, j]
-            for t in range(stop - start):
+            for t in range(hi - lo):
                 row[t] *= diagonal
-            for i in range(j):
+            for i in range(lowest, j):
                 coefficient = T[i, j]
-                other = innovations[i, start:stop]
-                for t in range(stop - start):
+                other = innovations[rows[i], lo:hi]
+                for t in range(hi - lo):
                     row[t] += coefficient * other[t]
+
+
+@njit(cache=True, fastmath={"contract"})
+def _backward_means(innovations, keep, inv_sqrt_f, first, last, start, stop, state, gain_dot, square):
+    """The adjoints of the filter's means over the rows ``first … last - 1`` (a multiple of four
+    apart) of the transformed innovations ``a = e T``, backwards over the steps
+    ``stop - 1 … start``, from the adjoints ``state[j]`` after ``stop - 1`` (left as those
+    before ``start``): ``m̄_{t-1} = (1 - K_t) m̄_t + a_t / √F_t``. Adds each step's
+    ``Σ_j m̄_j a_j`` to ``gain_dot[t]`` and ``Σ_j a_j²`` to ``square[t]``. Four columns at a
+    time, each adjoint a recursion in a register."""
+    for j in range(first, last, _WIDTH):
+        e0, e1, e2, e3 = innovations[j], innovations[j + 1], innovations[j + 2], innovations[j + 3]
+        b0, b1, b2, b3 = state[j], state[j + 1], state[j + 2], state[j + 3]
+        for t in range(stop - 1, start - 1, -1):
+            c, f = keep[t], inv_sqrt_f[t]
+            a0, a1, a2, a3 = e0[t], e1[t], e2[t], e3[t]
+            gain_dot[t] += b0 * a0 + b1 * a1 + b2 * a2 + b3 * a3
+            square[t] += a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3
+            b0 = c * b0 + a0 * f
+            b1 = c * b1 + a1 * f
+            b2 = c * b2 + a2 * f
+            b3 = c * b3 + a3 * f
+        state[j], state[j + 1], state[j + 2], state[j + 3] = b0, b1, b2, b3
+
+
+@njit(cache=True)
+def likelihood_columns(y, design):
+    """The columns ``[w_1 … w_k, y]`` the likelihood kernel runs over, and their layout.
+
+    ``(columns, layout)``: ``layout`` is :func:`~._periodic.periodic_layout`'s (the columns
+    that repeat exactly with a common period first, in the variables' order), and
+    ``columns`` holds the variables by row (:func:`~._periodic.variable_rows`), each block
+    padded with zero rows to a multiple of four, as :func:`filter_columns` pads its one block.
+    """
+    n, k = design.shape
+    layout = periodic_layout(design)
+    rows = variable_rows(layout, k)
+    n_others = k - layout[1]
+    columns = np.zeros((rows[k] - n_others + _WIDTH * ((n_others + _WIDTH) // _WIDTH), n))
+    for v in range(k):
+        column = layout[2 + v]
+        for t in range(n):
+            columns[rows[v], t] = design[t, column]
+    for t in range(n):
+        columns[rows[k], t] = 0.0 if math.isnan(y[t]) else y[t]
+    return columns, layout
 
 
 @njit(cache=True, fastmath={"contract"})
 def _loglik_and_grad(
     y,
     columns,
+    layout,
     prior_scale,
     change,
     level0_var,
@@ -344,18 +423,18 @@ def _loglik_and_grad(
     sigma_base,
     sigma_scale,
     noise_floor,
-    innovations,
-    predicted,
-    inv_sqrt_f,
-    gain,
-    keep,
+    work,
+    segments,
+    first,
+    shift,
     block,
 ):
     """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
 
-    ``columns`` is :func:`filter_columns`'s; ``innovations`` (shaped as it), ``predicted``,
-    ``inv_sqrt_f``, ``gain``, ``keep`` (n,) (see :func:`_variances`) and ``block`` (see
-    :func:`_stacked_root`) are work arrays, overwritten.
+    ``columns, layout`` are :func:`likelihood_columns`'s; ``work`` (shaped as ``columns``
+    plus 5 rows: the innovations, then the variances of :func:`_variances` and the squares
+    by step), ``segments``, ``first``, ``shift`` (see :mod:`._periodic`) and ``block``
+    (see :func:`_stacked_root`) are work arrays, overwritten.
 
     The forward pass gives the scaled innovations ``e``; under β's prior rows their
     triangular factor ``R`` gives the value. The gradient is reverse-mode through the filter:
@@ -366,12 +445,24 @@ def _loglik_and_grad(
     forward pass, rather than one forward-carried derivative of every innovation and of
     ``Σ e eᵀ`` per parameter. The backward pass runs four columns at a time for the adjoints
     of the means (each a recursion in a register), then once over the steps for the variances'.
+    Periodic columns (a season's) go through the stretches where the variances are steady in
+    closed form (:mod:`._periodic`): one period's work per stretch instead of one per step.
     """
     k = prior_scale.shape[0]
     cols, n = k + 1, columns.shape[1]
     # NUTS may probe overflowing values; a -inf log-density rejects them (a divergence).
     if not (np.isfinite(tau) and np.isfinite(sigma_base) and np.isfinite(sigma_scale)):
         return -np.inf, np.zeros(N_PARAMS)
+    height = columns.shape[0]
+    innovations = work[:height]
+    predicted, inv_sqrt_f, gain = work[height], work[height + 1], work[height + 2]
+    keep, square = work[height + 3], work[height + 4]
+    period, n_periodic = layout[0], layout[1]
+    rows = variable_rows(layout, k)
+    periodic_rows = rows[k] - (k - n_periodic)
+    scale = np.empty(k)
+    for v in range(k):
+        scale[v] = prior_scale[layout[2 + v]]
     log_f, n_obs, _ = _variances(
         y,
         change,
@@ -387,8 +478,37 @@ def _loglik_and_grad(
         gain,
         keep,
     )
-    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, innovations[:, :0])
-    R = _factor_innovations(prior_scale, innovations, block)
+    count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if n_periodic else 0
+    state = np.zeros(height)
+    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], periodic_rows, height, 0, n, state)
+    while True:
+        G = np.zeros((cols, cols))
+        _add_gram(innovations, rows, n_periodic, cols, 0, n, G)
+        cursor = 0
+        for s in range(count + 1):
+            stop = segments[s, 0] if s < count else n
+            _filter_means(columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], 0, periodic_rows, cursor, stop, state)
+            _add_gram(innovations, rows, 0, n_periodic, cursor, stop, G)
+            if s < count:
+                periods = (segments[s, 1] - stop) // period
+                powers, sums, _ = segment_powers(keep[stop], period, periods)
+                periodic_forward(
+                    columns, n_periodic, stop, period, gain[stop], keep[stop], inv_sqrt_f[stop], sums[periods],
+                    state, first[s], shift[s],
+                )
+                cursor = periodic_gram(
+                    innovations, rows, n_periodic, stop, periods, period, powers, sums, first[s], shift[s], G
+                )
+        R, factored = _gram_factor(G, scale)
+        if factored:
+            break
+        if count == 0:
+            R = _stacked_root(scale, innovations, rows, block)
+            break
+        # Too ill-conditioned for the Gram matrix: the periodic columns at every step, for
+        # the factor from the innovations themselves.
+        count = 0
+        state[:periodic_rows] = 0.0
     if not (np.isfinite(log_f) and np.all(np.isfinite(R))):
         return -np.inf, np.zeros(N_PARAMS)
     # RᵀR = [[A, b], [bᵀ, S_yy]] with A = Σ e_w e_wᵀ + diag(1/s²), b = Σ e_w e_y: the leading
@@ -408,32 +528,46 @@ def _loglik_and_grad(
     T[:k, :k] = R_inv
     T[:k, k] = -(R_inv @ np.ascontiguousarray(R[:k, k]))
     T[k, k] = 1.0
-    _transform_innovations(innovations, T, cols)
-    # The adjoints of the means, four columns at a time: m̄_{t-1} = (1 - K_t) m̄_t + ē_t / √F_t with
-    # ē_t = -e_t, and their share of K̄_t, Σ_j m̄_j v_j = √F_t Σ_j m̄_j e_j, gathered in
-    # ``gain`` (the gains are not needed again), and ‖e_t T‖² in ``square``.
+    # e T: the other variables first, as they read the periodic columns' rows untransformed.
+    cursor = 0
+    for s in range(count + 1):
+        stop = segments[s, 0] if s < count else n
+        _transform_innovations(innovations, rows, T, n_periodic, cols, 0, cursor, stop)
+        if s < count:
+            cursor = segments[s, 1]
+            periods = (cursor - stop) // period
+            _transform_innovations(innovations, rows, T, n_periodic, cols, n_periodic, stop, cursor)
+            powers, sums, _ = segment_powers(keep[stop], period, periods)
+            periodic_transform(
+                innovations, rows, T, n_periodic, stop, periods, period, powers, sums, first[s], shift[s]
+            )
+    cursor = 0
+    for s in range(count + 1):
+        stop = segments[s, 0] if s < count else n
+        _transform_innovations(innovations, rows, T, 0, n_periodic, 0, cursor, stop)
+        if s < count:
+            cursor = segments[s, 1]
+    # The adjoints of the means: m̄_{t-1} = (1 - K_t) m̄_t + ē_t / √F_t with ē_t = -e_t, and
+    # their share of K̄_t, Σ_j m̄_j v_j = √F_t Σ_j m̄_j e_j, gathered in ``gain`` (the gains
+    # are not needed again), and ‖e_t T‖² in ``square``. The padding rows hold the zero
+    # columns' innovations, exactly 0: they add nothing.
     gain_dot = gain
-    square = np.empty(n)
-    # The padding rows hold the zero columns' innovations, exactly 0: they add nothing.
-    for j in range(0, innovations.shape[0], _WIDTH):
-        e0, e1, e2, e3 = innovations[j], innovations[j + 1], innovations[j + 2], innovations[j + 3]
-        b0 = b1 = b2 = b3 = 0.0
-        first = j == 0
-        for t in range(n - 1, -1, -1):
-            c, f = keep[t], inv_sqrt_f[t]
-            a0, a1, a2, a3 = e0[t], e1[t], e2[t], e3[t]
-            dot = b0 * a0 + b1 * a1 + b2 * a2 + b3 * a3
-            sq = a0 * a0 + a1 * a1 + a2 * a2 + a3 * a3
-            if first:
-                gain_dot[t] = dot
-                square[t] = sq
-            else:
-                gain_dot[t] += dot
-                square[t] += sq
-            b0 = c * b0 + a0 * f
-            b1 = c * b1 + a1 * f
-            b2 = c * b2 + a2 * f
-            b3 = c * b3 + a3 * f
+    gain_dot[:] = 0.0
+    square[:] = 0.0
+    state[:] = 0.0
+    _backward_means(innovations, keep, inv_sqrt_f, periodic_rows, height, 0, n, state, gain_dot, square)
+    cursor = n
+    for s in range(count, -1, -1):
+        start = segments[s - 1, 1] if s > 0 else 0
+        _backward_means(innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square)
+        if s > 0:
+            cursor = segments[s - 1, 0]
+            periods = (start - cursor) // period
+            powers, sums, period_powers = segment_powers(keep[cursor], period, periods)
+            periodic_backward(
+                n_periodic, cursor, periods, period, keep[cursor], inv_sqrt_f[cursor], powers, sums,
+                period_powers, first[s - 1], shift[s - 1], state, gain_dot, square,
+            )
     # The variances' adjoints, p̄ of the filtered variance, over the steps.
     p_bar = 0.0
     grad_tau = 0.0
@@ -480,10 +614,11 @@ def batched_loglik_and_grad(
     ``(values, grads)``, shaped ``(batch,)`` and ``(batch, 3)``. One chain after the other,
     sharing the work arrays (a chain's stay in cache).
     """
-    columns = filter_columns(y, design)
+    columns, layout = likelihood_columns(y, design)
     return columns_loglik_and_grad(
         y,
         columns,
+        layout,
         prior_scale,
         change,
         level0_var,
@@ -498,9 +633,9 @@ def batched_loglik_and_grad(
 
 @njit(cache=True)
 def columns_loglik_and_grad(
-    y, columns, prior_scale, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor
+    y, columns, layout, prior_scale, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor
 ):
-    """:func:`batched_loglik_and_grad` given the filter's columns (:func:`filter_columns`).
+    """:func:`batched_loglik_and_grad` given the columns and layout of :func:`likelihood_columns`.
 
     The sampler's FFI handler calls this with the columns built once per fit, one chain per
     call: its chains run as independent programs, in parallel (see
@@ -510,17 +645,19 @@ def columns_loglik_and_grad(
     batch = tau.shape[0]
     values = np.empty(batch)
     grads = np.empty((batch, N_PARAMS))
-    innovations = np.empty(columns.shape)
-    predicted = np.empty(n)
-    inv_sqrt_f = np.empty(n)
-    gain = np.empty(n)
-    keep = np.empty(n)
+    work = np.empty((columns.shape[0] + 5, n))
+    period, n_periodic = layout[0], layout[1]
+    most = n // (MIN_PERIODS * period) if period else 0
+    segments = np.empty((most, 2), dtype=np.int64)
+    first = np.empty((most, n_periodic, period))
+    shift = np.empty((most, n_periodic))
     k = prior_scale.shape[0]
     block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
     for c in range(batch):
         values[c], grads[c] = _loglik_and_grad(
             y,
             columns,
+            layout,
             prior_scale,
             change,
             level0_var,
@@ -530,11 +667,10 @@ def columns_loglik_and_grad(
             sigma_base[c],
             sigma_scale[c],
             noise_floor,
-            innovations,
-            predicted,
-            inv_sqrt_f,
-            gain,
-            keep,
+            work,
+            segments,
+            first,
+            shift,
             block,
         )
     return values, grads
@@ -591,8 +727,9 @@ def _draw_given_variances(
         gain,
         keep,
     )
-    mean = _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means)
-    R = _factor_innovations(prior_scale, innovations, block)
+    mean = np.zeros(columns.shape[0])
+    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means, 0, columns.shape[0], 0, n, mean)
+    R = _factor_innovations(prior_scale, innovations, np.arange(k + 1), block)
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
     beta_out[:] = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
     last = mean[k] - mean[:k] @ beta_out + math.sqrt(p) * z_last

@@ -362,7 +362,7 @@ def test_factor_of_innovations_is_the_cholesky_factor_of_prior_plus_gram():
     innovations = np.zeros((8, n))
     innovations[: k + 1] = rng.standard_normal((k + 1, n))
     block = np.empty((k + 1, k + 1 + 512))
-    R = _factor_innovations(prior_scale, innovations.copy(), block)
+    R = _factor_innovations(prior_scale, innovations.copy(), np.arange(k + 1), block)
     expected = np.linalg.cholesky(_stacked_target(prior_scale, innovations)).T
     np.testing.assert_allclose(R, expected, rtol=1e-12, atol=1e-12)
 
@@ -382,8 +382,8 @@ def test_factor_of_nearly_collinear_innovations_keeps_the_prior_precision():
     innovations[2] = rng.standard_normal(n)
     innovations[3] = rng.standard_normal(n)
     block = np.empty((k + 1, k + 1 + 512))
-    R = _factor_innovations(prior_scale, innovations.copy(), block)
-    reference = _stacked_root(prior_scale, innovations.copy(), block)
+    R = _factor_innovations(prior_scale, innovations.copy(), np.arange(k + 1), block)
+    reference = _stacked_root(prior_scale, innovations.copy(), np.arange(k + 1), block)
     np.testing.assert_array_equal(R, reference)
     # The collinear pair's Schur complement, (1 + a) - a² / (1 + a) with a = ‖e_0‖², is about 2
     # under a diagonal of about 9e5: held by the prior precisions alone.

@@ -480,21 +480,44 @@ def _loglik_and_grad(
     )
     count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if n_periodic else 0
     state = np.zeros(height)
-    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], periodic_rows, height, 0, n, state)
+    _filter_means(
+        columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], periodic_rows, height, 0, n, state
+    )
     while True:
         G = np.zeros((cols, cols))
         _add_gram(innovations, rows, n_periodic, cols, 0, n, G)
         cursor = 0
         for s in range(count + 1):
             stop = segments[s, 0] if s < count else n
-            _filter_means(columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], 0, periodic_rows, cursor, stop, state)
+            _filter_means(
+                columns,
+                inv_sqrt_f,
+                gain,
+                keep,
+                innovations,
+                work[:0, :0],
+                0,
+                periodic_rows,
+                cursor,
+                stop,
+                state,
+            )
             _add_gram(innovations, rows, 0, n_periodic, cursor, stop, G)
             if s < count:
                 periods = (segments[s, 1] - stop) // period
                 powers, sums, _ = segment_powers(keep[stop], period, periods)
                 periodic_forward(
-                    columns, n_periodic, stop, period, gain[stop], keep[stop], inv_sqrt_f[stop], sums[periods],
-                    state, first[s], shift[s],
+                    columns,
+                    n_periodic,
+                    stop,
+                    period,
+                    gain[stop],
+                    keep[stop],
+                    inv_sqrt_f[stop],
+                    sums[periods],
+                    state,
+                    first[s],
+                    shift[s],
                 )
                 cursor = periodic_gram(
                     innovations, rows, n_periodic, stop, periods, period, powers, sums, first[s], shift[s], G
@@ -559,14 +582,28 @@ def _loglik_and_grad(
     cursor = n
     for s in range(count, -1, -1):
         start = segments[s - 1, 1] if s > 0 else 0
-        _backward_means(innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square)
+        _backward_means(
+            innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square
+        )
         if s > 0:
             cursor = segments[s - 1, 0]
             periods = (start - cursor) // period
             powers, sums, period_powers = segment_powers(keep[cursor], period, periods)
             periodic_backward(
-                n_periodic, cursor, periods, period, keep[cursor], inv_sqrt_f[cursor], powers, sums,
-                period_powers, first[s - 1], shift[s - 1], state, gain_dot, square,
+                n_periodic,
+                cursor,
+                periods,
+                period,
+                keep[cursor],
+                inv_sqrt_f[cursor],
+                powers,
+                sums,
+                period_powers,
+                first[s - 1],
+                shift[s - 1],
+                state,
+                gain_dot,
+                square,
             )
     # The variances' adjoints, p̄ of the filtered variance, over the steps.
     p_bar = 0.0
@@ -633,7 +670,18 @@ def batched_loglik_and_grad(
 
 @njit(cache=True)
 def columns_loglik_and_grad(
-    y, columns, layout, prior_scale, change, level0_var, step_var, tension, tau, sigma_base, sigma_scale, noise_floor
+    y,
+    columns,
+    layout,
+    prior_scale,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
 ):
     """:func:`batched_loglik_and_grad` given the columns and layout of :func:`likelihood_columns`.
 

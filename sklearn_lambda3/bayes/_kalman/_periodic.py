@@ -267,7 +267,20 @@ def periodic_transform(innovations, rows, T, n_periodic, start, periods, period,
 
 @njit(cache=True, fastmath={"contract"})
 def periodic_backward(
-    n_periodic, start, periods, period, c, f, powers, sums, period_powers, first, shift, state, gain_dot, square
+    n_periodic,
+    start,
+    periods,
+    period,
+    c,
+    f,
+    powers,
+    sums,
+    period_powers,
+    first,
+    shift,
+    state,
+    gain_dot,
+    square,
 ):
     """The periodic columns' adjoints backwards over a steady stretch, in closed form.
 
@@ -337,7 +350,16 @@ def periodic_backward(
     s3_squares = np.empty(p)
     for u in range(p):
         s3_squares[u] = s3 * powers[u] * powers[u]
-    r0, r1, r2, r3, r4, r5, r6, r7 = tables[0], tables[1], tables[2], tables[3], tables[4], tables[5], tables[6], tables[7]
+    r0, r1, r2, r3, r4, r5, r6, r7 = (
+        tables[0],
+        tables[1],
+        tables[2],
+        tables[3],
+        tables[4],
+        tables[5],
+        tables[6],
+        tables[7],
+    )
     for k in range(K):
         back = K - 1 - k
         incoming, remaining, psi_k, s_k = period_powers[back], sums[back], psi_end[k], sums[k]

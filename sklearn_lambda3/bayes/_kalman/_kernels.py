@@ -218,24 +218,6 @@ def _upper_inverse(R, k):
 
 
 @njit(cache=True)
-def filter_columns(y, design):
-    """The columns ``[w_1 … w_k, y]`` the filter runs over, stored by column.
-
-    Shaped ``(4 ⌈(k + 1) / 4⌉, n)``: the columns are filtered four at a time (see
-    :func:`_filter_means`), and the rows past ``k + 1`` are zero padding, never read as
-    results. A missing step of ``y`` is stored as 0: its gain is 0 and its scaled innovation
-    is multiplied by 0, so the value is never used, and a NaN there would poison both.
-    """
-    n, k = design.shape
-    columns = np.zeros((_WIDTH * ((k + _WIDTH) // _WIDTH), n))
-    for t in range(n):
-        for j in range(k):
-            columns[j, t] = design[t, j]
-        columns[k, t] = 0.0 if math.isnan(y[t]) else y[t]
-    return columns
-
-
-@njit(cache=True)
 def _variances(
     y,
     change,
@@ -393,7 +375,10 @@ def likelihood_columns(y, design):
     ``(columns, layout)``: ``layout`` is :func:`~._periodic.periodic_layout`'s (the columns
     that repeat exactly with a common period first, in the variables' order), and
     ``columns`` holds the variables by row (:func:`~._periodic.variable_rows`), each block
-    padded with zero rows to a multiple of four, as :func:`filter_columns` pads its one block.
+    padded with zero rows to a multiple of four: the columns are filtered four at a time (see
+    :func:`_filter_means`), and the padding rows are zero columns, never read as results. A
+    missing step of ``y`` is stored as 0: its gain is 0 and its scaled innovation is multiplied
+    by 0, so the value is never used, and a NaN there would poison both.
     """
     n, k = design.shape
     layout = periodic_layout(design)
@@ -407,6 +392,118 @@ def likelihood_columns(y, design):
     for t in range(n):
         columns[rows[k], t] = 0.0 if math.isnan(y[t]) else y[t]
     return columns, layout
+
+
+@njit(cache=True)
+def _filter_and_factor(
+    y,
+    columns,
+    layout,
+    scale,
+    change,
+    level0_var,
+    step_var,
+    tension,
+    tau,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    work,
+    means,
+    segments,
+    first,
+    shift,
+    block,
+    state,
+):
+    """The forward pass of :func:`_loglik_and_grad` and of the exact draws: the variances, the
+    columns' filters and the triangular factor ``R`` of ``diag(1/s², 0) + Σ_t e_t e_tᵀ`` in the
+    variables' order (``scale``: the prior scales in that order).
+
+    Returns ``(Σ log F_t, observed steps, last filtered variance, steady stretches, R)`` and
+    leaves the columns' last means in ``state`` (by row of ``columns``). With ``means`` of n
+    columns, every column is filtered at every step and its means kept there; otherwise the
+    periodic columns go through the steady stretches in closed form (:mod:`._periodic`),
+    whose tables stay in ``first`` and ``shift`` for the backward pass.
+    """
+    k = scale.shape[0]
+    cols, n = k + 1, columns.shape[1]
+    height = columns.shape[0]
+    innovations = work[:height]
+    predicted, inv_sqrt_f, gain = work[height], work[height + 1], work[height + 2]
+    keep = work[height + 3]
+    period, n_periodic = layout[0], layout[1]
+    rows = variable_rows(layout, k)
+    periodic_rows = rows[k] - (k - n_periodic)
+    log_f, n_obs, last_variance = _variances(
+        y,
+        change,
+        level0_var,
+        step_var,
+        tension,
+        tau,
+        sigma_base,
+        sigma_scale,
+        noise_floor,
+        predicted,
+        inv_sqrt_f,
+        gain,
+        keep,
+    )
+    steady = n_periodic > 0 and means.shape[1] != n
+    count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if steady else 0
+    state[:] = 0.0
+    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means, periodic_rows, height, 0, n, state)
+    while True:
+        G = np.zeros((cols, cols))
+        _add_gram(innovations, rows, n_periodic, cols, 0, n, G)
+        cursor = 0
+        for s in range(count + 1):
+            stop = segments[s, 0] if s < count else n
+            _filter_means(
+                columns,
+                inv_sqrt_f,
+                gain,
+                keep,
+                innovations,
+                means,
+                0,
+                periodic_rows,
+                cursor,
+                stop,
+                state,
+            )
+            _add_gram(innovations, rows, 0, n_periodic, cursor, stop, G)
+            if s < count:
+                periods = (segments[s, 1] - stop) // period
+                powers, sums, _ = segment_powers(keep[stop], period, periods)
+                periodic_forward(
+                    columns,
+                    n_periodic,
+                    stop,
+                    period,
+                    gain[stop],
+                    keep[stop],
+                    inv_sqrt_f[stop],
+                    sums[periods],
+                    state,
+                    first[s],
+                    shift[s],
+                )
+                cursor = periodic_gram(
+                    innovations, rows, n_periodic, stop, periods, period, powers, sums, first[s], shift[s], G
+                )
+        R, factored = _gram_factor(G, scale)
+        if factored:
+            break
+        if count == 0:
+            R = _stacked_root(scale, innovations, rows, block)
+            break
+        # Too ill-conditioned for the Gram matrix: the periodic columns at every step, for
+        # the factor from the innovations themselves.
+        count = 0
+        state[:periodic_rows] = 0.0
+    return log_f, n_obs, last_variance, count, R
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -463,8 +560,12 @@ def _loglik_and_grad(
     scale = np.empty(k)
     for v in range(k):
         scale[v] = prior_scale[layout[2 + v]]
-    log_f, n_obs, _ = _variances(
+    state = np.empty(height)
+    log_f, n_obs, _, count, R = _filter_and_factor(
         y,
+        columns,
+        layout,
+        scale,
         change,
         level0_var,
         step_var,
@@ -473,65 +574,14 @@ def _loglik_and_grad(
         sigma_base,
         sigma_scale,
         noise_floor,
-        predicted,
-        inv_sqrt_f,
-        gain,
-        keep,
+        work,
+        work[:0, :0],
+        segments,
+        first,
+        shift,
+        block,
+        state,
     )
-    count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if n_periodic else 0
-    state = np.zeros(height)
-    _filter_means(
-        columns, inv_sqrt_f, gain, keep, innovations, work[:0, :0], periodic_rows, height, 0, n, state
-    )
-    while True:
-        G = np.zeros((cols, cols))
-        _add_gram(innovations, rows, n_periodic, cols, 0, n, G)
-        cursor = 0
-        for s in range(count + 1):
-            stop = segments[s, 0] if s < count else n
-            _filter_means(
-                columns,
-                inv_sqrt_f,
-                gain,
-                keep,
-                innovations,
-                work[:0, :0],
-                0,
-                periodic_rows,
-                cursor,
-                stop,
-                state,
-            )
-            _add_gram(innovations, rows, 0, n_periodic, cursor, stop, G)
-            if s < count:
-                periods = (segments[s, 1] - stop) // period
-                powers, sums, _ = segment_powers(keep[stop], period, periods)
-                periodic_forward(
-                    columns,
-                    n_periodic,
-                    stop,
-                    period,
-                    gain[stop],
-                    keep[stop],
-                    inv_sqrt_f[stop],
-                    sums[periods],
-                    state,
-                    first[s],
-                    shift[s],
-                )
-                cursor = periodic_gram(
-                    innovations, rows, n_periodic, stop, periods, period, powers, sums, first[s], shift[s], G
-                )
-        R, factored = _gram_factor(G, scale)
-        if factored:
-            break
-        if count == 0:
-            R = _stacked_root(scale, innovations, rows, block)
-            break
-        # Too ill-conditioned for the Gram matrix: the periodic columns at every step, for
-        # the factor from the innovations themselves.
-        count = 0
-        state[:periodic_rows] = 0.0
     if not (np.isfinite(log_f) and np.all(np.isfinite(R))):
         return -np.inf, np.zeros(N_PARAMS)
     # RᵀR = [[A, b], [bᵀ, S_yy]] with A = Σ e_w e_wᵀ + diag(1/s²), b = Σ e_w e_y: the leading
@@ -728,6 +778,7 @@ def columns_loglik_and_grad(
 def _draw_given_variances(
     y,
     columns,
+    layout,
     prior_scale,
     change,
     level0_var,
@@ -742,26 +793,34 @@ def _draw_given_variances(
     z_path,
     beta_out,
     path_out,
-    innovations,
-    predicted,
-    inv_sqrt_f,
-    gain,
-    keep,
+    work,
     means,
+    segments,
+    first,
+    shift,
     block,
 ):
     """β, the last level and (if ``means`` has n columns) the level path for one (τ, σ) draw.
 
-    Forward filter over ``[w, y]``, then β ~ Normal(A⁻¹b, A⁻¹) from the scaled innovations,
-    the level's filtered means given β (the filter is linear in the data, so they are
-    ``m_y - m_w · β``), and backward sampling ``a_t | a_{t+1}``. Returns the last level. The
-    other arrays are work arrays, as in :func:`_loglik_and_grad` (``means`` shaped as
-    ``columns`` or with 0 columns).
+    Forward filter over ``[w, y]`` (:func:`_filter_and_factor`, on :func:`likelihood_columns`),
+    then β ~ Normal(A⁻¹b, A⁻¹) from the factor of the scaled innovations (``z_beta`` in the
+    variables' order, so a draw's β is the same with or without its path), the level's filtered
+    means given β (the filter is linear in the data, so they are ``m_y - m_w · β``), and
+    backward sampling ``a_t | a_{t+1}``. Returns the last level. The other arrays are work
+    arrays, as in :func:`_loglik_and_grad` (``means`` shaped as ``columns`` or with 0 columns).
     """
     k = prior_scale.shape[0]
     n = columns.shape[1]
-    _, _, p = _variances(
+    rows = variable_rows(layout, k)
+    scale = np.empty(k)
+    for v in range(k):
+        scale[v] = prior_scale[layout[2 + v]]
+    mean = np.empty(columns.shape[0])
+    _, _, p, _, R = _filter_and_factor(
         y,
+        columns,
+        layout,
+        scale,
         change,
         level0_var,
         step_var,
@@ -770,25 +829,30 @@ def _draw_given_variances(
         sigma_base,
         sigma_scale,
         noise_floor,
-        predicted,
-        inv_sqrt_f,
-        gain,
-        keep,
+        work,
+        means,
+        segments,
+        first,
+        shift,
+        block,
+        mean,
     )
-    mean = np.zeros(columns.shape[0])
-    _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means, 0, columns.shape[0], 0, n, mean)
-    R = _factor_innovations(prior_scale, innovations, np.arange(k + 1), block)
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
-    beta_out[:] = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
-    last = mean[k] - mean[:k] @ beta_out + math.sqrt(p) * z_last
+    beta = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
+    last = mean[rows[k]] + math.sqrt(p) * z_last
+    for v in range(k):
+        beta_out[layout[2 + v]] = beta[v]
+        last -= mean[rows[v]] * beta[v]
     if means.shape[1] == n:
+        height = columns.shape[0]
+        predicted, inv_sqrt_f = work[height], work[height + 1]
         tau2 = tau * tau
         level = last
         path_out[n - 1] = level
         for t in range(n - 2, -1, -1):
-            m = means[k, t]
-            for j in range(k):
-                m -= means[j, t] * beta_out[j]
+            m = means[rows[k], t]
+            for v in range(k):
+                m -= means[rows[v], t] * beta[v]
             # The filtered variance after step t, as the forward pass computed it.
             filtered = predicted[t]
             if not math.isnan(y[t]):
@@ -831,24 +895,26 @@ def conditional_draws(
     """
     n_draws = tau.shape[0]
     n, k = design.shape
-    columns = filter_columns(y, design)
+    columns, layout = likelihood_columns(y, design)
+    period, n_periodic = layout[0], layout[1]
+    most = n // (MIN_PERIODS * period) if period else 0
     beta = np.empty((n_draws, k))
     last = np.empty(n_draws)
     paths = np.empty((n_draws if with_path else 0, n))
     n_chunks = max(1, min(n_draws, _DRAW_CHUNKS))
     for chunk in prange(n_chunks):
-        innovations = np.empty(columns.shape)
-        predicted = np.empty(n)
-        inv_sqrt_f = np.empty(n)
-        gain = np.empty(n)
-        keep = np.empty(n)
+        work = np.empty((columns.shape[0] + 5, n))
         means = np.empty((columns.shape[0], n if with_path else 0))
+        segments = np.empty((most, 2), dtype=np.int64)
+        first = np.empty((most, n_periodic, period))
+        shift = np.empty((most, n_periodic))
         block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
         unused = np.empty(0)
         for d in range(chunk * n_draws // n_chunks, (chunk + 1) * n_draws // n_chunks):
             last[d] = _draw_given_variances(
                 y,
                 columns,
+                layout,
                 prior_scale,
                 change,
                 level0_var,
@@ -863,12 +929,11 @@ def conditional_draws(
                 z_path[d] if with_path else unused,
                 beta[d],
                 paths[d] if with_path else unused,
-                innovations,
-                predicted,
-                inv_sqrt_f,
-                gain,
-                keep,
+                work,
                 means,
+                segments,
+                first,
+                shift,
                 block,
             )
     return beta, last, paths

@@ -106,6 +106,15 @@ _SCAN_BLOCK = 256
 
 
 @njit(cache=True)
+def _repeats(bits, value):
+    """Whether every entry of ``bits`` is ``value``: XORs OR-ed together, without a branch."""
+    differ = 0
+    for i in range(bits.shape[0]):
+        differ |= bits[i] ^ value
+    return differ == 0
+
+
+@njit(cache=True)
 def steady_segments(inv_sqrt_f, gain, keep, period, segments):
     """Fill ``segments[s] = (start, stop)`` with the stretches of whole periods (at least
     :data:`MIN_PERIODS`) over which the observed steps' gain, ``1 - K`` and ``1/√F`` are
@@ -124,17 +133,12 @@ def steady_segments(inv_sqrt_f, gain, keep, period, segments):
         probe = start + MIN_PERIODS * period - 1
         if probe >= n or gain_bits[probe] != g or keep_bits[probe] != c or scale_bits[probe] != f:
             continue  # not steady as far as a stretch needs
-        while t < n:
-            stop = min(t + _SCAN_BLOCK, n)
-            differ = 0
-            for i in range(t, stop):
-                differ |= (gain_bits[i] ^ g) | (keep_bits[i] ^ c) | (scale_bits[i] ^ f)
-            if differ == 0:
-                t = stop
-                continue
-            while gain_bits[t] == g and keep_bits[t] == c and scale_bits[t] == f:
-                t += 1
-            break
+        while t + _SCAN_BLOCK <= n and _repeats(gain_bits[t : t + _SCAN_BLOCK], g) and _repeats(
+            keep_bits[t : t + _SCAN_BLOCK], c
+        ) and _repeats(scale_bits[t : t + _SCAN_BLOCK], f):
+            t += _SCAN_BLOCK
+        while t < n and gain_bits[t] == g and keep_bits[t] == c and scale_bits[t] == f:
+            t += 1
         whole = (t - start) // period
         if whole >= MIN_PERIODS:
             segments[count, 0] = start
@@ -360,16 +364,15 @@ def periodic_backward(
         tables[6],
         tables[7],
     )
+    combined = np.empty(p)
     for k in range(K):
         back = K - 1 - k
         incoming, remaining, psi_k, s_k = period_powers[back], sums[back], psi_end[k], sums[k]
         mixed = s_k * (incoming * s1 + remaining * s2 + psi_k * s3)
         s_k2 = s_k * s_k
         base = start + k * p
-        dots = gain_dot[base : base + p]
-        sq = square[base : base + p]
         for u in range(p):
-            dots[u] += (
+            combined[u] = (
                 r0[u]
                 + incoming * r1[u]
                 + remaining * r2[u]
@@ -378,6 +381,11 @@ def periodic_backward(
                 + mixed * r5[u]
                 + s_k2 * r6[u]
             )
+        dots = gain_dot[base : base + p]
+        for u in range(p):
+            dots[u] += combined[u]
+        sq = square[base : base + p]
+        for u in range(p):
             sq[u] += q0[u] + s_k * r7[u] + s_k2 * s3_squares[u]
     psi_before = c_p * psi_end[0]
     for j in range(n_periodic):

@@ -413,6 +413,7 @@ def _filter_and_factor(
     segments,
     first,
     shift,
+    first_means,
     block,
     state,
 ):
@@ -421,10 +422,10 @@ def _filter_and_factor(
     variables' order (``scale``: the prior scales in that order).
 
     Returns ``(Σ log F_t, observed steps, last filtered variance, steady stretches, R)`` and
-    leaves the columns' last means in ``state`` (by row of ``columns``). With ``means`` of n
-    columns, every column is filtered at every step and its means kept there; otherwise the
-    periodic columns go through the steady stretches in closed form (:mod:`._periodic`),
-    whose tables stay in ``first`` and ``shift`` for the backward pass.
+    leaves the columns' last means in ``state`` (by row of ``columns``). The periodic columns go
+    through the steady stretches in closed form (:mod:`._periodic`), whose tables stay in
+    ``first``, ``shift`` and ``first_means`` (``segments`` holds the stretches). With
+    ``means`` of n columns, the means are kept there at every other step.
     """
     k = scale.shape[0]
     cols, n = k + 1, columns.shape[1]
@@ -450,8 +451,7 @@ def _filter_and_factor(
         gain,
         keep,
     )
-    steady = n_periodic > 0 and means.shape[1] != n
-    count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if steady else 0
+    count = steady_segments(inv_sqrt_f, gain, keep, period, segments) if n_periodic else 0
     state[:] = 0.0
     _filter_means(columns, inv_sqrt_f, gain, keep, innovations, means, periodic_rows, height, 0, n, state)
     while True:
@@ -489,6 +489,7 @@ def _filter_and_factor(
                     state,
                     first[s],
                     shift[s],
+                    first_means[s],
                 )
                 cursor = periodic_gram(
                     innovations, rows, n_periodic, stop, periods, period, powers, sums, first[s], shift[s], G
@@ -524,13 +525,15 @@ def _loglik_and_grad(
     segments,
     first,
     shift,
+    first_means,
     block,
 ):
     """Collapsed log-likelihood and its gradient in (τ, σ_base, σ_scale) for one chain.
 
     ``columns, layout`` are :func:`likelihood_columns`'s; ``work`` (shaped as ``columns``
     plus 5 rows: the innovations, then the variances of :func:`_variances` and the squares
-    by step), ``segments``, ``first``, ``shift`` (see :mod:`._periodic`) and ``block``
+    by step), ``segments``, ``first``, ``shift``, ``first_means`` (see
+    :func:`_filter_and_factor`) and ``block``
     (see :func:`_stacked_root`) are work arrays, overwritten.
 
     The forward pass gives the scaled innovations ``e``; under β's prior rows their
@@ -579,6 +582,7 @@ def _loglik_and_grad(
         segments,
         first,
         shift,
+        first_means,
         block,
         state,
     )
@@ -749,6 +753,7 @@ def columns_loglik_and_grad(
     segments = np.empty((most, 2), dtype=np.int64)
     first = np.empty((most, n_periodic, period))
     shift = np.empty((most, n_periodic))
+    first_means = np.empty((most, n_periodic, period))
     k = prior_scale.shape[0]
     block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
     for c in range(batch):
@@ -769,6 +774,7 @@ def columns_loglik_and_grad(
             segments,
             first,
             shift,
+            first_means,
             block,
         )
     return values, grads
@@ -798,6 +804,7 @@ def _draw_given_variances(
     segments,
     first,
     shift,
+    first_means,
     block,
 ):
     """β, the last level and (if ``means`` has n columns) the level path for one (τ, σ) draw.
@@ -816,7 +823,7 @@ def _draw_given_variances(
     for v in range(k):
         scale[v] = prior_scale[layout[2 + v]]
     mean = np.empty(columns.shape[0])
-    _, _, p, _, R = _filter_and_factor(
+    _, _, p, count, R = _filter_and_factor(
         y,
         columns,
         layout,
@@ -834,6 +841,7 @@ def _draw_given_variances(
         segments,
         first,
         shift,
+        first_means,
         block,
         mean,
     )
@@ -845,14 +853,41 @@ def _draw_given_variances(
         last -= mean[rows[v]] * beta[v]
     if means.shape[1] == n:
         height = columns.shape[0]
-        predicted, inv_sqrt_f = work[height], work[height + 1]
+        predicted, inv_sqrt_f, keep = work[height], work[height + 1], work[height + 3]
+        period, n_periodic = layout[0], layout[1]
         tau2 = tau * tau
         level = last
         path_out[n - 1] = level
+        # In a steady stretch the periodic columns' means are tables (see _periodic): their
+        # share Σ_v β_v m_v,t there is a table by phase plus a multiple of c^{u+1} S_k.
+        stretch = count - 1
+        stretch_start = stretch_stop = -1
+        share = np.empty(period)
+        powers = sums = share
+        along = 0.0
         for t in range(n - 2, -1, -1):
+            while stretch >= 0 and segments[stretch, 0] > t:
+                stretch -= 1
+            if stretch >= 0 and t < segments[stretch, 1] and stretch_start != segments[stretch, 0]:
+                stretch_start, stretch_stop = segments[stretch, 0], segments[stretch, 1]
+                c = keep[stretch_start]
+                powers, sums, _ = segment_powers(c, period, (stretch_stop - stretch_start) // period)
+                share[:] = 0.0
+                along = 0.0
+                for v in range(n_periodic):
+                    for u in range(period):
+                        share[u] += beta[v] * first_means[stretch, v, u]
+                    # ρ = -h / f, as periodic_forward made h.
+                    along -= beta[v] * shift[stretch, v] / inv_sqrt_f[stretch_start]
             m = means[rows[k], t]
-            for v in range(k):
-                m -= means[rows[v], t] * beta[v]
+            if stretch_start <= t < stretch_stop:
+                periods, u = divmod(t - stretch_start, period)
+                m -= share[u] + along * powers[u + 1] * sums[periods]
+                for v in range(n_periodic, k):
+                    m -= means[rows[v], t] * beta[v]
+            else:
+                for v in range(k):
+                    m -= means[rows[v], t] * beta[v]
             # The filtered variance after step t, as the forward pass computed it.
             filtered = predicted[t]
             if not math.isnan(y[t]):
@@ -908,6 +943,7 @@ def conditional_draws(
         segments = np.empty((most, 2), dtype=np.int64)
         first = np.empty((most, n_periodic, period))
         shift = np.empty((most, n_periodic))
+        first_means = np.empty((most, n_periodic, period))
         block = np.empty((k + 1, k + 1 + _ROOT_BLOCK))
         unused = np.empty(0)
         for d in range(chunk * n_draws // n_chunks, (chunk + 1) * n_draws // n_chunks):
@@ -934,6 +970,7 @@ def conditional_draws(
                 segments,
                 first,
                 shift,
+                first_means,
                 block,
             )
     return beta, last, paths

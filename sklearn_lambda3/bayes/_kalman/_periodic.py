@@ -133,9 +133,12 @@ def steady_segments(inv_sqrt_f, gain, keep, period, segments):
         probe = start + MIN_PERIODS * period - 1
         if probe >= n or gain_bits[probe] != g or keep_bits[probe] != c or scale_bits[probe] != f:
             continue  # not steady as far as a stretch needs
-        while t + _SCAN_BLOCK <= n and _repeats(gain_bits[t : t + _SCAN_BLOCK], g) and _repeats(
-            keep_bits[t : t + _SCAN_BLOCK], c
-        ) and _repeats(scale_bits[t : t + _SCAN_BLOCK], f):
+        while (
+            t + _SCAN_BLOCK <= n
+            and _repeats(gain_bits[t : t + _SCAN_BLOCK], g)
+            and _repeats(keep_bits[t : t + _SCAN_BLOCK], c)
+            and _repeats(scale_bits[t : t + _SCAN_BLOCK], f)
+        ):
             t += _SCAN_BLOCK
         while t < n and gain_bits[t] == g and keep_bits[t] == c and scale_bits[t] == f:
             t += 1
@@ -165,11 +168,13 @@ def segment_powers(c, period, periods):
 
 
 @njit(cache=True)
-def periodic_forward(columns, n_periodic, start, period, g, c, f, sum_all, state, first, shift):
+def periodic_forward(columns, n_periodic, start, period, g, c, f, sum_all, state, first, shift, first_means):
     """The periodic columns' filter over a steady stretch from ``start`` (``sum_all = S_K``).
 
-    ``first[j, u]`` gets column ``j``'s innovations over the first period, ``shift[j]`` its
-    ``h``, and ``state[j]`` (its mean before the stretch) becomes its mean after it.
+    ``first[j, u]`` gets column ``j``'s innovations over the first period, ``first_means[j, u]``
+    its means there, ``shift[j]`` its ``h = -f ρ``, and ``state[j]`` (its mean before the
+    stretch) becomes its mean after it. The mean after phase ``u`` of period ``k`` is
+    ``first_means[j, u] + ρ c^{u+1} S_k``.
     """
     for j in range(n_periodic):
         x = columns[j]
@@ -179,6 +184,7 @@ def periodic_forward(columns, n_periodic, start, period, g, c, f, sum_all, state
             a = x[start + u]
             first[j, u] = (a - m) * f
             m = c * m + g * a
+            first_means[j, u] = m
         change = m - before
         shift[j] = -f * change
         state[j] = before + change * sum_all

@@ -33,6 +33,8 @@ from numba import njit, prange
 
 from ._periodic import (
     MIN_PERIODS,
+    periodic_adjoint,
+    periodic_adjoint_tables,
     periodic_backward,
     periodic_forward,
     periodic_gram,
@@ -41,6 +43,9 @@ from ._periodic import (
     segment_powers,
     steady_segments,
     variable_rows,
+)
+from ._periodic import (
+    repeats as _repeats,
 )
 
 N_PARAMS = 3  # tau, sigma_base, sigma_scale
@@ -507,6 +512,55 @@ def _filter_and_factor(
     return log_f, n_obs, last_variance, count, R
 
 
+@njit(cache=True, fastmath={"contract"}, inline="always")
+def _variance_adjoints(
+    y,
+    predicted,
+    inv_sqrt_f,
+    tension,
+    sigma_base,
+    sigma_scale,
+    noise_floor,
+    gain_dot,
+    square,
+    start,
+    stop,
+    totals,
+):
+    """The variances' adjoints backwards over the steps ``stop - 1 … start``: ``p̄`` of the
+    filtered variance (``totals[0]``, carried in and out) and the sums that make the gradient
+    (``totals[1:]``: of ``p̄`` for τ, and of ``s r̄`` and ``s ρT r̄`` for σ_base and σ_scale),
+    from each step's ``Σ_j m̄_j a_j`` (``gain_dot``) and ``Σ_j a_j²`` (``square``)."""
+    p_bar, grad_tau, grad_base, grad_scale = totals[0], totals[1], totals[2], totals[3]
+    P_last = inv_sqrt_last = s_last = -1.0
+    inv = sqrt_f = K_r = p_r = K_P = p_P = 0.0
+    for t in range(stop - 1, start - 1, -1):
+        if not math.isnan(y[t]):
+            P = predicted[t]
+            inv_sqrt = inv_sqrt_f[t]
+            s = sigma_base + sigma_scale * tension[t] + noise_floor
+            if not (P == P_last and inv_sqrt == inv_sqrt_last and s == s_last):
+                P_last, inv_sqrt_last, s_last = P, inv_sqrt, s
+                r = s * s
+                inv = inv_sqrt * inv_sqrt
+                sqrt_f = 1.0 / inv_sqrt
+                inv2 = inv * inv
+                # K = P / F, F = P + r, p = P r / F: their derivatives in P and in r.
+                K_r, p_r = r * inv2, r * r * inv2
+                K_P, p_P = P * inv2, P * P * inv2
+            K_bar = gain_dot[t] * sqrt_f
+            F_bar = 0.5 * inv * (square[t] - 1.0)  # from -½ e² and -½ log F
+            r_bar = p_bar * p_P - K_bar * K_P + F_bar
+            # p̄ is the one recursion over the steps: one multiply-add per step on its path.
+            p_bar = p_bar * p_r + (K_bar * K_r + F_bar)
+            grad_base += s * r_bar
+            grad_scale += s * tension[t] * r_bar
+        # A missing step: p_t = P_t, so p̄ passes through. Then P_t = p_{t-1} + q_t.
+        if t > 0:
+            grad_tau += p_bar
+    totals[0], totals[1], totals[2], totals[3] = p_bar, grad_tau, grad_base, grad_scale
+
+
 @njit(cache=True, fastmath={"contract"})
 def _loglik_and_grad(
     y,
@@ -633,63 +687,79 @@ def _loglik_and_grad(
     square[:] = 0.0
     state[:] = 0.0
     _backward_means(innovations, keep, inv_sqrt_f, periodic_rows, height, 0, n, state, gain_dot, square)
+    # Then, backwards piece by piece, the periodic columns' adjoints and the variances'.
+    totals = np.zeros(4)  # p̄, Σ_t p̄_t (τ's), σ_base's and σ_scale's gradients (halved)
     cursor = n
     for s in range(count, -1, -1):
         start = segments[s - 1, 1] if s > 0 else 0
         _backward_means(
             innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square
         )
-        if s > 0:
-            cursor = segments[s - 1, 0]
-            periods = (start - cursor) // period
-            powers, sums, period_powers = segment_powers(keep[cursor], period, periods)
-            periodic_backward(
-                n_periodic,
-                cursor,
-                periods,
-                period,
-                keep[cursor],
-                inv_sqrt_f[cursor],
-                powers,
-                sums,
-                period_powers,
-                first[s - 1],
-                shift[s - 1],
-                state,
-                gain_dot,
-                square,
+        _variance_adjoints(
+            y,
+            predicted,
+            inv_sqrt_f,
+            tension,
+            sigma_base,
+            sigma_scale,
+            noise_floor,
+            gain_dot,
+            square,
+            start,
+            cursor,
+            totals,
+        )
+        if s == 0:
+            break
+        stop, cursor = start, segments[s - 1, 0]
+        periods = (stop - cursor) // period
+        powers, sums, period_powers = segment_powers(keep[cursor], period, periods)
+        tables, weights = periodic_adjoint_tables(
+            n_periodic,
+            periods,
+            period,
+            keep[cursor],
+            inv_sqrt_f[cursor],
+            powers,
+            sums,
+            period_powers,
+            first[s - 1],
+            shift[s - 1],
+            state,
+        )
+        # Constant tension (none, say): the adjoint recursion is linear with constant coefficients
+        # here, so the periodic columns' share of it is in closed form; otherwise step by step.
+        closed = _repeats(tension[cursor:stop].view(np.int64), tension[cursor : cursor + 1].view(np.int64)[0])
+        if not closed:
+            periodic_backward(cursor, period, tables, weights, gain_dot, square)
+        _variance_adjoints(
+            y,
+            predicted,
+            inv_sqrt_f,
+            tension,
+            sigma_base,
+            sigma_scale,
+            noise_floor,
+            gain_dot,
+            square,
+            cursor,
+            stop,
+            totals,
+        )
+        if closed:
+            P, inv_sqrt = predicted[cursor], inv_sqrt_f[cursor]
+            noise = sigma_base + sigma_scale * tension[cursor] + noise_floor
+            r, inv = noise * noise, inv_sqrt * inv_sqrt
+            sqrt_f, inv2 = 1.0 / inv_sqrt, inv * inv
+            entering, summed, direct = periodic_adjoint(
+                tables, weights, period, r * r * inv2, sqrt_f * r * inv2, 0.5 * inv, -sqrt_f * P * inv2
             )
-    # The variances' adjoints, p̄ of the filtered variance, over the steps.
-    p_bar = 0.0
-    grad_tau = 0.0
-    grad_base = 0.0
-    grad_scale = 0.0
-    P_last = inv_sqrt_last = s_last = -1.0
-    inv = sqrt_f = K_r = p_r = K_P = p_P = 0.0
-    for t in range(n - 1, -1, -1):
-        if not math.isnan(y[t]):
-            P = predicted[t]
-            inv_sqrt = inv_sqrt_f[t]
-            s = sigma_base + sigma_scale * tension[t] + noise_floor
-            if not (P == P_last and inv_sqrt == inv_sqrt_last and s == s_last):
-                P_last, inv_sqrt_last, s_last = P, inv_sqrt, s
-                r = s * s
-                inv = inv_sqrt * inv_sqrt
-                sqrt_f = 1.0 / inv_sqrt
-                inv2 = inv * inv
-                # K = P / F, F = P + r, p = P r / F: their derivatives in P and in r.
-                K_r, p_r = r * inv2, r * r * inv2
-                K_P, p_P = P * inv2, P * P * inv2
-            K_bar = gain_dot[t] * sqrt_f
-            F_bar = 0.5 * inv * (square[t] - 1.0)  # from -½ e² and -½ log F
-            r_bar = p_bar * p_P - K_bar * K_P + F_bar
-            # p̄ is the one recursion over the steps: one multiply-add per step on its path.
-            p_bar = p_bar * p_r + (K_bar * K_r + F_bar)
-            grad_base += s * r_bar
-            grad_scale += s * tension[t] * r_bar
-        # A missing step: p_t = P_t, so p̄ passes through. Then P_t = p_{t-1} + q_t.
-        if t > 0:
-            grad_tau += p_bar
+            totals[0] += entering
+            totals[1] += summed - (entering if cursor == 0 else 0.0)
+            base = noise * (P * P * inv2 * (summed - entering) + direct)
+            totals[2] += base
+            totals[3] += tension[cursor] * base
+    grad_tau, grad_base, grad_scale = totals[1], totals[2], totals[3]
     grad = np.array([2.0 * tau * grad_tau, 2.0 * grad_base, 2.0 * grad_scale])
     if not (np.isfinite(ll) and np.all(np.isfinite(grad))):
         return -np.inf, np.zeros(N_PARAMS)

@@ -106,7 +106,7 @@ _SCAN_BLOCK = 256
 
 
 @njit(cache=True)
-def _repeats(bits, value):
+def repeats(bits, value):
     """Whether every entry of ``bits`` is ``value``: XORs OR-ed together, without a branch."""
     differ = 0
     for i in range(bits.shape[0]):
@@ -135,9 +135,9 @@ def steady_segments(inv_sqrt_f, gain, keep, period, segments):
             continue  # not steady as far as a stretch needs
         while (
             t + _SCAN_BLOCK <= n
-            and _repeats(gain_bits[t : t + _SCAN_BLOCK], g)
-            and _repeats(keep_bits[t : t + _SCAN_BLOCK], c)
-            and _repeats(scale_bits[t : t + _SCAN_BLOCK], f)
+            and repeats(gain_bits[t : t + _SCAN_BLOCK], g)
+            and repeats(keep_bits[t : t + _SCAN_BLOCK], c)
+            and repeats(scale_bits[t : t + _SCAN_BLOCK], f)
         ):
             t += _SCAN_BLOCK
         while t < n and gain_bits[t] == g and keep_bits[t] == c and scale_bits[t] == f:
@@ -275,22 +275,14 @@ def periodic_transform(innovations, rows, T, n_periodic, start, periods, period,
             shift[j] += coefficient * shift[i]
 
 
+# Tables of periodic_adjoint_tables: the first _DOT_TABLES make a step's Σ_j m̄_j a_j, the rest Σ_j a_j².
+_DOT_TABLES = 7
+_TABLES = 10
+
+
 @njit(cache=True, fastmath={"contract"})
-def periodic_backward(
-    n_periodic,
-    start,
-    periods,
-    period,
-    c,
-    f,
-    powers,
-    sums,
-    period_powers,
-    first,
-    shift,
-    state,
-    gain_dot,
-    square,
+def periodic_adjoint_tables(
+    n_periodic, periods, period, c, f, powers, sums, period_powers, first, shift, state
 ):
     """The periodic columns' adjoints backwards over a steady stretch, in closed form.
 
@@ -300,7 +292,10 @@ def periodic_backward(
     ``Y[u] + b λ_t + Z χ_t + g ψ̄_t``: ``Y`` the table of one period's input, ``Z`` one
     period's whole input, ``λ_t = c^{stop-1-t}``, ``χ_t = c^{p-1-u} S_{K-1-k}``, and ``ψ̄``
     the adjoint of ``ψ`` alone. Each of these is a table by phase times a number by period,
-    so each step's ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` are a few tables weighted by period.
+    so the step's ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` are too: returns ``(tables, weights)``,
+    shaped ``(10, period)`` and ``(periods, 10)``, with ``Σ_j m̄_j a_j`` at phase ``u`` of
+    period ``k`` the sum over ``m < 7`` of ``weights[k, m] tables[m, u]`` and ``Σ_j a_j²`` the
+    sum over the other three.
     """
     p, K = period, periods
     after = np.empty((n_periodic, p))
@@ -344,8 +339,9 @@ def periodic_backward(
         s2 += z * g
         s3 += g * g
     # Per step: t1 + λ t2 + χ t3 + ψ̄ t4 + ψ t5 + ψ (λ s1 + χ s2 + ψ̄ s3), with λ, χ, ψ and ψ̄
-    # each a table by phase (tail = c^{p-1-u}, powers, and ψ̄'s own) times a number by period.
-    tables = np.empty((8, p))
+    # each a table by phase (tail = c^{p-1-u}, powers, and ψ̄'s own) times a number by period;
+    # and q0 + 2 ψ t4 + ψ² s3.
+    tables = np.empty((_TABLES, p))
     for u in range(p):
         tail = powers[p - 1 - u]
         own = f * powers[u + 1] * squares[p - 1 - u]  # ψ̄ = tail ψ̄_end + S_k own
@@ -356,43 +352,102 @@ def periodic_backward(
         tables[4, u] = own * t4[u] + powers[u] * t5[u]
         tables[5, u] = powers[u] * tail
         tables[6, u] = s3 * powers[u] * own
-        tables[7, u] = 2.0 * powers[u] * t4[u]
-    s3_squares = np.empty(p)
-    for u in range(p):
-        s3_squares[u] = s3 * powers[u] * powers[u]
-    r0, r1, r2, r3, r4, r5, r6, r7 = (
-        tables[0],
-        tables[1],
-        tables[2],
-        tables[3],
-        tables[4],
-        tables[5],
-        tables[6],
-        tables[7],
-    )
-    combined = np.empty(p)
+        tables[7, u] = q0[u]
+        tables[8, u] = 2.0 * powers[u] * t4[u]
+        tables[9, u] = s3 * powers[u] * powers[u]
+    weights = np.empty((K, _TABLES))
     for k in range(K):
         back = K - 1 - k
         incoming, remaining, psi_k, s_k = period_powers[back], sums[back], psi_end[k], sums[k]
-        mixed = s_k * (incoming * s1 + remaining * s2 + psi_k * s3)
-        s_k2 = s_k * s_k
-        base = start + k * p
-        for u in range(p):
-            combined[u] = (
-                r0[u]
-                + incoming * r1[u]
-                + remaining * r2[u]
-                + psi_k * r3[u]
-                + s_k * r4[u]
-                + mixed * r5[u]
-                + s_k2 * r6[u]
-            )
-        dots = gain_dot[base : base + p]
-        for u in range(p):
-            dots[u] += combined[u]
-        sq = square[base : base + p]
-        for u in range(p):
-            sq[u] += q0[u] + s_k * r7[u] + s_k2 * s3_squares[u]
+        weights[k, 0] = 1.0
+        weights[k, 1] = incoming
+        weights[k, 2] = remaining
+        weights[k, 3] = psi_k
+        weights[k, 4] = s_k
+        weights[k, 5] = s_k * (incoming * s1 + remaining * s2 + psi_k * s3)
+        weights[k, 6] = s_k * s_k
+        weights[k, 7] = 1.0
+        weights[k, 8] = s_k
+        weights[k, 9] = s_k * s_k
     psi_before = c_p * psi_end[0]
     for j in range(n_periodic):
         state[j] = period_powers[K] * state[j] + whole[j] * sums[K] + shift[j] * psi_before
+    return tables, weights
+
+
+@njit(cache=True, fastmath={"contract"})
+def periodic_backward(start, period, tables, weights, gain_dot, square):
+    """Add the periodic columns' ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` (see
+    :func:`periodic_adjoint_tables`) to ``gain_dot`` and ``square`` at each step of the stretch."""
+    p = period
+    combined = np.empty(p)
+    for k in range(weights.shape[0]):
+        w = weights[k]
+        for u in range(p):
+            total = 0.0
+            for m in range(_DOT_TABLES):
+                total += w[m] * tables[m, u]
+            combined[u] = total
+        dots = gain_dot[start + k * p : start + (k + 1) * p]
+        for u in range(p):
+            dots[u] += combined[u]
+        for u in range(p):
+            total = 0.0
+            for m in range(_DOT_TABLES, _TABLES):
+                total += w[m] * tables[m, u]
+            combined[u] = total
+        squares = square[start + k * p : start + (k + 1) * p]
+        for u in range(p):
+            squares[u] += combined[u]
+
+
+@njit(cache=True)
+def periodic_adjoint(tables, weights, period, ratio, dot_share, square_share, dot_direct):
+    """The periodic columns' share of the variances' adjoint recursion over a steady stretch.
+
+    There the recursion is linear with constant coefficients: each step adds
+    ``X_t = dot_share Σ_j m̄_j a_j + square_share Σ_j a_j²`` to ``p̄`` after multiplying it by
+    ``ratio``. Returns, for the periodic columns' share alone (see
+    :func:`periodic_adjoint_tables`), ``p̄`` before the stretch, ``Σ_t p̄_t`` over its steps
+    (``p̄_t`` after step ``t``) and ``Σ_t (dot_direct Σ_j m̄_j a_j + square_share Σ_j a_j²)``:
+    sums by phase times sums by period, ``Σ_{t'>=t} ratio^{t'-t}`` written as
+    ``g_u + ratio^{u+1} W S'_k`` (``g_u = Σ_{i<=u} ratio^i``, ``W = g_{p-1}``,
+    ``S'_k = Σ_{j<k} ratio^{jp}``), positive terms only.
+    """
+    p, K = period, weights.shape[0]
+    plain = np.zeros(_TABLES)
+    decayed = np.zeros(_TABLES)
+    gathered = np.zeros(_TABLES)
+    shifted = np.zeros(_TABLES)
+    power = 1.0
+    partial = 0.0
+    for u in range(p):
+        partial += power
+        for m in range(_TABLES):
+            value = tables[m, u]
+            plain[m] += value
+            decayed[m] += power * value
+            gathered[m] += partial * value
+            shifted[m] += power * ratio * value
+        power *= ratio
+    whole, period_ratio = partial, power
+    total = np.zeros(_TABLES)
+    early = np.zeros(_TABLES)
+    running = np.zeros(_TABLES)
+    decay = 1.0
+    before = 0.0
+    for k in range(K):
+        for m in range(_TABLES):
+            w = weights[k, m]
+            total[m] += w
+            early[m] += decay * w
+            running[m] += before * w
+        before = 1.0 + period_ratio * before
+        decay *= period_ratio
+    start_value = summed = direct = 0.0
+    for m in range(_TABLES):
+        share = dot_share if m < _DOT_TABLES else square_share
+        start_value += share * early[m] * decayed[m]
+        summed += share * (total[m] * gathered[m] + whole * running[m] * shifted[m])
+        direct += (dot_direct if m < _DOT_TABLES else square_share) * total[m] * plain[m]
+    return start_value, summed, direct

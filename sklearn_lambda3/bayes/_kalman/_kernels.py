@@ -24,6 +24,12 @@ pass in float64 (O(n k²) with the factor), and its gradient with respect to (τ
 gets the gradient with the value. The sampler calls it as an XLA FFI custom call with a
 custom VJP (see :mod:`sklearn_lambda3.bayes._kalman._bridge`);
 :mod:`sklearn_lambda3.bayes._kalman._jax` is the same likelihood in JAX, for accelerators.
+
+Columns that repeat exactly (a season's Fourier terms) come first in the variables' order
+(:func:`likelihood_columns`), and wherever the variances have reached their fixed point they
+go through the filter, the normal matrix, the transform and the backward pass in closed form,
+one period's work per stretch (:mod:`sklearn_lambda3.bayes._kalman._periodic`): a season then
+costs little more than the other columns' work at each step.
 """
 
 import math
@@ -992,8 +998,8 @@ def conditional_draws(
 ):
     """Exact draws of β and the last level for every (τ, σ) draw, in parallel.
 
-    ``z_beta`` (draws, k), ``z_last`` (draws,) and, if ``with_path``, ``z_path``
-    (draws, n) are standard normals; then every draw also gets its whole level path
+    ``z_beta`` (draws, k; in the variables' order of :func:`likelihood_columns`), ``z_last``
+    (draws,) and, if ``with_path``, ``z_path`` (draws, n) are standard normals; then every draw also gets its whole level path
     (otherwise ``paths`` is empty). A draw's β and last level depend only on its
     parameters and its ``z_beta``, ``z_last``, with or without a path. The draws are split
     into :data:`_DRAW_CHUNKS` chunks, each with its own work arrays.

@@ -39,9 +39,19 @@ _WIDTH = 4  # the kernel's rows of columns filtered side by side (see _kernels._
 
 @njit(cache=True)
 def _minimal_period(x, longest):
-    """The least ``p <= longest`` with ``x[t] == x[t - p]`` for every ``t``, or 0."""
+    """The least ``p <= longest`` with ``x[t] == x[t - p]`` for every ``t``, or 0.
+
+    A column that repeats with period ``p`` and is not constant changes value at least once in
+    any ``p`` consecutive steps, so with ``d`` changes ``p > (n - 1) / (d + 1)``: a step dummy
+    (one change) is ruled out at once rather than compared at every lag.
+    """
     n = x.shape[0]
-    for p in range(1, longest + 1):
+    changes = 0
+    for t in range(1, n):
+        changes += x[t] != x[t - 1]
+    if changes == 0:
+        return 1 if longest >= 1 else 0
+    for p in range((n - 1) // (changes + 1) + 1, longest + 1):
         t = p
         while t < n and x[t] == x[t - p]:
             t += 1

@@ -109,6 +109,16 @@ def test_layout_finds_dummies_and_constants_and_takes_the_least_common_multiple(
     np.testing.assert_array_equal(layout[2:], [1, 2, 3, 0])
 
 
+def test_layout_rules_out_a_step_dummy_and_keeps_patterns_with_few_changes():
+    n = 200_000
+    step = (np.arange(n) >= 150_000).astype(float)  # a policy dummy: one change
+    assert periodic_layout(step[:, None])[1] == 0
+    # Two changes per 1000 steps: the least period the bound allows is about 500, and 1000 holds.
+    pulse = (np.arange(n) % 1000 < 3).astype(float)
+    layout = periodic_layout(pulse[:, None])
+    assert (layout[0], layout[1]) == (1000, 1)
+
+
 def test_layout_leaves_a_period_longer_than_the_cap_or_a_quarter_of_the_steps():
     n = 4 * LONGEST_PERIOD + 8
     t = np.arange(n)

@@ -999,8 +999,8 @@ def conditional_draws(
     """Exact draws of β and the last level for every (τ, σ) draw, in parallel.
 
     ``z_beta`` (draws, k; in the variables' order of :func:`likelihood_columns`), ``z_last``
-    (draws,) and, if ``with_path``, ``z_path`` (draws, n) are standard normals; then every draw also gets its whole level path
-    (otherwise ``paths`` is empty). A draw's β and last level depend only on its
+    (draws,) and, if ``with_path``, ``z_path`` (draws, n) are standard normals; then every
+    draw also gets its whole level path (otherwise ``paths`` is empty). A draw's β and last level depend only on its
     parameters and its ``z_beta``, ``z_last``, with or without a path. The draws are split
     into :data:`_DRAW_CHUNKS` chunks, each with its own work arrays.
     """

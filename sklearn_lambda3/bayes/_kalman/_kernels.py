@@ -1000,9 +1000,9 @@ def conditional_draws(
 
     ``z_beta`` (draws, k; in the variables' order of :func:`likelihood_columns`), ``z_last``
     (draws,) and, if ``with_path``, ``z_path`` (draws, n) are standard normals; then every
-    draw also gets its whole level path (otherwise ``paths`` is empty). A draw's β and last level depend only on its
-    parameters and its ``z_beta``, ``z_last``, with or without a path. The draws are split
-    into :data:`_DRAW_CHUNKS` chunks, each with its own work arrays.
+    draw also gets its whole level path (otherwise ``paths`` is empty). A draw's β and last
+    level depend only on its parameters and its ``z_beta``, ``z_last``, with or without a
+    path. The draws are split into :data:`_DRAW_CHUNKS` chunks, each with its own work arrays.
     """
     n_draws = tau.shape[0]
     n, k = design.shape

@@ -14,7 +14,9 @@ from sklearn.base import clone
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._features import Lambda3Features
+from ._time_index import calendar_periods
 from .bayes import Lambda3DynamicRegressor
+from .bayes._structural import find_seasonality
 
 __all__ = ["Lambda3Forecaster"]
 
@@ -49,6 +51,15 @@ REGRESSOR_PARAMS = (
     "svi_steps",
     "svi_learning_rate",
 )
+
+
+def _calendar(index):
+    """The day's and the week's periods in rows of ``y``'s index (see
+    :func:`~sklearn_lambda3._time_index.calendar_periods`): a ``PeriodIndex`` is read as the
+    timestamps of its periods; ``()`` for any other index."""
+    if isinstance(index, pd.PeriodIndex):
+        index = index.to_timestamp()
+    return calendar_periods(pd.Series(0.0, index=index)) if isinstance(index, pd.DatetimeIndex) else ()
 
 
 class Lambda3Forecaster(BaseForecaster):
@@ -89,7 +100,10 @@ svi_learning_rate
         The parameters of :class:`~sklearn_lambda3.Lambda3DynamicRegressor`, with its
         defaults: for example ``seasonality=12`` for monthly data, ``trend="drift"``,
         ``change_points="auto"``. Seasonal periods and ``change_points`` count steps of
-        ``y`` (``change_points`` are positions in ``y``, not index labels).
+        ``y`` (``change_points`` are positions in ``y``, not index labels). With
+        ``seasonality="auto"`` and ``y`` on an evenly spaced index of datetimes or periods, a
+        period found within 10 % of a day or a week of rows is taken to be it, as the
+        regressor does with a ``DatetimeIndex``.
     features : transformer or None, default=None
         A transformer (cloned in ``fit``) whose output on the exogenous ``X`` is the
         regressors, for example :class:`~sklearn_lambda3.Lambda3Features` (jump and tension
@@ -269,6 +283,10 @@ svi_learning_rate
         # Integer labels 0 … n - 1: the regressor places every later row by its step label.
         self._design = pd.DataFrame(design, index=pd.RangeIndex(len(y)), columns=names)
         params = {name: getattr(self, name) for name in REGRESSOR_PARAMS}
+        calendar = _calendar(y.index)
+        if isinstance(self.seasonality, str) and self.seasonality == "auto" and calendar:
+            # The regressor's clock is the integer one above: "auto" takes y's calendar here.
+            params["seasonality"] = dict(find_seasonality(y.to_numpy(dtype=np.float64), calendar)) or None
         self.regressor_ = Lambda3DynamicRegressor(**params)
         self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))
         return self

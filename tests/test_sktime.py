@@ -229,3 +229,20 @@ def test_bad_input_is_refused_with_a_clear_message(exogenous):
         forecaster.predict(fh=[-75], X=X.iloc[70:72])
     with pytest.raises(ValueError, match="at least 2 observed"):
         Lambda3Forecaster(**QUICK).fit(pd.Series([1.0, np.nan, np.nan]))
+
+
+@pytest.mark.parametrize("index_kind", ["datetime", "period"])
+def test_auto_season_takes_the_calendar_of_y(index_kind):
+    # Two days of hourly rows whose season the data alone put at 23 hours.
+    rng = np.random.default_rng(3)
+    t = np.arange(48)
+    day = 3.0 * np.sin(2 * np.pi * t / 24) + 0.9 * np.cos(4 * np.pi * t / 24)
+    values = day + np.cumsum(0.05 * rng.standard_normal(48)) + 0.1 * rng.standard_normal(48)
+    hours = pd.date_range("2025-06-19", periods=48, freq="h")
+    index = hours if index_kind == "datetime" else hours.to_period("h")
+    found = {}
+    for label, y in (("calendar", pd.Series(values, index=index)), ("integers", pd.Series(values))):
+        forecaster = Lambda3Forecaster(seasonality="auto", **QUICK).fit(y)
+        found[label] = forecaster.regressor_.seasonality_
+        assert forecaster.get_params()["seasonality"] == "auto"
+    assert found == {"calendar": {24: 3}, "integers": {23: 3}}

@@ -14,7 +14,8 @@ from .._columns import FEATURE_SUFFIXES
 from .._regimes import detect_regimes
 from .._sync import SYNC_SHARE_THRESHOLD
 from ._settings import INTERACTION_COVERAGE, INTERACTION_SETTINGS
-from ._table import InputError
+from .._time_index import even_spacing, index_labels
+from ._table import InputError, _is_number
 
 
 def find_regimes(features, values, focus, method, n_regimes, random_state):
@@ -84,6 +85,27 @@ def fit_interactions(table, chosen, lags, shares, lag, random_state):
     return merged, pair_lags
 
 
+def calendar_index(table):
+    """The table's time labels as a pandas ``DatetimeIndex`` when they are evenly spaced dates or
+    times, else None (no time column, numbers, gaps, unparsable cells).
+
+    On the target's design it gives the dynamic model a calendar: ``seasonality="auto"`` then
+    takes a period within 10 % of a day or a week of rows to be it (24 for hourly rows, where two
+    days alone cannot tell 24 from 23).
+    """
+    import pandas as pd
+
+    if table.times is None or all(_is_number(label) for label in table.times):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' note that it guessed the format
+        parsed = pd.to_datetime(pd.Index(table.times), errors="coerce")
+    if parsed.isna().any():
+        return None
+    kind, labels = index_labels(parsed)
+    return parsed if kind == "datetime" and even_spacing(labels) is not None else None
+
+
 def fit_target(table, features, focus, progress, random_state):
     """The dynamic Lambda³ regressor of series ``focus`` on the varying features of the others.
 
@@ -108,7 +130,7 @@ def fit_target(table, features, focus, progress, random_state):
     try:  # named columns give each feature its kind's prior scale, and names in the figures
         import pandas as pd
 
-        X = pd.DataFrame(X, columns=driver_names)
+        X = pd.DataFrame(X, columns=driver_names, index=calendar_index(table))
     except ImportError:
         pass
     regressor = Lambda3DynamicRegressor(

@@ -13,8 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from .._columns import FEATURE_SUFFIXES
 from .._regimes import detect_regimes
 from .._sync import SYNC_SHARE_THRESHOLD
-from ._settings import INTERACTION_COVERAGE, INTERACTION_SETTINGS
 from .._time_index import even_spacing, index_labels
+from ._settings import INTERACTION_COVERAGE, INTERACTION_SETTINGS
 from ._table import InputError, _is_number
 
 

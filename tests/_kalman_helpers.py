@@ -45,6 +45,19 @@ def dense_moments(case, tau, sigma_base, sigma_scale):
     return level_cov, coef_cov, y_cov
 
 
+def dense_posterior(case, tau, sigma_base, sigma_scale):
+    """Mean and covariance of (level path, β) given the observed steps of y, by conditioning
+    their joint Gaussian densely: Cov(level, y) = level_cov, Cov(β, y) = S Wᵀ."""
+    n, k = case["design"].shape
+    observed = ~np.isnan(case["y"])
+    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
+    cross = np.vstack([level_cov, coef_cov @ case["design"].T])[:, observed]
+    solved = np.linalg.solve(y_cov[np.ix_(observed, observed)], cross.T).T
+    mean = solved @ case["y"][observed]
+    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+    return mean, cov
+
+
 def dense_gradient(case, tau, sigma_base, sigma_scale):
     """``½ tr((ααᵀ - C⁻¹) ∂C/∂θ)``, ``α = C⁻¹y``, over the observed steps: the score of the dense Normal."""
     n = len(case["y"])

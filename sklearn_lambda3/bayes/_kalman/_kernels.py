@@ -695,26 +695,24 @@ def _loglik_and_grad(
     _backward_means(innovations, keep, inv_sqrt_f, periodic_rows, height, 0, n, state, gain_dot, square)
     # Then, backwards piece by piece, the periodic columns' adjoints and the variances'.
     totals = np.zeros(4)  # p̄, Σ_t p̄_t (τ's), σ_base's and σ_scale's gradients (halved)
+    adjoint_inputs = (
+        y,
+        predicted,
+        inv_sqrt_f,
+        tension,
+        sigma_base,
+        sigma_scale,
+        noise_floor,
+        gain_dot,
+        square,
+    )
     cursor = n
     for s in range(count, -1, -1):
         start = segments[s - 1, 1] if s > 0 else 0
         _backward_means(
             innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square
         )
-        _variance_adjoints(
-            y,
-            predicted,
-            inv_sqrt_f,
-            tension,
-            sigma_base,
-            sigma_scale,
-            noise_floor,
-            gain_dot,
-            square,
-            start,
-            cursor,
-            totals,
-        )
+        _variance_adjoints(*adjoint_inputs, start, cursor, totals)
         if s == 0:
             break
         stop, cursor = start, segments[s - 1, 0]
@@ -738,20 +736,7 @@ def _loglik_and_grad(
         closed = _repeats(tension[cursor:stop].view(np.int64), tension[cursor : cursor + 1].view(np.int64)[0])
         if not closed:
             periodic_backward(cursor, period, tables, weights, gain_dot, square)
-        _variance_adjoints(
-            y,
-            predicted,
-            inv_sqrt_f,
-            tension,
-            sigma_base,
-            sigma_scale,
-            noise_floor,
-            gain_dot,
-            square,
-            cursor,
-            stop,
-            totals,
-        )
+        _variance_adjoints(*adjoint_inputs, cursor, stop, totals)
         if closed:
             P, inv_sqrt = predicted[cursor], inv_sqrt_f[cursor]
             noise = sigma_base + sigma_scale * tension[cursor] + noise_floor

@@ -389,26 +389,24 @@ def periodic_adjoint_tables(
 def periodic_backward(start, period, tables, weights, gain_dot, square):
     """Add the periodic columns' ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` (see
     :func:`periodic_adjoint_tables`) to ``gain_dot`` and ``square`` at each step of the stretch."""
-    p = period
-    combined = np.empty(p)
+    combined = np.empty(period)
     for k in range(weights.shape[0]):
-        w = weights[k]
-        for u in range(p):
-            total = 0.0
-            for m in range(_DOT_TABLES):
-                total += w[m] * tables[m, u]
-            combined[u] = total
-        dots = gain_dot[start + k * p : start + (k + 1) * p]
-        for u in range(p):
-            dots[u] += combined[u]
-        for u in range(p):
-            total = 0.0
-            for m in range(_DOT_TABLES, _TABLES):
-                total += w[m] * tables[m, u]
-            combined[u] = total
-        squares = square[start + k * p : start + (k + 1) * p]
-        for u in range(p):
-            squares[u] += combined[u]
+        lo, hi = start + k * period, start + (k + 1) * period
+        _add_weighted(tables, weights[k], 0, _DOT_TABLES, combined, gain_dot[lo:hi])
+        _add_weighted(tables, weights[k], _DOT_TABLES, _TABLES, combined, square[lo:hi])
+
+
+@njit(cache=True, fastmath={"contract"})
+def _add_weighted(tables, weights, first, last, combined, out):
+    """``out += Σ_{first <= m < last} weights[m] tables[m]``, summed in ``combined`` first (a
+    fresh array the loop can vectorise over)."""
+    for u in range(combined.shape[0]):
+        total = 0.0
+        for m in range(first, last):
+            total += weights[m] * tables[m, u]
+        combined[u] = total
+    for u in range(combined.shape[0]):
+        out[u] += combined[u]
 
 
 @njit(cache=True)

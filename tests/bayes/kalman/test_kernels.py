@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from _kalman_helpers import FLOOR, dense_gradient, dense_moments, small_case
+from _kalman_helpers import FLOOR, dense_gradient, dense_moments, dense_posterior, small_case
 from scipy.stats import multivariate_normal
 
 from sklearn_lambda3.bayes._kalman._kernels import batched_loglik_and_grad, conditional_draws
@@ -93,12 +93,7 @@ def test_conditional_draws_follow_the_exact_gaussian_posterior():
     case = small_case(n=20, k=2, seed=4)
     n, k = case["design"].shape
     tau, sigma_base, sigma_scale = 0.4, 0.5, 0.2
-    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
-    # Condition the joint Gaussian of (level, β) on y: Cov(level, y) = level_cov, Cov(β, y) = S Wᵀ.
-    cross = np.vstack([level_cov, coef_cov @ case["design"].T])
-    solved = np.linalg.solve(y_cov, cross.T).T
-    mean = solved @ case["y"]
-    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+    mean, cov = dense_posterior(case, tau, sigma_base, sigma_scale)
 
     draws = 40000
     rng = np.random.default_rng(5)
@@ -297,14 +292,8 @@ def test_gradient_with_missing_steps_matches_finite_differences():
 def test_conditional_draws_through_a_gap_follow_the_exact_posterior_and_interpolate():
     case = gapped_case(seed=4)
     n, k = case["design"].shape
-    observed = ~np.isnan(case["y"])
     tau, sigma_base, sigma_scale = 0.4, 0.5, 0.2
-    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma_base, sigma_scale)
-    # Condition (level, β) on the observed y only.
-    cross = np.vstack([level_cov, coef_cov @ case["design"].T])[:, observed]
-    solved = np.linalg.solve(y_cov[np.ix_(observed, observed)], cross.T).T
-    mean = solved @ case["y"][observed]
-    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+    mean, cov = dense_posterior(case, tau, sigma_base, sigma_scale)  # given the observed y only
 
     draws = 40000
     rng = np.random.default_rng(6)

@@ -13,6 +13,7 @@ from _kalman_helpers import (
     FLOOR,
     dense_gradient,
     dense_moments,
+    dense_posterior,
     jax_value_and_grad,
     numba_value_and_grad,
 )
@@ -314,12 +315,7 @@ def test_draws_through_the_stretches_follow_the_exact_gaussian_posterior():
     n, k = case["design"].shape
     tau, sigma = 0.3, 0.4
     assert covered(case, (tau, sigma, 0.0)) > 0.5
-    level_cov, coef_cov, y_cov = dense_moments(case, tau, sigma, 0.0)
-    observed = ~np.isnan(case["y"])
-    cross = np.vstack([level_cov, coef_cov @ case["design"].T])[:, observed]
-    solved = np.linalg.solve(y_cov[np.ix_(observed, observed)], cross.T).T
-    mean = solved @ case["y"][observed]
-    cov = np.block([[level_cov, np.zeros((n, k))], [np.zeros((k, n)), coef_cov]]) - solved @ cross.T
+    mean, cov = dense_posterior(case, tau, sigma, 0.0)
 
     draws = 6000
     rng = np.random.default_rng(6)

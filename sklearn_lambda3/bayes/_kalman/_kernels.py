@@ -693,63 +693,71 @@ def _loglik_and_grad(
     square[:] = 0.0
     state[:] = 0.0
     _backward_means(innovations, keep, inv_sqrt_f, periodic_rows, height, 0, n, state, gain_dot, square)
-    # Then, backwards piece by piece, the periodic columns' adjoints and the variances'.
+    # Then, backwards piece by piece (odd pieces are the steady stretches, from the last), the
+    # periodic columns' adjoints and the variances'.
     totals = np.zeros(4)  # p̄, Σ_t p̄_t (τ's), σ_base's and σ_scale's gradients (halved)
-    adjoint_inputs = (
-        y,
-        predicted,
-        inv_sqrt_f,
-        tension,
-        sigma_base,
-        sigma_scale,
-        noise_floor,
-        gain_dot,
-        square,
-    )
     cursor = n
-    for s in range(count, -1, -1):
-        start = segments[s - 1, 1] if s > 0 else 0
-        _backward_means(
-            innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square
+    for piece in range(2 * count, -1, -1):
+        stretch = piece // 2
+        steady = piece % 2 == 1
+        closed = False
+        if steady:
+            start = segments[stretch, 0]
+            periods = (cursor - start) // period
+            powers, sums, period_powers = segment_powers(keep[start], period, periods)
+            tables, weights = periodic_adjoint_tables(
+                n_periodic,
+                periods,
+                period,
+                keep[start],
+                inv_sqrt_f[start],
+                powers,
+                sums,
+                period_powers,
+                first[stretch],
+                shift[stretch],
+                state,
+            )
+            # Constant tension (none, say): the adjoint recursion is linear with constant
+            # coefficients here, so the periodic columns' share of it is in closed form.
+            closed = _repeats(
+                tension[start:cursor].view(np.int64), tension[start : start + 1].view(np.int64)[0]
+            )
+            if not closed:
+                periodic_backward(start, period, tables, weights, gain_dot, square)
+        else:
+            start = segments[stretch - 1, 1] if stretch > 0 else 0
+            _backward_means(
+                innovations, keep, inv_sqrt_f, 0, periodic_rows, start, cursor, state, gain_dot, square
+            )
+        _variance_adjoints(
+            y,
+            predicted,
+            inv_sqrt_f,
+            tension,
+            sigma_base,
+            sigma_scale,
+            noise_floor,
+            gain_dot,
+            square,
+            start,
+            cursor,
+            totals,
         )
-        _variance_adjoints(*adjoint_inputs, start, cursor, totals)
-        if s == 0:
-            break
-        stop, cursor = start, segments[s - 1, 0]
-        periods = (stop - cursor) // period
-        powers, sums, period_powers = segment_powers(keep[cursor], period, periods)
-        tables, weights = periodic_adjoint_tables(
-            n_periodic,
-            periods,
-            period,
-            keep[cursor],
-            inv_sqrt_f[cursor],
-            powers,
-            sums,
-            period_powers,
-            first[s - 1],
-            shift[s - 1],
-            state,
-        )
-        # Constant tension (none, say): the adjoint recursion is linear with constant coefficients
-        # here, so the periodic columns' share of it is in closed form; otherwise step by step.
-        closed = _repeats(tension[cursor:stop].view(np.int64), tension[cursor : cursor + 1].view(np.int64)[0])
-        if not closed:
-            periodic_backward(cursor, period, tables, weights, gain_dot, square)
-        _variance_adjoints(*adjoint_inputs, cursor, stop, totals)
         if closed:
-            P, inv_sqrt = predicted[cursor], inv_sqrt_f[cursor]
-            noise = sigma_base + sigma_scale * tension[cursor] + noise_floor
+            P, inv_sqrt = predicted[start], inv_sqrt_f[start]
+            noise = sigma_base + sigma_scale * tension[start] + noise_floor
             r, inv = noise * noise, inv_sqrt * inv_sqrt
             sqrt_f, inv2 = 1.0 / inv_sqrt, inv * inv
             entering, summed, direct = periodic_adjoint(
                 tables, weights, period, r * r * inv2, sqrt_f * r * inv2, 0.5 * inv, -sqrt_f * P * inv2
             )
             totals[0] += entering
-            totals[1] += summed - (entering if cursor == 0 else 0.0)
+            totals[1] += summed - (entering if start == 0 else 0.0)
             base = noise * (P * P * inv2 * (summed - entering) + direct)
             totals[2] += base
-            totals[3] += tension[cursor] * base
+            totals[3] += tension[start] * base
+        cursor = start
     grad_tau, grad_base, grad_scale = totals[1], totals[2], totals[3]
     grad = np.array([2.0 * tau * grad_tau, 2.0 * grad_base, 2.0 * grad_scale])
     if not (np.isfinite(ll) and np.all(np.isfinite(grad))):

@@ -332,3 +332,36 @@ def test_draws_through_the_stretches_follow_the_exact_gaussian_posterior():
     beta_only, last_only, _ = conditional_draws(*common, np.zeros((0, n)), False)
     np.testing.assert_array_equal(beta_only, beta)
     np.testing.assert_array_equal(last_only, last)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["constant column (period 1)", "hour-of-day dummy", "alternating (period 2)", "weekly, no other column"],
+)
+def test_any_exactly_repeating_regressor_takes_the_fast_path_and_equals_the_jax_filter(kind):
+    n = 1500
+    t = np.arange(n)
+    rng = np.random.default_rng(7)
+    other = rng.standard_normal(n)
+    design = {
+        "constant column (period 1)": np.column_stack([np.ones(n), other]),
+        "hour-of-day dummy": np.column_stack([(t % 24 == 3).astype(float), other]),
+        "alternating (period 2)": np.column_stack([(t % 2).astype(float), other]),
+        "weekly, no other column": seasonal_columns(t, ((7, 3),)),
+    }[kind]
+    y = np.cumsum(0.1 * rng.standard_normal(n)) + rng.standard_normal(n)
+    case = {
+        "y": y,
+        "design": design,
+        "prior_scale": np.ones(design.shape[1]),
+        "change": np.zeros(n),
+        "level0_var": 4.0,
+        "step_var": 25.0,
+        "tension": np.zeros(n),
+    }
+    params = (0.1, 0.5, 0.0)
+    assert covered(case, params) > 0.8
+    value, grad = numba_value_and_grad(inputs_of(case), params)
+    expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
+    assert value == pytest.approx(expected, rel=1e-10)
+    np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-9 * np.abs(expected_grad).max())

@@ -18,8 +18,11 @@ gradient need from it over ``K`` whole periods follows from one period of work:
   transformed rows keep the same form: a table and a multiple of ``ψ_t = c^u S_k``);
 * **backward**: the adjoint of each mean, ``m̄_{t-1} = c m̄_t + f a_t``, is a table, the
   adjoint coming in times ``c`` to the distance, a backward ``S`` and the adjoint of ``ψ``
-  (itself in closed form), so each step's ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` take a few
-  multiply-adds whatever the number of periodic columns.
+  (itself in closed form), so each step's ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` are a few tables
+  by phase weighted by numbers by period, whatever the number of periodic columns;
+* **the variances' adjoints**: their recursion is linear with constant coefficients over the
+  stretch, so the periodic columns' share of it is sums of those tables and weights too (with
+  constant tension; otherwise their share is added at each step).
 
 The stretches are whole periods (at least :data:`MIN_PERIODS`); the steps outside them go
 through the kernel's general filter.

@@ -15,7 +15,7 @@ from .._regimes import detect_regimes
 from .._sync import SYNC_SHARE_THRESHOLD
 from .._time_index import even_spacing, index_labels
 from ._settings import INTERACTION_COVERAGE, INTERACTION_SETTINGS
-from ._table import InputError, _is_number
+from ._table import InputError, is_number
 
 
 def find_regimes(features, values, focus, method, n_regimes, random_state):
@@ -95,7 +95,7 @@ def calendar_index(table):
     """
     import pandas as pd
 
-    if table.times is None or all(_is_number(label) for label in table.times):
+    if table.times is None or all(is_number(label) for label in table.times):
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas' note that it guessed the format

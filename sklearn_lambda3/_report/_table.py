@@ -112,7 +112,7 @@ def read_series_csv(path, *, time_column=None, fill=None):
         raise InputError(
             f"--time-column {time_column!r} is not a column of {path} (columns: {', '.join(header)})"
         )
-    if time_column is None and body and not _is_number(body[0][0]) and not _is_missing(body[0][0]):
+    if time_column is None and body and not is_number(body[0][0]) and not _is_missing(body[0][0]):
         time_column = header[0]
     names = [name for name in header if name != time_column]
     if not names:
@@ -131,7 +131,7 @@ def read_series_csv(path, *, time_column=None, fill=None):
                         f"--fill {'|'.join(FILL_METHODS)} or fill it first"
                     )
                 values[i, j] = np.nan
-            elif not _is_number(cell) or not math.isfinite(float(cell)):
+            elif not is_number(cell) or not math.isfinite(float(cell)):
                 raise InputError(f"{path}, line {i + 2}, column {name!r}: {cell!r} is not a finite number")
             else:
                 values[i, j] = float(cell)
@@ -174,7 +174,8 @@ def _is_missing(cell):
     return not cell or cell.lower() in MISSING_TOKENS
 
 
-def _is_number(cell):
+def is_number(cell):
+    """Whether a CSV cell reads as a number (a time column of numbers is row labels, not dates)."""
     try:
         float(cell)
     except ValueError:

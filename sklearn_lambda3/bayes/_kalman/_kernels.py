@@ -380,6 +380,18 @@ def _backward_means(innovations, keep, inv_sqrt_f, first, last, start, stop, sta
 
 
 @njit(cache=True)
+def _upper_times(U, v):
+    """``U v`` for an upper-triangular ``U`` (k × k, k small): a loop, not a BLAS call, whose
+    threads would wake inside the sampler's own."""
+    k = v.shape[0]
+    out = np.zeros(k)
+    for i in range(k):
+        for j in range(i, k):
+            out[i] += U[i, j] * v[j]
+    return out
+
+
+@njit(cache=True)
 def likelihood_columns(y, design):
     """The columns ``[w_1 … w_k, y]`` the likelihood kernel runs over, and their layout.
 
@@ -663,7 +675,7 @@ def _loglik_and_grad(
     R_inv = _upper_inverse(R, k)
     T = np.zeros((cols, cols))
     T[:k, :k] = R_inv
-    T[:k, k] = -(R_inv @ np.ascontiguousarray(R[:k, k]))
+    T[:k, k] = -_upper_times(R_inv, R[:k, k])
     T[k, k] = 1.0
     # e T: the other variables first, as they read the periodic columns' rows untransformed.
     cursor = 0
@@ -915,7 +927,7 @@ def _draw_given_variances(
         mean,
     )
     # A = RᵀR over the β block: β ~ Normal(A⁻¹b, A⁻¹) = R⁻¹(R[:k, k] + z).
-    beta = _upper_inverse(R, k) @ (np.ascontiguousarray(R[:k, k]) + z_beta)
+    beta = _upper_times(_upper_inverse(R, k), R[:k, k] + z_beta)
     last = mean[rows[k]] + math.sqrt(p) * z_last
     for v in range(k):
         beta_out[layout[2 + v]] = beta[v]

@@ -306,8 +306,8 @@ def periodic_adjoint_tables(
     period's whole input, ``λ_t = c^{stop-1-t}``, ``χ_t = c^{p-1-u} S_{K-1-k}``, and ``ψ̄``
     the adjoint of ``ψ`` alone. Each of these is a table by phase times a number by period,
     so the step's ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` are too: returns ``(tables, weights)``,
-    shaped ``(10, period)`` and ``(periods, 10)``, with ``Σ_j m̄_j a_j`` at phase ``u`` of
-    period ``k`` the sum over ``m < 7`` of ``weights[k, m] tables[m, u]`` and ``Σ_j a_j²`` the
+    shaped ``(10, period)`` and ``(10, periods)``, with ``Σ_j m̄_j a_j`` at phase ``u`` of
+    period ``k`` the sum over ``m < 7`` of ``weights[m, k] tables[m, u]`` and ``Σ_j a_j²`` the
     sum over the other three.
     """
     p, K = period, periods
@@ -368,20 +368,20 @@ def periodic_adjoint_tables(
         tables[7, u] = q0[u]
         tables[8, u] = 2.0 * powers[u] * t4[u]
         tables[9, u] = s3 * powers[u] * powers[u]
-    weights = np.empty((K, _TABLES))
+    weights = np.empty((_TABLES, K))
     for k in range(K):
         back = K - 1 - k
         incoming, remaining, psi_k, s_k = period_powers[back], sums[back], psi_end[k], sums[k]
-        weights[k, 0] = 1.0
-        weights[k, 1] = incoming
-        weights[k, 2] = remaining
-        weights[k, 3] = psi_k
-        weights[k, 4] = s_k
-        weights[k, 5] = s_k * (incoming * s1 + remaining * s2 + psi_k * s3)
-        weights[k, 6] = s_k * s_k
-        weights[k, 7] = 1.0
-        weights[k, 8] = s_k
-        weights[k, 9] = s_k * s_k
+        weights[0, k] = 1.0
+        weights[1, k] = incoming
+        weights[2, k] = remaining
+        weights[3, k] = psi_k
+        weights[4, k] = s_k
+        weights[5, k] = s_k * (incoming * s1 + remaining * s2 + psi_k * s3)
+        weights[6, k] = s_k * s_k
+        weights[7, k] = 1.0
+        weights[8, k] = s_k
+        weights[9, k] = s_k * s_k
     psi_before = c_p * psi_end[0]
     for j in range(n_periodic):
         state[j] = period_powers[K] * state[j] + whole[j] * sums[K] + shift[j] * psi_before
@@ -393,10 +393,10 @@ def periodic_backward(start, period, tables, weights, gain_dot, square):
     """Add the periodic columns' ``Σ_j m̄_j a_j`` and ``Σ_j a_j²`` (see
     :func:`periodic_adjoint_tables`) to ``gain_dot`` and ``square`` at each step of the stretch."""
     combined = np.empty(period)
-    for k in range(weights.shape[0]):
+    for k in range(weights.shape[1]):
         lo, hi = start + k * period, start + (k + 1) * period
-        _add_weighted(tables, weights[k], 0, _DOT_TABLES, combined, gain_dot[lo:hi])
-        _add_weighted(tables, weights[k], _DOT_TABLES, _TABLES, combined, square[lo:hi])
+        _add_weighted(tables, weights[:, k], 0, _DOT_TABLES, combined, gain_dot[lo:hi])
+        _add_weighted(tables, weights[:, k], _DOT_TABLES, _TABLES, combined, square[lo:hi])
 
 
 @njit(cache=True, fastmath={"contract"})
@@ -412,7 +412,7 @@ def _add_weighted(tables, weights, first, last, combined, out):
         out[u] += combined[u]
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def periodic_adjoint(tables, weights, period, ratio, dot_share, square_share, dot_direct):
     """The periodic columns' share of the variances' adjoint recursion over a steady stretch.
 
@@ -425,40 +425,39 @@ def periodic_adjoint(tables, weights, period, ratio, dot_share, square_share, do
     ``g_u + ratio^{u+1} W S'_k`` (``g_u = Σ_{i<=u} ratio^i``, ``W = g_{p-1}``,
     ``S'_k = Σ_{j<k} ratio^{jp}``), positive terms only.
     """
-    p, K = period, weights.shape[0]
-    plain = np.zeros(_TABLES)
-    decayed = np.zeros(_TABLES)
-    gathered = np.zeros(_TABLES)
-    shifted = np.zeros(_TABLES)
-    power = 1.0
-    partial = 0.0
+    p, K = period, weights.shape[1]
+    # By phase: ratio^u and g_u; by period: ratio^{kp} and S'_k.
+    power, partial = np.empty(p), np.empty(p)
+    value, running = 1.0, 0.0
     for u in range(p):
-        partial += power
-        for m in range(_TABLES):
-            value = tables[m, u]
-            plain[m] += value
-            decayed[m] += power * value
-            gathered[m] += partial * value
-            shifted[m] += power * ratio * value
-        power *= ratio
-    whole, period_ratio = partial, power
-    total = np.zeros(_TABLES)
-    early = np.zeros(_TABLES)
-    running = np.zeros(_TABLES)
-    decay = 1.0
-    before = 0.0
+        running += value
+        power[u], partial[u] = value, running
+        value *= ratio
+    whole, period_ratio = running, value
+    decay, before = np.empty(K), np.empty(K)
+    value, running = 1.0, 0.0
     for k in range(K):
-        for m in range(_TABLES):
-            w = weights[k, m]
-            total[m] += w
-            early[m] += decay * w
-            running[m] += before * w
-        before = 1.0 + period_ratio * before
-        decay *= period_ratio
+        decay[k], before[k] = value, running
+        running = 1.0 + period_ratio * running
+        value *= period_ratio
     start_value = summed = direct = 0.0
     for m in range(_TABLES):
+        row = tables[m]
+        plain = decayed = gathered = 0.0
+        for u in range(p):
+            plain += row[u]
+            decayed += power[u] * row[u]
+            gathered += partial[u] * row[u]
+        total = early = late = 0.0
+        ws = weights[m]
+        for k in range(K):
+            w = ws[k]
+            total += w
+            early += decay[k] * w
+            late += before[k] * w
         share = dot_share if m < _DOT_TABLES else square_share
-        start_value += share * early[m] * decayed[m]
-        summed += share * (total[m] * gathered[m] + whole * running[m] * shifted[m])
-        direct += (dot_direct if m < _DOT_TABLES else square_share) * total[m] * plain[m]
+        # Σ_u ratio^{u+1} row[u] = ratio × decayed.
+        start_value += share * early * decayed
+        summed += share * (total * gathered + whole * late * ratio * decayed)
+        direct += (dot_direct if m < _DOT_TABLES else square_share) * total * plain
     return start_value, summed, direct

@@ -448,7 +448,8 @@ def _filter_and_factor(
     leaves the columns' last means in ``state`` (by row of ``columns``). The periodic columns go
     through the steady stretches in closed form (:mod:`._periodic`), whose tables stay in
     ``first``, ``shift`` and ``first_means`` (``segments`` holds the stretches). With
-    ``means`` of n columns, the means are kept there at every other step.
+    ``means`` of n columns, every column's means are kept there, except the periodic columns'
+    inside the stretches (their tables hold those).
     """
     k = scale.shape[0]
     cols, n = k + 1, columns.shape[1]

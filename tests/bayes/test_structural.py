@@ -189,8 +189,12 @@ def test_components_add_up_to_the_fit_and_the_forecast(structural_fit):
     forecast, std = reg.forecast(future, return_std=True)
     # The level's forecast spread is drawn: equal up to its Monte Carlo error.
     np.testing.assert_allclose(sum(part[:, 0] for part in ahead.values()), forecast, atol=0.1 * std.min())
-    width = ahead["level"][:, 2] - ahead["level"][:, 1]
-    assert width[-1] > width[0]
+    # The level's spread grows by τ² a step: over these 30 steps about 2 % here (τ ≈ 0.01 against
+    # a last level's sd of 0.27), under the Monte Carlo error of a 90 % interval from 500 draws
+    # (about 5 %); 1000 steps ahead it is about 1.5 times as wide.
+    far = reg.components(np.zeros((1000, 2)), start=reg.n_train_)["level"]
+    width = far[:, 2] - far[:, 1]
+    assert width[-1] > 1.2 * width[0]
 
 
 def test_seasonal_cycle_is_where_the_columns_repeat():

@@ -83,6 +83,15 @@ def covered(case, params):
     return (found[:, 1] - found[:, 0]).sum() / len(case["y"])
 
 
+def assert_equals_the_jax_filter(case, params, rel, atol):
+    """The kernel's value within ``rel`` of the JAX filter's (sequential, float64) and its
+    gradient within ``atol`` times the largest entry."""
+    value, grad = numba_value_and_grad(inputs_of(case), params)
+    expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
+    assert value == pytest.approx(expected, rel=rel)
+    np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=atol * np.abs(expected_grad).max())
+
+
 # ----------------------------------------------------------------------------- the layout
 
 
@@ -235,10 +244,7 @@ def test_roundings_that_cycle_around_the_fixed_point_are_held():
     for tau, sigma in cycling:
         # Without the hold, a cycle never repeats one step's variances: no stretch at all.
         assert covered(case, (tau, sigma, 0.0)) > 0.0
-        value, grad = numba_value_and_grad(inputs_of(case), (tau, sigma, 0.0))
-        expected, expected_grad = jax_value_and_grad(inputs_of(case), (tau, sigma, 0.0), "sequential")
-        assert value == pytest.approx(expected, rel=1e-10)
-        np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-9 * np.abs(expected_grad).max())
+        assert_equals_the_jax_filter(case, (tau, sigma, 0.0), rel=1e-10, atol=1e-9)
 
 
 # -------------------------------------------------------------- value, gradient and draws
@@ -269,10 +275,7 @@ def test_value_and_gradient_equal_the_jax_filter_on_long_seasonal_series(
     n, changes, missing, harmonics, params
 ):
     case = seasonal_case(n=n, changes=changes, missing=missing, harmonics=harmonics)
-    value, grad = numba_value_and_grad(inputs_of(case), params)
-    expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
-    assert value == pytest.approx(expected, rel=1e-10)
-    np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-9 * np.abs(expected_grad).max())
+    assert_equals_the_jax_filter(case, params, rel=1e-10, atol=1e-9)
 
 
 def test_stretches_with_constant_tension_and_varying_tension_without_its_scale():
@@ -287,10 +290,7 @@ def test_stretches_with_constant_tension_and_varying_tension_without_its_scale()
     varying = seasonal_case(n=n, changes=(), tension=np.random.default_rng(3).uniform(0.5, 2.0, n))
     assert covered(varying, (0.2, 0.3, 0.0)) > 0.5
     for case, params in ((stepwise, (0.2, 0.3, 0.2)), (varying, (0.2, 0.3, 0.0))):
-        value, grad = numba_value_and_grad(inputs_of(case), params)
-        expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
-        assert value == pytest.approx(expected, rel=1e-10)
-        np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-9 * np.abs(expected_grad).max())
+        assert_equals_the_jax_filter(case, params, rel=1e-10, atol=1e-9)
 
 
 def test_nearly_collinear_periodic_columns_fall_back_to_the_factor_of_the_innovations():
@@ -304,10 +304,7 @@ def test_nearly_collinear_periodic_columns_fall_back_to_the_factor_of_the_innova
     case["prior_scale"] = np.r_[case["prior_scale"], 1.0]
     params = (0.2, 0.3, 0.0)
     assert covered(case, params) > 0.5
-    value, grad = numba_value_and_grad(inputs_of(case), params)
-    expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
-    assert value == pytest.approx(expected, rel=1e-9)
-    np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-8 * np.abs(expected_grad).max())
+    assert_equals_the_jax_filter(case, params, rel=1e-9, atol=1e-8)
 
 
 def test_draws_through_the_stretches_follow_the_exact_gaussian_posterior():
@@ -361,7 +358,4 @@ def test_any_exactly_repeating_regressor_takes_the_fast_path_and_equals_the_jax_
     }
     params = (0.1, 0.5, 0.0)
     assert covered(case, params) > 0.8
-    value, grad = numba_value_and_grad(inputs_of(case), params)
-    expected, expected_grad = jax_value_and_grad(inputs_of(case), params, "sequential")
-    assert value == pytest.approx(expected, rel=1e-10)
-    np.testing.assert_allclose(grad, expected_grad, rtol=0, atol=1e-9 * np.abs(expected_grad).max())
+    assert_equals_the_jax_filter(case, params, rel=1e-10, atol=1e-9)

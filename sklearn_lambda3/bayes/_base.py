@@ -106,17 +106,7 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
         self.prior_scales_ = column_prior_scales(
             names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale
         )
-        if weight is None:
-            self._x_mean = X.mean(axis=0)
-            self._x_scale = safe_scale(X.std(axis=0))
-            self._y_mean = float(np.nanmean(y))
-            self._y_scale = float(safe_scale(np.atleast_1d(np.nanstd(y)))[0])
-        else:  # the moments of the data with each row repeated by its weight
-            self._x_mean = np.average(X, axis=0, weights=weight)
-            self._x_scale = safe_scale(np.sqrt(np.average((X - self._x_mean) ** 2, axis=0, weights=weight)))
-            self._y_mean = float(np.average(y, weights=weight))
-            y_sd = np.sqrt(np.average((y - self._y_mean) ** 2, weights=weight))
-            self._y_scale = float(safe_scale(np.atleast_1d(y_sd))[0])
+        self._standardise(X, y, weight)
         W = (X - self._x_mean) / self._x_scale
         ys = (y - self._y_mean) / self._y_scale
         # Priors are per raw unit of each regressor; in the standardised coordinate that is the
@@ -139,6 +129,7 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
                 "learning_rate": float(self.svi_learning_rate),
             }
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._seed = seed
         draws = sample_posterior(
             self._model(), data, seed, self.device, settings, svi_settings, show_progress(self.progress_bar)
         )
@@ -147,6 +138,20 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
         self._record_inference(draws)
         self._X_train, self._y_train = X, y
         return self
+
+    def _standardise(self, X, y, weight):
+        """Set the means and scales of X and y (NaN in y skipped) that the model works in."""
+        if weight is None:
+            self._x_mean = X.mean(axis=0)
+            self._x_scale = safe_scale(X.std(axis=0))
+            self._y_mean = float(np.nanmean(y))
+            self._y_scale = float(safe_scale(np.atleast_1d(np.nanstd(y)))[0])
+        else:  # the moments of the data with each row repeated by its weight
+            self._x_mean = np.average(X, axis=0, weights=weight)
+            self._x_scale = safe_scale(np.sqrt(np.average((X - self._x_mean) ** 2, axis=0, weights=weight)))
+            self._y_mean = float(np.average(y, weights=weight))
+            y_sd = np.sqrt(np.average((y - self._y_mean) ** 2, weights=weight))
+            self._y_scale = float(safe_scale(np.atleast_1d(y_sd))[0])
 
     def _noise_draws(self, draws):
         """Draws of the noise sites in units of y, (n_draws,) or (n_draws, n_series)."""

@@ -514,7 +514,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         columns = [seasonal_columns(steps, self._seasons)]
         if self.trend == "drift":
             time = np.asarray(steps, dtype=np.float64)[:, None]
-            columns.append(time / self.n_train_ if standardised else time)
+            columns.append(time / self._drift_span if standardised else time)
         return np.hstack(columns)
 
     def _structural_labels(self):
@@ -538,27 +538,16 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
     def _model_data(self, X, W, ys, standardised_prior, weight):
         tension = self._set_tension(X)
         self.change_points_ = self._resolve_change_points(ys)
-        change = np.zeros(len(ys))
-        change[self.change_points_] = 1.0
-        structural = self._structural_design(np.arange(len(ys)), standardised=True)
-        n_seasonal = structural.shape[1] - (self.trend == "drift")
+        self._drift_span = self.n_train_
+        n_structural = self._structural_design(np.arange(0), standardised=True).shape[1]
+        n_seasonal = n_structural - (self.trend == "drift")
         structural_prior = np.r_[
             np.full(n_seasonal, float(self.seasonal_prior_scale)),
             # The drift column is t / n_train: its coefficient is the drift over the training span.
-            np.full(structural.shape[1] - n_seasonal, float(self.drift_prior_scale) * self.n_train_),
+            np.full(n_structural - n_seasonal, float(self.drift_prior_scale) * self.n_train_),
         ]
-        shrunk = np.r_[np.ones(W.shape[1], dtype=bool), np.zeros(structural.shape[1], dtype=bool)]
-        data = {
-            "y": ys,
-            "design": np.ascontiguousarray(np.hstack([W, structural])),
-            "prior_scale": np.r_[standardised_prior, structural_prior],
-            "change": change,
-            "level0_var": float(self.intercept_prior_scale**2),
-            "step_var": float(self.change_point_prior_scale**2),
-            "tension": np.zeros(len(ys)) if tension is None else tension,
-            "level_scale": np.float64(self.level_prior_scale),
-            "path_draws": self._path_draws(),
-        }
+        shrunk = np.r_[np.ones(W.shape[1], dtype=bool), np.zeros(n_structural, dtype=bool)]
+        data = self._filter_data(W, ys, tension, np.r_[standardised_prior, structural_prior])
         if self.prior_shrinkage != "evidence":
             self.prior_shrinkage_ = float(self.prior_shrinkage)
         elif X.shape[1] == 0:
@@ -570,7 +559,26 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             )
         shrinkage = np.where(shrunk, self.prior_shrinkage_, 1.0)
         data["prior_scale"] = np.maximum(data["prior_scale"] * shrinkage, PRIOR_FLOOR)
+        self._filter_prior_scale = data["prior_scale"]
         return data
+
+    def _filter_data(self, W, ys, tension, prior_scale):
+        """The filter's inputs for the standardised regressors ``W`` and target ``ys``, with the
+        seasons, the drift and the change points as fitted."""
+        change = np.zeros(len(ys))
+        change[self.change_points_] = 1.0
+        structural = self._structural_design(np.arange(len(ys)), standardised=True)
+        return {
+            "y": ys,
+            "design": np.ascontiguousarray(np.hstack([W, structural])),
+            "prior_scale": prior_scale,
+            "change": change,
+            "level0_var": float(self.intercept_prior_scale**2),
+            "step_var": float(self.change_point_prior_scale**2),
+            "tension": np.zeros(len(ys)) if tension is None else tension,
+            "level_scale": np.float64(self.level_prior_scale),
+            "path_draws": self._path_draws(),
+        }
 
     def _resolve_change_points(self, y):
         """Change-point row indices: none, found by the detector, or the user's, checked."""
@@ -594,8 +602,13 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         beta = draws["beta"].astype(np.float64)
         beta, structural = beta[:, : self.n_features_in_], beta[:, self.n_features_in_ :] * self._y_scale
         if self.trend == "drift":
-            structural[:, -1] /= self.n_train_
+            structural[:, -1] /= self._drift_span
         self._structural_samples = structural
+        # The sampled scales, standardised: append() conditions on new steps with them held.
+        self._scale_draws = {
+            site: np.asarray(draws[site], dtype=np.float64).reshape(-1)
+            for site in DynamicModel(noise=self.noise).reported_sites
+        }
         n_seasonal = len(seasonal_labels(self._seasons))
         self.seasonal_coef_samples_ = structural[:, :n_seasonal]
         self.drift_samples_ = structural[:, n_seasonal] if self.trend == "drift" else None
@@ -631,17 +644,18 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         return weight * move + np.sqrt(weight * tau2) * rng.standard_normal(move.shape)
 
     # ------------------------------------------------------------ components
-    def components(self, X=None, start=None, coverage=0.9):
+    def components(self, X=None, start=None, coverage=0.9, *, steps=None):
         """Posterior mean and central interval of each structural component at the rows' steps.
 
         The components add up to the predictive mean (:meth:`predict`, noise excluded):
 
         - ``"level"``: the random-walk level without the change points' steps (the model's
-          intercept; what centring the regressors moved is in it); at a forecast step it is the
-          last level, whose interval widens by τ² per step;
+          intercept, with the regressors' contribution at their training means); at a forecast
+          step it is the last level, whose interval widens by τ² per step;
         - ``"trend"`` (``trend="drift"``): the drift ``μ t``;
         - ``"season"`` (a seasonality): the sum of the Fourier terms of every period;
-        - ``"regressors"`` (regressors in ``X``): ``X β``;
+        - ``"regressors"`` (regressors in ``X``): ``(X - x̄) β``, the regressors' contribution
+          relative to their training means ``x̄`` (zero on average over the training rows);
         - ``"change_points"`` (change points): the sum of the steps ``δ_i`` at or before the step.
 
         Computed from the draws that keep a level path (at most 500, see ``level_samples_``).
@@ -655,6 +669,9 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             Time step of the first row, as in :meth:`predict`.
         coverage : float, default=0.9
             Probability mass inside each interval, in (0, 1).
+        steps : int, optional
+            For a model fitted without regressors: the ``steps`` forecast steps after the
+            training rows, as ``forecast(steps=steps)`` (instead of ``X`` and ``start``).
 
         Returns
         -------
@@ -663,6 +680,10 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             lower and upper bounds of its interval, by row.
         """
         coverage = check_coverage(coverage)
+        if steps is not None:
+            if start is not None:
+                raise ValueError("components(steps=h) starts after the training rows; pass steps or start.")
+            X, start = self._future(X, steps), self.n_train_
         if X is None:
             check_is_fitted(self)
             if start is not None:
@@ -730,7 +751,12 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             seasonal = seasonal_columns(phases, self._seasons)
             parts["season"] = (seasonal @ self.seasonal_coef_samples_[draws].T, where)
         if self.n_features_in_:
-            parts["regressors"] = (X @ self.coef_samples_[draws].T, None)
+            # Centred on the training means, the means' share moved into the level: each panel
+            # then moves about its own scale (an uncentred regressor and the level can swing by
+            # thousands in opposite directions while their sum is tight).
+            coef = self.coef_samples_[draws]
+            level += self._x_mean @ coef.T
+            parts["regressors"] = ((X - self._x_mean) @ coef.T, None)
         if self.change_points_.size:
             parts["change_points"] = points_sum
         return parts
@@ -918,6 +944,86 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
                 f"the model has {self.n_features_in_} regressors: pass their future values as X_future."
             )
         return np.zeros((steps, 0))
+
+    def append(self, X_new=None, y_new=None):
+        """Condition the fitted posterior on steps that follow the training rows, scales held.
+
+        As statsmodels' ``append(refit=False)``: for every posterior draw of τ and the noise,
+        the Kalman filter runs over the training rows and the new ones, and the coefficients,
+        the seasons' and the drift's terms, the level paths and the last level are drawn anew
+        from their exact conditional posterior given all the steps (the same seed as in fit).
+        The result is the model fitted to all the steps whose sampler returned the same draws
+        of τ and the noise: the standardisation, the priors (with ``prior_shrinkage_``), the
+        seasons and the change points found in fit are kept, and nothing is sampled again.
+        The new rows become training rows: ``n_train_`` grows, forecasts start after them.
+        To sample the scales anew (or find change points in the new steps), refit.
+
+        Parameters
+        ----------
+        X_new : array-like of shape (n_new, n_features) or None
+            Regressors of the new steps, the steps ``n_train_, n_train_ + 1, …`` in order (a
+            pandas index on the training clock must continue it). None for a model fitted
+            without regressors.
+        y_new : array-like of shape (n_new,)
+            Target of the new steps; NaN marks a step that is not observed.
+
+        Returns
+        -------
+        self : Lambda3DynamicRegressor
+            The regressor, conditioned on the new steps.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_lambda3 import Lambda3DynamicRegressor
+        >>> y = np.cumsum(np.random.default_rng(0).normal(size=120))
+        >>> reg = Lambda3DynamicRegressor(random_state=0, progress_bar=False).fit(None, y[:100])
+        >>> reg.append(None, y[100:]).n_train_
+        120
+        >>> bool(abs(reg.forecast(steps=1)[0] - y[-1]) < 1.0)  # the forecast starts from y[119]
+        True
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "_scale_draws"):
+            raise ValueError("this model was saved by an older release without its scale draws; refit it.")
+        if y_new is None:
+            raise ValueError("append needs y_new, the target of the new steps (NaN where not observed).")
+        n_new = int(np.shape(y_new)[0]) if np.ndim(y_new) else 0
+        if n_new == 0:
+            raise ValueError("y_new must hold at least one step.")
+        if X_new is None:
+            X_new = self._without_regressors(n_new, self.n_train_)
+        expected = self.n_train_ + np.arange(n_new)
+        indexed = X_new if pandas_index(X_new) is not None else y_new
+        if pandas_index(indexed) is not None and self._clock[0] is not None:
+            placed = row_time_steps(indexed, n_new, None, self._clock)
+            if len(placed) != n_new or np.any(placed != expected):
+                raise ValueError(
+                    f"append's rows must be the steps that follow the training rows, from step "
+                    f"{self.n_train_} on, one by one; their index places them at steps "
+                    f"{placed[:3].tolist()}…. Mark unobserved steps with NaN in y_new."
+                )
+        X_new = self._validated(_without_empty_frame(X_new))
+        if X_new.shape[0] != n_new:
+            raise ValueError(f"X_new has {X_new.shape[0]} rows but y_new has {n_new} steps.")
+        X = np.ascontiguousarray(np.vstack([self._X_train, X_new]))
+        values = np.asarray(y_new)
+        if values.dtype.kind not in "biuf":
+            raise TypeError(
+                f"y_new must hold real numbers (NaN for steps not observed); got dtype {values.dtype}."
+            )
+        y = check_dynamic_target(np.r_[self._y_train, values.reshape(-1).astype(np.float64)], X.shape[0])
+        self.n_train_ = int(X.shape[0])
+        W = (X - self._x_mean) / self._x_scale
+        ys = (y - self._y_mean) / self._y_scale
+        tension = self._tension(X) if self.noise == "tension" else None
+        data = self._filter_data(W, ys, tension, self._filter_prior_scale)
+        inputs = tuple(data[name] for name in KALMAN_INPUTS)
+        draws = conditional_posterior(inputs, self._scale_draws, self.noise, data["path_draws"], self._seed)
+        self._summarise({**self._scale_draws, **draws})
+        self._X_train, self._y_train = X, y
+        self.components_ = self.components(coverage=0.9)
+        return self
 
     def predict_interval(self, X=None, coverage=0.9, start=None):
         """Central posterior predictive interval of the steps the rows of ``X`` are placed at.

@@ -56,3 +56,23 @@ def calendar_periods(X):
     return tuple(
         cycle // spacing for cycle in _CALENDAR_CYCLES_NS if cycle % spacing == 0 and cycle // spacing >= 2
     )
+
+
+# Seasonal periods, in rows, of the calendar frequencies a forecaster meets most (by the first
+# letter of pandas' frequency code): a year of months, quarters or weeks, a week of business
+# days or days, a day of hours.
+_FREQUENCY_PERIODS = (("M", 12), ("Q", 4), ("W", 52), ("B", 5), ("D", 7), ("H", 24))
+
+
+def likely_period(index):
+    """The usual seasonal period, in rows, of a pandas index's calendar frequency (12 for
+    monthly rows, 4 for quarterly, 52 for weekly, 7 for daily, 5 for business days, 24 for
+    hourly), or None where the index has no such frequency (or a multiple of one)."""
+    import pandas as pd
+
+    if not isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex)):
+        return None
+    freq = index.freqstr if index.freq is not None else (pd.infer_freq(index) if len(index) >= 3 else None)
+    if not freq or freq[0].isdigit() or freq.upper().startswith(("MIN", "BH")):
+        return None
+    return next((period for code, period in _FREQUENCY_PERIODS if freq.upper().startswith(code)), None)

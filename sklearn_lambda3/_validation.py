@@ -183,6 +183,50 @@ def check_change_points(change_points, n):
     return points
 
 
+def check_regressors(X, name="X"):
+    """A clear error for regressors that are not all numbers or hold NaN, naming the columns.
+
+    Text columns are a TypeError (encode them first); NaN a ValueError (NaN marks an unobserved
+    step in ``y`` only, so regressors are imputed or their rows dropped). Anything else is left
+    to scikit-learn's validation. ``X`` may be a pandas DataFrame, an array or None.
+    """
+    if X is None or scipy.sparse.issparse(X):
+        return
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "columns"):
+        import pandas as pd
+
+        numeric = pd.api.types.is_numeric_dtype
+        text = [column for column, dtype in zip(X.columns, dtypes, strict=True) if not numeric(dtype)]
+        if text:
+            example = X[text[0]].dropna()
+            raise TypeError(
+                f"{name} column(s) {[str(column) for column in text]} hold non-numeric values"
+                + (f" (for example {example.iloc[0]!r})" if len(example) else "")
+                + "; the model needs numbers: encode them first (pandas.get_dummies or "
+                "sklearn.preprocessing.OneHotEncoder), or drop them."
+            )
+        values = X.to_numpy()
+        columns = [str(column) for column in X.columns]
+    else:
+        try:
+            values = np.asarray(X)
+        except (TypeError, ValueError):
+            return  # scikit-learn's validation says what is wrong
+        columns = [f"column {i}" for i in range(values.shape[1])] if values.ndim == 2 else []
+    if values.dtype.kind != "f" or values.ndim != 2:
+        return  # no NaN, or scikit-learn's validation says what is wrong
+    missing = np.isnan(values)
+    if missing.any():
+        where = np.flatnonzero(missing.any(axis=0))
+        rows = np.flatnonzero(missing.any(axis=1))
+        raise ValueError(
+            f"{name} has NaN in {[columns[i] for i in where]} ({len(rows)} rows, the first row "
+            f"{int(rows[0])}); NaN is allowed in y only, where it marks a step that is not observed: "
+            f"impute {name} (for example interpolate or carry the last value forward) or drop those rows."
+        )
+
+
 def check_dynamic_target(y, n_rows):
     """``y`` of the dynamic model as a float (n_rows,) array, NaN where a step is not observed.
 
@@ -280,7 +324,9 @@ def check_seasonality(seasonality):
         if seasonality == "auto":
             return "auto"
         raise ValueError(
-            f"seasonality must be None, 'auto', a period, a list of periods or a dict; got {seasonality!r}."
+            f"seasonality={seasonality!r}: give the period in time steps (rows), for example 12 for "
+            "monthly data, 4 for quarterly, 7 for daily, 24 for hourly; or None, 'auto', a list of "
+            "periods or a dict {period: harmonics}."
         )
     if isinstance(seasonality, dict):
         pairs = []

@@ -14,7 +14,8 @@ from sklearn.base import clone
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._features import Lambda3Features
-from ._time_index import calendar_periods
+from ._time_index import calendar_periods, likely_period
+from ._validation import check_regressors
 from .bayes import Lambda3DynamicRegressor
 from .bayes._structural import find_seasonality
 
@@ -60,6 +61,24 @@ def _calendar(index):
     if isinstance(index, pd.PeriodIndex):
         index = index.to_timestamp()
     return calendar_periods(pd.Series(0.0, index=index)) if isinstance(index, pd.DatetimeIndex) else ()
+
+
+def _check_time_index(index):
+    """An irregularly spaced ``DatetimeIndex`` is a ValueError saying how to make it regular: the
+    model counts steps, and sktime cannot place a forecast after such an index."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or index.freq is not None:
+        return
+    if pd.infer_freq(index) is not None:
+        return
+    spacing = np.diff(index.to_numpy())
+    regular = pd.date_range(index[0], periods=3, freq=pd.Timedelta(np.median(spacing)))
+    usual = pd.tseries.frequencies.to_offset(pd.infer_freq(regular))
+    raise ValueError(
+        f"y's DatetimeIndex is not regularly spaced (its steps run from {pd.Timedelta(spacing.min())} to "
+        f"{pd.Timedelta(spacing.max())}), and the model counts steps: give y a regular index with the "
+        f"missing steps as NaN, for example y.asfreq({usual.freqstr!r}) (and X.asfreq({usual.freqstr!r}) "
+        "with the gaps filled), or no time index (y.reset_index(drop=True))."
+    )
 
 
 class Lambda3Forecaster(BaseForecaster):
@@ -155,6 +174,9 @@ svi_learning_rate
         "capability:non_contiguous_X": True,
         "capability:random_state": True,
         "property:randomness": "derandomized",
+        # update(update_params=False) conditions on the new steps with the sampled scales held
+        # (the regressor's append); update_params=True refits on every step seen.
+        "capability:update": True,
         "requires-fh-in-fit": False,
         "X-y-must-have-same-index": True,
         "fit_is_empty": False,
@@ -261,6 +283,9 @@ svi_learning_rate
             raise ValueError(
                 f"features must be a transformer such as Lambda3Features, or None; got {self.features!r}."
             )
+        _check_time_index(y.index)
+        self._check_seasonality(y.index)
+        check_regressors(X)
         if X is not None and X.shape[1] == 0:
             X = None
         self._y_name = y.name
@@ -289,6 +314,59 @@ svi_learning_rate
             params["seasonality"] = dict(find_seasonality(y.to_numpy(dtype=np.float64), calendar)) or None
         self.regressor_ = Lambda3DynamicRegressor(**params)
         self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))
+        return self
+
+    def _check_seasonality(self, index):
+        """A string other than "auto" is a ValueError suggesting the period of ``y``'s calendar."""
+        if isinstance(self.seasonality, str) and self.seasonality != "auto":
+            period = likely_period(index)
+            hint = f"y's index looks {index.freqstr}-spaced: seasonality={period}" if period else None
+            raise ValueError(
+                f"seasonality={self.seasonality!r}: give the period in steps of y, for example 12 for "
+                "monthly data, 4 for quarterly, 7 for daily, 24 for hourly"
+                + (f" ({hint})" if hint else "")
+                + "; or 'auto', to find it from y's calendar and values."
+            )
+
+    # ----------------------------------------------------------------- update
+    def _update(self, y, X=None, update_params=True):
+        """Condition on the new steps of ``y`` (scales held), or refit on every step seen.
+
+        Parameters
+        ----------
+        y : pd.Series
+            The new observations (steps already seen are left as they are).
+        X : pd.DataFrame or None
+            Exogenous series on ``y``'s index.
+        update_params : bool, default=True
+            True: refit the regressor to every step seen since fit (its posterior sampled
+            anew). False: keep the sampled τ and noise and condition on the new steps
+            exactly (:meth:`~sklearn_lambda3.Lambda3DynamicRegressor.append`): a filter pass,
+            no sampling. Steps between the last one seen and the new ones are not observed.
+
+        Returns
+        -------
+        self : Lambda3Forecaster
+        """
+        _check_time_index(self._y.index)
+        check_regressors(X)
+        if update_params:
+            return self._fit(self._y, self._X, self._fh)
+        known = len(self._design)
+        steps = self._steps(ForecastingHorizon(y.index, is_relative=False, freq=self.cutoff))
+        new = steps >= known
+        if not new.any():
+            return self
+        stretch = np.arange(known, steps.max() + 1)
+        values = np.full(len(stretch), np.nan)
+        values[steps[new] - known] = y.to_numpy(dtype=np.float64)[new]
+        design = pd.DataFrame(
+            self._future_design(X, stretch, self.cutoff),
+            index=pd.Index(stretch),
+            columns=self._design.columns,
+        )
+        self.regressor_.append(design, values)
+        self._design = pd.concat([self._design, design])
         return self
 
     # ------------------------------------------------------------ placement
@@ -325,7 +403,7 @@ svi_learning_rate
             raise ValueError(
                 "X must hold finite exogenous values of every forecast step"
                 + (" up to the horizon (features look back over the steps before)" if self.features_ else "")
-                + f"; it has none at {list(labels[absent][:5])}."
+                + f"; it has none at {list(labels[absent][:5])} (NaN is allowed in y only: impute X)."
             )
         return rows.to_numpy(dtype=np.float64)
 
@@ -351,7 +429,7 @@ svi_learning_rate
         steps = self._steps(fh)
         mean = np.empty(len(steps))
         sd = np.empty(len(steps))
-        inside = steps < self._n_train
+        inside = steps < len(self._design)
         if inside.any():
             rows = self._design.iloc[steps[inside]]
             mean[inside], sd[inside] = self.regressor_.predict(rows, return_std=True)
@@ -430,6 +508,73 @@ svi_learning_rate
             values,
             index=fh.to_absolute_index(self.cutoff),
             columns=self._get_columns(method="predict_quantiles", alpha=alpha),
+        )
+
+    # ------------------------------------------------------------ components
+    def predict_components(self, fh=None, X=None, coverage=0.9):
+        """Posterior mean and central interval of each structural component at the steps of ``fh``.
+
+        The components of :meth:`Lambda3DynamicRegressor.components
+        <sklearn_lambda3.Lambda3DynamicRegressor.components>`, on ``y``'s index: ``"level"``
+        (the random-walk level without the change points' steps, with the regressors at their
+        training means), ``"trend"`` (``trend="drift"``: the drift ``μ t``), ``"season"``
+        (the Fourier terms of every period), ``"regressors"`` (the regressors' contribution
+        relative to their training means, zero on average over the training steps) and
+        ``"change_points"`` (the sum of the steps so far), those the model has. Their means add
+        up to :meth:`predict`'s (in-sample exactly; ahead, up to the Monte Carlo error of the
+        level's drawn spread), and each panel moves about its own scale: a regressor far from
+        zero does not swing the level.
+
+        Parameters
+        ----------
+        fh : int, list, ForecastingHorizon or None, default=None
+            The steps, in-sample (relative ``<= 0`` or absolute labels up to the cutoff) or
+            ahead; None: every step the forecaster has seen.
+        X : pd.DataFrame or None, default=None
+            Exogenous series of the steps ahead, as for :meth:`predict`.
+        coverage : float, default=0.9
+            Probability mass inside each interval, in (0, 1).
+
+        Returns
+        -------
+        components : pd.DataFrame
+            Indexed by the steps' labels; columns a ``MultiIndex`` of (component, statistic),
+            the statistics ``"mean"``, ``"lower"`` and ``"upper"``: ``components["level"]``
+            is the level's frame.
+
+        Examples
+        --------
+        >>> from sktime.datasets import load_airline
+        >>> from sklearn_lambda3.sktime import Lambda3Forecaster
+        >>> forecaster = Lambda3Forecaster(seasonality=12, trend="drift", num_warmup=200,
+        ...                                num_samples=200, num_chains=1, random_state=0,
+        ...                                progress_bar=False).fit(load_airline())
+        >>> ahead = forecaster.predict_components(fh=range(1, 13))
+        >>> list(ahead.columns.get_level_values("component").unique())
+        ['level', 'trend', 'season']
+        >>> str(ahead.index[0])
+        '1961-01'
+        """
+        self.check_is_fitted()
+        if fh is None:
+            fh = ForecastingHorizon(np.arange(1 - len(self._design), 1), is_relative=True, freq=self.cutoff)
+        else:
+            fh = self._check_fh(fh)
+        if X is not None:
+            check_regressors(X)
+        steps = self._steps(fh)
+        inside = steps < len(self._design)
+        design = np.empty((len(steps), self._design.shape[1]))
+        design[inside] = self._design.to_numpy()[steps[inside]]
+        if (~inside).any():
+            design[~inside] = self._future_design(X, steps[~inside], fh.freq)
+        rows = pd.DataFrame(design, index=pd.Index(steps), columns=self._design.columns)
+        parts = self.regressor_.components(rows, coverage=coverage)
+        columns = pd.MultiIndex.from_product(
+            [list(parts), ["mean", "lower", "upper"]], names=["component", "statistic"]
+        )
+        return pd.DataFrame(
+            np.hstack(list(parts.values())), index=fh.to_absolute_index(self.cutoff), columns=columns
         )
 
     @classmethod

@@ -61,7 +61,7 @@ def test_parameters_are_the_regressors_with_its_defaults_and_features():
         assert forecaster[name].default == parameter.default, name
 
 
-def test_construction_is_silent_and_update_refits_on_all_the_data(exogenous):
+def test_construction_is_silent_and_update_with_params_refits_on_all_the_data(exogenous):
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         forecaster = Lambda3Forecaster(**QUICK)
@@ -69,7 +69,9 @@ def test_construction_is_silent_and_update_refits_on_all_the_data(exogenous):
     assert forecaster.get_config()["remember_data"]
     y, X = exogenous
     forecaster.fit(y.iloc[:60], X=X.iloc[:60])
-    with pytest.warns(UserWarning, match="will be refit each time"):  # sktime says so, rightly
+    with warnings.catch_warnings():
+        # sktime's default update warns that it "will be refit each time": ours is no default.
+        warnings.filterwarnings("error", message=".*will be refit each time")
         forecaster.update(y.iloc[60:70], X=X.iloc[60:70])
     assert forecaster.cutoff[0] == y.index[69]
     fresh = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
@@ -246,3 +248,169 @@ def test_auto_season_takes_the_calendar_of_y(index_kind):
         found[label] = forecaster.regressor_.seasonality_
         assert forecaster.get_params()["seasonality"] == "auto"
     assert found == {"calendar": {24: 3}, "integers": {23: 3}}
+
+
+def test_update_without_params_equals_the_refit_it_stands_for(airline):
+    """The issue's example: new observations count, and the forecast is the refitted model's."""
+    y = np.log(airline)
+    settings = {"seasonality": 12, "trend": "drift", "random_state": 0, "progress_bar": False}
+    forecaster = Lambda3Forecaster(**settings).fit(y.iloc[:-24])
+    before = forecaster.predict(fh=[13]).iloc[0]
+    forecaster.update(y.iloc[-24:-12], update_params=False)
+    assert forecaster.cutoff[0] == y.index[-13]
+    refit = Lambda3Forecaster(**settings).fit(y.iloc[:-12])
+    updated, refitted = forecaster.predict(fh=[1]).iloc[0], refit.predict(fh=[1]).iloc[0]
+    assert abs(updated - refitted) < 0.01
+    assert abs(updated - y.iloc[-12]) < abs(before - y.iloc[-12])
+    width = np.diff(forecaster.predict_interval(fh=[1]).to_numpy())[0, 0]
+    refit_width = np.diff(refit.predict_interval(fh=[1]).to_numpy())[0, 0]
+    assert abs(width / refit_width - 1) < 0.1
+    # Every later forecast starts from the new steps: twelve steps ahead is the refit's too.
+    np.testing.assert_allclose(
+        forecaster.predict(fh=range(1, 13)).to_numpy(), refit.predict(fh=range(1, 13)).to_numpy(), atol=0.02
+    )
+
+
+@pytest.mark.parametrize("with_features", [False, True])
+def test_update_without_params_is_the_regressors_append(exogenous, with_features):
+    y, X = exogenous
+    features = Lambda3Features(window=4, local_window=3) if with_features else None
+    forecaster = Lambda3Forecaster(features=features, **QUICK).fit(y.iloc[:60], X=X.iloc[:60])
+    forecaster.update(y.iloc[60:70], X=X.iloc[60:70], update_params=False)
+    # By hand: the regressor's design of every step, fitted to the first 60, appended the next 10.
+    if with_features:
+        # The features of a stretch, as the forecaster computes them: from the rows known then
+        # (local jumps look at the rows on both sides).
+        reference_features = Lambda3Features(window=4, local_window=3).fit(X.iloc[:60].to_numpy())
+        seen, ahead = (reference_features.transform(X.iloc[:end].to_numpy()) for end in (70, 75))
+        design = np.vstack([seen, ahead[70:]])
+        names = reference_features.get_feature_names_out(["x", "other"])
+    else:
+        design, names = X.iloc[:75].to_numpy(), ["x", "other"]
+    design = pd.DataFrame(design, columns=names)
+    regressor = Lambda3DynamicRegressor(**QUICK).fit(design.iloc[:60], y.iloc[:60].to_numpy())
+    regressor.append(design.iloc[60:70], y.iloc[60:70].to_numpy())
+    expected = regressor.forecast(design.iloc[70:75].reset_index(drop=True), return_std=True)
+    got = forecaster.predict(fh=np.arange(1, 6), X=X.iloc[70:75]).to_numpy()
+    np.testing.assert_allclose(got, expected[0], rtol=1e-12)
+    np.testing.assert_allclose(
+        forecaster.predict_var(fh=np.arange(1, 6), X=X.iloc[70:75]).to_numpy()[:, 0],
+        expected[1] ** 2,
+        rtol=1e-12,
+    )
+    in_sample = forecaster.predict(fh=[-2, -1, 0]).to_numpy()
+    np.testing.assert_allclose(in_sample, regressor.predict(design.iloc[67:70], start=67), rtol=1e-12)
+
+
+def test_update_without_params_skips_seen_steps_and_leaves_gaps_unobserved(airline):
+    y = np.log(airline)
+    forecaster = Lambda3Forecaster(seasonality=12, **QUICK).fit(y.iloc[:100])
+    # The whole window again (as evaluate's "no-update_params" passes it), then a gap of two months.
+    forecaster.update(y.iloc[:110], update_params=False)
+    forecaster.update(y.iloc[112:120], update_params=False)
+    assert forecaster.regressor_.n_train_ == 120
+    observed = forecaster.regressor_._y_train
+    np.testing.assert_array_equal(np.isnan(observed), np.isin(np.arange(120), [110, 111]))
+    np.testing.assert_array_equal(observed[:110], y.iloc[:110].to_numpy())
+    np.testing.assert_array_equal(observed[112:], y.iloc[112:120].to_numpy())
+    assert forecaster.predict(fh=[1]).index[0] == y.index[120]
+
+
+def test_evaluate_without_params_updates_conditions_on_each_window(airline):
+    y = np.log(airline.iloc[:96])
+    forecaster = Lambda3Forecaster(seasonality=12, **QUICK)
+    cv = ExpandingWindowSplitter(initial_window=72, step_length=6, fh=[1, 2, 3])
+    results = evaluate(forecaster, cv, y, strategy="no-update_params", return_data=True)
+    assert len(results) == 4
+    last = results.iloc[-1]
+    manual = Lambda3Forecaster(seasonality=12, **QUICK).fit(y.iloc[:72])
+    manual.update(y.iloc[:90], update_params=False)
+    np.testing.assert_allclose(last["y_pred"].to_numpy(), manual.predict(fh=[1, 2, 3]).to_numpy(), rtol=1e-12)
+
+
+def test_predict_components_are_frames_on_the_index_that_add_up(seasonal_fit, airline):
+    in_sample = seasonal_fit.predict_components()
+    assert list(in_sample.columns.get_level_values("component").unique()) == ["level", "trend", "season"]
+    assert list(in_sample["level"].columns) == ["mean", "lower", "upper"]
+    pd.testing.assert_index_equal(in_sample.index, airline.index[:-12], check_names=False)
+    total = in_sample.xs("mean", axis=1, level="statistic").sum(axis=1)
+    fh = ForecastingHorizon(np.arange(-len(airline) + 13, 1), is_relative=True)
+    np.testing.assert_allclose(total.to_numpy(), seasonal_fit.predict(fh=fh).to_numpy(), rtol=1e-10)
+    ahead = seasonal_fit.predict_components(fh=[1, 2, 12], coverage=0.5)
+    pd.testing.assert_index_equal(ahead.index, airline.index[[-12, -11, -1]], check_names=False)
+    season = ahead["season"]
+    assert np.all((season["lower"] <= season["mean"]) & (season["mean"] <= season["upper"]))
+
+
+def test_predict_components_of_exogenous_steps_ahead(exogenous):
+    y, X = exogenous
+    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    ahead = forecaster.predict_components(fh=[1, 2], X=X.iloc[70:72])
+    expected = forecaster.regressor_.components(X.iloc[70:72].to_numpy(), start=70)
+    np.testing.assert_allclose(ahead["regressors"].to_numpy(), expected["regressors"])
+    with pytest.raises(ValueError, match="finite exogenous values"):
+        forecaster.predict_components(fh=[1, 2])
+
+
+def test_plot_components_takes_the_forecaster_and_dates_its_axis(seasonal_fit):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_lambda3.plot import plot_components
+
+    fig = plot_components(seasonal_fit, fh=np.arange(-23, 7))
+    assert [ax.get_title() for ax in fig.axes] == ["level", "trend", "season"]
+    assert fig.axes[-1].get_xlabel() == "date"
+    low, high = fig.axes[0].get_xlim()
+    # From January 1958 (with the axis' margin, late 1957) to June 1960.
+    assert 1957 <= matplotlib.dates.num2date(low).year <= 1958
+    assert matplotlib.dates.num2date(high).year == 1960
+    assert len(fig.axes[0].lines) == 2  # the mean and the line where the forecasts start
+    plt.close(fig)
+    with pytest.raises(ValueError, match="fh gives a forecaster's steps"):
+        plot_components(seasonal_fit.regressor_, fh=[1])
+
+
+def _with_nan_row(X, row):
+    X = X.copy()
+    X.iloc[row] = np.nan
+    return X
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda y, X: (y, X.assign(region="north")), TypeError, r"column\(s\) \['region'\].*encode them"),
+        (lambda y, X: (y, _with_nan_row(X, 5)), ValueError, r"NaN in \['x', 'other'\].*impute X"),
+        (
+            lambda y, X: (y.drop(y.index[[10, 20, 30]]), None),
+            ValueError,
+            r"not regularly spaced.*asfreq\('D'\)",
+        ),
+    ],
+)
+def test_bad_exogenous_data_get_our_messages(exogenous, make, error, match):
+    y, X = make(*exogenous)
+    with pytest.raises(error, match=match):
+        Lambda3Forecaster(**QUICK).fit(y, X=X)
+
+
+def test_bad_exogenous_data_in_update_get_our_messages(exogenous):
+    y, X = exogenous
+    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:60], X=X.iloc[:60])
+    with pytest.raises(ValueError, match="NaN in"):
+        forecaster.update(y.iloc[60:65], X=_with_nan_row(X.iloc[60:65], 1), update_params=False)
+
+
+@pytest.mark.parametrize(
+    "index, suggestion",
+    [
+        (pd.period_range("2000-01", periods=40, freq="M"), 12),
+        (pd.period_range("2000Q1", periods=40, freq="Q"), 4),
+    ],
+)
+def test_a_named_season_is_refused_with_the_period_of_the_index(index, suggestion):
+    y = pd.Series(np.arange(40.0), index=index)
+    with pytest.raises(ValueError, match=rf"12 for monthly data.*seasonality={suggestion}\)"):
+        Lambda3Forecaster(seasonality="monthly", **QUICK).fit(y)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sklearn_lambda3._time_index import calendar_periods, even_spacing, index_labels
+from sklearn_lambda3._time_index import calendar_periods, even_spacing, index_labels, likely_period
 
 DAY_NS = 86_400 * 10**9
 
@@ -46,3 +46,25 @@ def test_labels_and_spacing():
     assert even_spacing(np.array([3, 5, 8])) is None
     assert even_spacing(np.array([5, 3])) is None
     assert even_spacing(np.array([5])) is None
+
+
+@pytest.mark.parametrize(
+    ("index", "expected"),
+    [
+        (pd.date_range("2000-01-01", periods=30, freq="MS"), 12),
+        (pd.date_range("2000-01-31", periods=30, freq="ME"), 12),
+        (pd.period_range("2000-01", periods=30, freq="M"), 12),
+        (pd.period_range("2000Q1", periods=30, freq="Q"), 4),
+        (pd.date_range("2000-01-02", periods=30, freq="W"), 52),
+        (pd.date_range("2000-01-03", periods=30, freq="B"), 5),
+        (pd.date_range("2000-01-01", periods=30, freq="D"), 7),
+        (pd.date_range("2000-01-01", periods=30, freq="h"), 24),
+        (pd.DatetimeIndex(pd.date_range("2000-01-01", periods=30, freq="MS").to_numpy()), 12),  # inferred
+        (pd.date_range("2000-01-01", periods=30, freq="2D"), None),
+        (pd.date_range("2000-01-01", periods=30, freq="min"), None),
+        (pd.date_range("2000-01-01", periods=30, freq="YS"), None),
+        (pd.RangeIndex(30), None),
+    ],
+)
+def test_likely_period_of_a_calendar_index(index, expected):
+    assert likely_period(index) == expected

@@ -17,6 +17,7 @@ from .._validation import (
     check_coverage,
     check_dynamic_target,
     check_forecast_steps,
+    check_regressors,
     check_seasonality,
 )
 from ._base import POSITIVE, PRIOR_FLOOR, BaseBayesRegressor, mean_variance
@@ -31,7 +32,7 @@ from ._kalman import (
 )
 from ._noise import TensionNoiseMixin
 from ._structural import find_seasonality, seasonal_columns, seasonal_cycle, seasonal_labels
-from ._time import row_time_steps, training_clock
+from ._time import clock_labels, row_time_steps, training_clock
 
 # Largest number of posterior draws whose level path the model keeps.
 LEVEL_PATHS = 500
@@ -377,7 +378,8 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         "prior_shrinkage": [StrOptions({"evidence"}), POSITIVE],
         "tension_feature": [str, None],
         "kalman": [StrOptions({"auto", "numba", "jax"})],
-        "seasonality": [None, StrOptions({"auto"}), Real, "array-like", dict],
+        # Any string: check_seasonality says what a period is where it is not "auto".
+        "seasonality": [None, str, Real, "array-like", dict],
         "trend": [StrOptions({"level", "drift"})],
         "seasonal_prior_scale": [POSITIVE],
         "drift_prior_scale": [POSITIVE],
@@ -469,6 +471,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         indexed = y if X is None else X
         if X is None:
             X = np.zeros((0 if y is None else np.shape(y)[0], 0))
+        check_regressors(X)
         self._clock = training_clock(indexed)
         # C order: the standardisation's sums then run in one order whatever the input's
         # layout, so a strided view and its (pickled, contiguous) copy give the same posterior.
@@ -792,6 +795,23 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
             return row_time_steps(X, len(X), start, self._clock)
         return row_time_steps(X, self._validated(_without_empty_frame(X)).shape[0], start, self._clock)
 
+    def step_labels(self, steps):
+        """The labels of time steps on the training index: the inverse of :meth:`time_steps`.
+
+        Parameters
+        ----------
+        steps : array-like of int
+            Time steps (training row ``t`` is step ``t``; later steps are forecasts).
+
+        Returns
+        -------
+        labels : pandas.DatetimeIndex or ndarray of int
+            Datetimes where the training index was an evenly spaced ``DatetimeIndex`` (naive,
+            in UTC), else the integer labels (the steps themselves for NumPy training data).
+        """
+        check_is_fitted(self)
+        return clock_labels(steps, self._clock)
+
     def _without_regressors(self, n_rows, start):
         """The (n_rows, 0) design that ``X=None`` stands for in a model without regressors:
         ``n_rows`` rows from ``start`` or, where the call gives no count, the training steps."""
@@ -1003,6 +1023,7 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
                     f"{self.n_train_} on, one by one; their index places them at steps "
                     f"{placed[:3].tolist()}…. Mark unobserved steps with NaN in y_new."
                 )
+        check_regressors(X_new, "X_new")
         X_new = self._validated(_without_empty_frame(X_new))
         if X_new.shape[0] != n_new:
             raise ValueError(f"X_new has {X_new.shape[0]} rows but y_new has {n_new} steps.")

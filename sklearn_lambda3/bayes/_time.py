@@ -73,3 +73,19 @@ def row_time_steps(X, n_rows, start, clock):
             "start=<time step> instead."
         )
     return offset // spacing
+
+
+def clock_labels(steps, clock):
+    """The training index's labels of time ``steps`` on ``clock``: a ``DatetimeIndex`` on a clock
+    of datetimes (naive, UTC), else the integer labels (``steps`` themselves for NumPy input or a
+    clock that cannot place rows). The inverse of :func:`row_time_steps` on the clock."""
+    kind, origin, spacing = clock
+    steps = np.asarray(steps, dtype=np.int64)
+    if kind is None:
+        return steps
+    labels = origin + steps * spacing
+    if kind == "datetime":
+        import pandas as pd
+
+        return pd.DatetimeIndex(labels.astype("datetime64[ns]"))
+    return labels

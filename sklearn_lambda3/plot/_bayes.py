@@ -209,24 +209,33 @@ _COMPONENT_TITLES = {
 }
 
 
-def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
-    """One panel per structural component of a fitted dynamic regressor, as statsmodels'
+def plot_components(model, X=None, *, fh=None, start=None, coverage=0.9, fig=None):
+    """One panel per structural component of a fitted dynamic model, as statsmodels'
     ``plot_components`` draws an unobserved-components fit.
 
     Each panel shows a component's posterior mean and central interval
-    (:meth:`~sklearn_lambda3.Lambda3DynamicRegressor.components`) against the time step; the
-    panels share the x axis and are titled with the keys of ``components`` (level, trend,
-    season, regressors, change_points: those the model has).
+    (:meth:`~sklearn_lambda3.Lambda3DynamicRegressor.components`, or the sktime forecaster's
+    :meth:`~sklearn_lambda3.sktime.Lambda3Forecaster.predict_components`) against time: the
+    training index's dates where it had them (a forecaster's ``y`` index, a regressor's
+    ``DatetimeIndex``), else the time step. The panels share the x axis, are titled with the
+    components' names (level, trend, season, regressors, change_points: those the model has)
+    and, where the rows reach past the training steps, a vertical line marks where the
+    forecasts start. Each panel moves about its own scale (the regressors' contribution is
+    centred on their training means, the level holds their means' share).
 
     Parameters
     ----------
-    regressor : Lambda3DynamicRegressor or Pipeline
-        A fitted dynamic regressor, or a fitted pipeline ending in one (``X`` then goes
-        through the pipeline's other steps).
+    model : Lambda3DynamicRegressor, Pipeline or Lambda3Forecaster
+        A fitted dynamic regressor, a fitted pipeline ending in one (``X`` then goes through
+        the pipeline's other steps), or a fitted :class:`~sklearn_lambda3.sktime.Lambda3Forecaster`.
     X : array-like of shape (n_samples, n_features) or None, default=None
-        Rows to decompose, placed in time as by ``predict``; None: the training rows.
+        A regressor's rows to decompose, placed in time as by ``predict``; None: the training
+        rows. For a forecaster: the exogenous series of the steps ahead, as for its
+        ``predict``.
+    fh : forecasting horizon or None, default=None
+        A forecaster's steps (in-sample or ahead); None: every step it has seen.
     start : int or None, default=None
-        Time step of the first row of ``X``.
+        Time step of the first row of a regressor's ``X``.
     coverage : float, default=0.9
         Probability mass of the bands, in (0, 1).
     fig : matplotlib Figure, optional
@@ -242,7 +251,9 @@ def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
     ImportError
         If matplotlib is not installed.
     TypeError
-        If ``regressor`` is not a Lambda3DynamicRegressor (or a pipeline ending in one).
+        If ``model`` is none of the above.
+    ValueError
+        If ``fh`` is given for a regressor, or ``start`` for a forecaster.
 
     Examples
     --------
@@ -260,35 +271,58 @@ def plot_components(regressor, X=None, *, start=None, coverage=0.9, fig=None):
     ['level', 'season']
     >>> plt.close(fig)
     """
-    from ..bayes import Lambda3DynamicRegressor
-
-    regressor, head = _fitted_regressor(regressor)
-    if not isinstance(regressor, Lambda3DynamicRegressor):
-        raise TypeError(
-            f"plot_components draws a Lambda3DynamicRegressor's components; got {type(regressor).__name__}."
-        )
     check_coverage(coverage)
-    if X is None:
-        parts = regressor.components(coverage=coverage)
-        t = np.arange(regressor.n_train_)
+    if hasattr(model, "predict_components") and hasattr(model, "regressor_"):
+        if start is not None:
+            raise ValueError("start places a regressor's rows; a forecaster's steps are given by fh.")
+        frame = model.predict_components(fh=fh, X=X, coverage=coverage)
+        parts = {name: frame[name].to_numpy() for name in frame.columns.get_level_values(0).unique()}
+        t = frame.index.to_timestamp() if hasattr(frame.index, "to_timestamp") else frame.index
+        inside = np.asarray(frame.index <= model.cutoff[0])
+        dated = not np.issubdtype(np.asarray(t).dtype, np.number)
     else:
-        Xt = head.transform(X) if head is not None else X
-        parts = regressor.components(Xt, start=start, coverage=coverage)
-        t = regressor.time_steps(Xt, start=start)
+        if fh is not None:
+            raise ValueError("fh gives a forecaster's steps; place a regressor's rows with X and start.")
+        parts, t, inside = _regressor_components(model, X, start, coverage)
+        dated = not np.issubdtype(np.asarray(t).dtype, np.number)
     plt = pyplot()
     if fig is None:
         fig = plt.figure(figsize=(10, 1.8 * len(parts) + 0.6), layout="constrained")
     axes = fig.subplots(len(parts), 1, sharex=True, squeeze=False)[:, 0]
+    boundary = None
+    if inside.any() and not inside.all():
+        last, first = t[np.flatnonzero(inside)[-1]], t[np.flatnonzero(~inside)[0]]
+        boundary = last + (first - last) / 2
     for ax, (name, values) in zip(axes, parts.items(), strict=True):
         ax.fill_between(t, values[:, 1], values[:, 2], color="tab:blue", alpha=0.25, lw=0)
         ax.plot(t, values[:, 0], color="tab:blue", lw=1.3)
         ax.set_title(name, fontsize="medium")
         ax.set_ylabel(_COMPONENT_TITLES[name])
-        if t.max() >= regressor.n_train_ > t.min():
-            ax.axvline(regressor.n_train_ - 0.5, color="0.4", lw=0.8)
-    axes[-1].set_xlabel("time step")
+        if boundary is not None:
+            ax.axvline(boundary, color="0.4", lw=0.8)
+    axes[-1].set_xlabel("date" if dated else "time step")
     fig.suptitle(f"Components of the dynamic model ({coverage:.0%} intervals)")
     return fig
+
+
+def _regressor_components(regressor, X, start, coverage):
+    """A dynamic regressor's components, the labels of their rows and which rows are in-sample."""
+    from ..bayes import Lambda3DynamicRegressor
+
+    regressor, head = _fitted_regressor(regressor)
+    if not isinstance(regressor, Lambda3DynamicRegressor):
+        raise TypeError(
+            "plot_components draws the components of a Lambda3DynamicRegressor (or a pipeline ending "
+            f"in one) or a Lambda3Forecaster; got {type(regressor).__name__}."
+        )
+    if X is None:
+        parts = regressor.components(coverage=coverage)
+        steps = np.arange(regressor.n_train_)
+    else:
+        Xt = head.transform(X) if head is not None else X
+        parts = regressor.components(Xt, start=start, coverage=coverage)
+        steps = regressor.time_steps(Xt, start=start)
+    return parts, regressor.step_labels(steps), steps < regressor.n_train_
 
 
 def _kde(samples, grid):

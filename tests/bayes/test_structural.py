@@ -67,7 +67,7 @@ def test_seasonality_forms(seasonality, expected):
 @pytest.mark.parametrize(
     ("seasonality", "message"),
     [
-        ("daily", "seasonality must be None"),
+        ("daily", "give the period in time steps"),
         (1, "at least 2"),
         ([24, 24], "twice"),
         ({24: 0}, "positive integer"),

@@ -184,3 +184,45 @@ def test_a_level_fitted_to_y_alone():
         reg.forecast(steps=0)
     with pytest.raises(ValueError, match="pass X_future or steps, not both"):
         reg.forecast(np.empty((3, 0)), steps=3)
+
+
+def test_step_labels_invert_the_placement(hourly_fit, numpy_fit):
+    reg, frame, _ = hourly_fit
+    steps = reg.time_steps(frame.iloc[150:230])
+    labels = reg.step_labels(steps)
+    expected = frame.index[150:230].tz_convert("UTC").tz_localize(None)
+    pd.testing.assert_index_equal(labels.as_unit("ns"), expected.as_unit("ns"), check_names=False)
+    np.testing.assert_array_equal(numpy_fit[0].step_labels([0, 5, 250]), [0, 5, 250])
+
+
+def test_plot_components_of_a_dated_regressor_has_dates_on_its_axis(hourly_fit):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_lambda3.plot import plot_components
+
+    reg, frame, _ = hourly_fit
+    fig = plot_components(reg, frame.iloc[N - 10 : N + 10])
+    assert fig.axes[-1].get_xlabel() == "date"
+    utc = frame.index.tz_convert("UTC").tz_localize(None)
+    first, last, boundary = (matplotlib.dates.date2num(utc[i]) for i in (N - 10, N + 9, N))
+    low, high = fig.axes[0].get_xlim()
+    assert first - 1 < low <= first and last <= high < last + 1  # days, with the axis' margins
+    lines = [line.get_xdata()[0] for line in fig.axes[0].lines if len(line.get_xdata()) == 2]
+    forecast_start = [matplotlib.dates.date2num(x) for x in lines]
+    assert forecast_start and abs(forecast_start[0] - boundary + 1 / 48) < 1e-6  # half an hour before
+    plt.close(fig)
+
+
+def test_regressors_with_text_or_nan_are_clear_errors():
+    X, y = _series(60)
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(shop=["north", "south"] * 30)
+    reg = Lambda3DynamicRegressor(**FAST)
+    with pytest.raises(TypeError, match=r"\['shop'\] hold non-numeric values \(for example 'north'\)"):
+        reg.fit(frame, y)
+    X[[3, 7], 1] = np.nan
+    with pytest.raises(
+        ValueError, match=r"NaN in \['column 1'\] \(2 rows, the first row 3\).*allowed in y only"
+    ):
+        reg.fit(X, y)

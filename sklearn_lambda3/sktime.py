@@ -5,18 +5,21 @@ skpro for :meth:`~Lambda3Forecaster.predict_proba`'s distribution objects); only
 imports it, so ``import sklearn_lambda3`` does not need it.
 """
 
+import collections
 import warnings
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._features import Lambda3Features
 from ._time_index import calendar_periods, likely_period
 from ._validation import check_regressors
 from .bayes import Lambda3DynamicRegressor
+from .bayes._convergence import convergence_problems
 from .bayes._structural import find_seasonality
 
 __all__ = ["Lambda3Forecaster"]
@@ -61,6 +64,45 @@ def _calendar(index):
     if isinstance(index, pd.PeriodIndex):
         index = index.to_timestamp()
     return calendar_periods(pd.Series(0.0, index=index)) if isinstance(index, pd.DatetimeIndex) else ()
+
+
+# The (configuration, series) pairs already warned of, in this process: a backtest's folds share
+# both, so it warns once. Bounded: the oldest is forgotten first.
+_WARNED = collections.OrderedDict()
+
+
+def _warn_if_unconverged(diagnostics, key):
+    """The regressor's convergence warnings, once per ``key`` (the configuration and the series).
+
+    A backtest fits the forecaster once per fold: it warns at the first fold that does not
+    converge, not at every one; each fit's numbers stay in its ``regressor_.diagnostics_``.
+    """
+    kinds = []
+    if convergence_problems(diagnostics):
+        kinds.append(
+            (
+                "Lambda3Forecaster: the sampler did not converge (the convergence rule's numbers are in "
+                "regressor_.diagnostics_; later fits of this configuration to this series that do not "
+                "converge either are not reported again); increase num_warmup/num_samples (or "
+                "svi_steps), or raise target_accept_prob.",
+                ConvergenceWarning,
+            )
+        )
+    if diagnostics.get("tree_depth_saturation", 0.0) > 0:
+        kinds.append(
+            (
+                "Lambda3Forecaster: some NUTS draws hit max_tree_depth (the draws stay valid, the sampler "
+                "loses efficiency; see regressor_.diagnostics_); raise max_tree_depth.",
+                UserWarning,
+            )
+        )
+    for message, category in kinds:
+        if (key, category) in _WARNED:
+            continue
+        _WARNED[key, category] = True
+        if len(_WARNED) > 256:
+            _WARNED.popitem(last=False)
+        warnings.warn(message, category, stacklevel=3)
 
 
 def _check_time_index(index):
@@ -313,7 +355,15 @@ svi_learning_rate
             # The regressor's clock is the integer one above: "auto" takes y's calendar here.
             params["seasonality"] = dict(find_seasonality(y.to_numpy(dtype=np.float64), calendar)) or None
         self.regressor_ = Lambda3DynamicRegressor(**params)
+        self.regressor_._convergence_warned_by_caller = True
         self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))
+        series = (
+            y.name,
+            type(y.index).__name__,
+            str(getattr(y.index, "freq", None)),
+            len(self._X_columns or ()),
+        )
+        _warn_if_unconverged(self.regressor_.diagnostics_, (repr(sorted(self.get_params().items())), series))
         return self
 
     def _check_seasonality(self, index):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
 from sktime.datasets import load_airline
 from sktime.forecasting.base import ForecastingHorizon
 from sktime.forecasting.model_evaluation import evaluate
@@ -26,6 +27,9 @@ pytestmark = [
     # Few draws: the convergence rule warns, as it should; sktime 1.2's own forecasters (the grid
     # search) warn of a coming default, which ours sets explicitly.
     pytest.mark.filterwarnings("ignore:NUTS did not converge:sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Lambda3Forecaster. the sampler did not converge:sklearn.exceptions.ConvergenceWarning"
+    ),
     pytest.mark.filterwarnings("ignore:The default of config ``remember_data``:FutureWarning"),
 ]
 
@@ -346,7 +350,8 @@ def test_predict_components_of_exogenous_steps_ahead(exogenous):
     y, X = exogenous
     forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
     ahead = forecaster.predict_components(fh=[1, 2], X=X.iloc[70:72])
-    expected = forecaster.regressor_.components(X.iloc[70:72].to_numpy(), start=70)
+    rows = pd.DataFrame(X.iloc[70:72].to_numpy(), columns=forecaster.regressor_.feature_names_in_)
+    expected = forecaster.regressor_.components(rows, start=70)
     np.testing.assert_allclose(ahead["regressors"].to_numpy(), expected["regressors"])
     with pytest.raises(ValueError, match="finite exogenous values"):
         forecaster.predict_components(fh=[1, 2])
@@ -414,3 +419,16 @@ def test_a_named_season_is_refused_with_the_period_of_the_index(index, suggestio
     y = pd.Series(np.arange(40.0), index=index)
     with pytest.raises(ValueError, match=rf"12 for monthly data.*seasonality={suggestion}\)"):
         Lambda3Forecaster(seasonality="monthly", **QUICK).fit(y)
+
+
+def test_a_backtest_warns_of_convergence_once_not_once_per_fold(airline):
+    cv = ExpandingWindowSplitter(initial_window=60, step_length=12, fh=[1, 2, 3])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # Python's own filter, as in a script or a notebook
+        results = evaluate(Lambda3Forecaster(**QUICK), cv, airline.rename("backtested"), strategy="refit")
+        unconverged = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+        assert len(results) == 7
+        assert len(unconverged) == 1  # twenty draws: no fold converges
+        assert "regressor_.diagnostics_" in str(unconverged[0].message)
+        Lambda3Forecaster(**QUICK).fit(airline.rename("another series"))
+        assert sum(issubclass(w.category, ConvergenceWarning) for w in caught) == 2

@@ -223,7 +223,8 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
             )
         else:
             diagnostics = nuts_diagnostics(labels, draws, self._sample_stats, int(self.max_tree_depth))
-        warn_if_unconverged(diagnostics)
+        if not getattr(self, "_convergence_warned_by_caller", False):
+            warn_if_unconverged(diagnostics)
         return diagnostics
 
     def _feature_labels(self):

@@ -57,6 +57,23 @@ REGRESSOR_PARAMS = (
 )
 
 
+def _calendar_seasonality(y):
+    """``seasonality="auto"`` on ``y``'s index, for the regressor's integer clock.
+
+    Monthly or quarterly rows (a ``PeriodIndex`` or a ``DatetimeIndex`` of that frequency) with two
+    whole years: the year, 12 or 4 steps, with every harmonic. Rows spaced by a divisor of a day or
+    a week: the finder's period, preferring the day's or the week's. Otherwise "auto" as the
+    regressor reads it, from the values alone.
+    """
+    period = likely_period(y.index)
+    if period in (4, 12):
+        return {period: period // 2} if len(y) >= 2 * period else None
+    calendar = _calendar(y.index)
+    if calendar:
+        return dict(find_seasonality(y.to_numpy(dtype=np.float64), calendar)) or None
+    return "auto"
+
+
 def _calendar(index):
     """The day's and the week's periods in rows of ``y``'s index (see
     :func:`~sklearn_lambda3._time_index.calendar_periods`): a ``PeriodIndex`` is read as the
@@ -350,10 +367,8 @@ svi_learning_rate
         # Integer labels 0 … n - 1: the regressor places every later row by its step label.
         self._design = pd.DataFrame(design, index=pd.RangeIndex(len(y)), columns=names)
         params = {name: getattr(self, name) for name in REGRESSOR_PARAMS}
-        calendar = _calendar(y.index)
-        if isinstance(self.seasonality, str) and self.seasonality == "auto" and calendar:
-            # The regressor's clock is the integer one above: "auto" takes y's calendar here.
-            params["seasonality"] = dict(find_seasonality(y.to_numpy(dtype=np.float64), calendar)) or None
+        if isinstance(self.seasonality, str) and self.seasonality == "auto":
+            params["seasonality"] = _calendar_seasonality(y)
         self.regressor_ = Lambda3DynamicRegressor(**params)
         self.regressor_._convergence_warned_by_caller = True
         self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))

@@ -432,3 +432,21 @@ def test_a_backtest_warns_of_convergence_once_not_once_per_fold(airline):
         assert "regressor_.diagnostics_" in str(unconverged[0].message)
         Lambda3Forecaster(**QUICK).fit(airline.rename("another series"))
         assert sum(issubclass(w.category, ConvergenceWarning) for w in caught) == 2
+
+
+@pytest.mark.parametrize(
+    "index, expected",
+    [
+        (pd.period_range("2000-01", periods=30, freq="M"), {12: 6}),
+        (pd.date_range("2000-01-01", periods=30, freq="MS"), {12: 6}),
+        (pd.period_range("2000Q1", periods=12, freq="Q"), {4: 2}),
+        (pd.period_range("2000-01", periods=20, freq="M"), {}),  # under two years: no season
+    ],
+)
+def test_auto_season_of_monthly_and_quarterly_rows_is_the_year(index, expected):
+    # A trend without a season: the calendar names the year, with every harmonic, all the same.
+    y = pd.Series(
+        np.linspace(0.0, 3.0, len(index)) + np.random.default_rng(0).normal(size=len(index)), index=index
+    )
+    forecaster = Lambda3Forecaster(seasonality="auto", **QUICK).fit(y)
+    assert forecaster.regressor_.seasonality_ == expected

@@ -21,6 +21,7 @@ MODULES = [
     "sklearn_lambda3.plot._series",
     "sklearn_lambda3.plot._relations",
     "sklearn_lambda3.plot._bayes",
+    "sklearn_lambda3.sktime",
 ]
 
 

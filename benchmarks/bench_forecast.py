@@ -15,7 +15,9 @@ Protocol (M3): the last 18 months or 8 quarters are held out, and each forecaste
 the rest, forecasts all of them. Scores, per series, then averaged over the series: MASE (the mean
 absolute error over the training window's mean absolute seasonal difference, lag 12 or 4), sMAPE
 (percent), the share of held-out values inside the 90 % interval (pooled over all forecasts), the
-90 % interval (Winkler) score scaled like MASE, and the seconds of fit and forecast per series.
+90 % interval (Winkler) score scaled like MASE, and the seconds of fit and forecast per series;
+then the series where a forecaster failed, and where ours did not meet the convergence rule
+(R-hat, ESS, divergences: ``regressor_.diagnostics_``).
 
 Forecasters (all through sktime, the same calls a user would make): ``Lambda3Forecaster()``
 with its defaults; ``Lambda3Forecaster`` with ``seasonality="auto"`` (the index's year) and a
@@ -35,6 +37,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+from sklearn_lambda3.bayes._convergence import convergence_problems
 
 HOLDOUT = {12: 18, 4: 8}
 ALPHA = 0.1  # 90 % intervals
@@ -206,6 +210,9 @@ def run(series, draws, only):
                     )
                     interval = np.full((holdout, 2), np.nan)
             seconds = time.perf_counter() - begin
+            regressor = getattr(forecaster, "regressor_", None)
+            if regressor is not None and convergence_problems(regressor.diagnostics_):
+                failures.setdefault(f"{label} (not converged)", []).append(name)
             mase, smape, winkler, inside = scores(
                 y_train, y_test, mean, interval[:, 0], interval[:, 1], period
             )
@@ -258,7 +265,8 @@ def main():
             if label.startswith("Lambda3"):
                 print(f"  {label}: MASE {mase[label] / peers[best]:.3f}x the best peer's")
     for label, messages in failures.items():
-        print(f"\n{label} failed on {len(messages)} series, e.g. {messages[0]}")
+        what = "" if label.endswith("(not converged)") else "failed "
+        print(f"\n{label}: {what}{len(messages)} series, e.g. {messages[0]}")
 
 
 if __name__ == "__main__":

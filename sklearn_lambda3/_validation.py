@@ -353,3 +353,10 @@ def check_seasonality(seasonality):
     if len(set(periods)) != len(periods):
         raise ValueError(f"seasonality lists a period twice: {periods}.")
     return tuple(sorted(pairs))
+
+
+def check_transform(transform):
+    """The forecaster's ``transform``: None, "log" or "auto", or a ValueError saying so."""
+    if transform is None or (isinstance(transform, str) and transform in ("log", "auto")):
+        return transform
+    raise ValueError(f"transform must be None, 'log' or 'auto'; got {transform!r}.")

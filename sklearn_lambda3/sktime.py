@@ -17,7 +17,7 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 
 from ._features import Lambda3Features
 from ._time_index import calendar_periods, likely_period
-from ._validation import check_regressors
+from ._validation import check_regressors, check_transform
 from .bayes import Lambda3DynamicRegressor
 from .bayes._convergence import convergence_problems
 from .bayes._structural import find_seasonality
@@ -160,7 +160,12 @@ class Lambda3Forecaster(BaseForecaster):
     :meth:`predict_interval` its quantiles, :meth:`predict_proba` the Normal itself (an
     ``skpro`` distribution where skpro is installed). The posterior predictive is a mixture
     of Normals over the posterior draws, so these intervals are close to, not equal to,
-    the Monte Carlo quantiles of the regressor's own ``predict_interval``.
+    the Monte Carlo quantiles of the regressor's own ``predict_interval``. Where the
+    forecaster models ``log y`` (``transform_ == "log"``), these moments are those of
+    ``log y``: :meth:`predict` is then the predictive **median** ``exp(mean)``, the quantiles
+    and intervals are the log's, back-transformed (exactly), :meth:`predict_var` the
+    log-normal's variance and :meth:`predict_proba` the log-normal; the components stay on
+    the log scale (a season is then a factor, ``exp`` of its component).
 
     ``y`` may hold NaN (steps that are not observed; at least two observed). ``X`` must be
     finite and, for forecasts, hold the exogenous values of every forecast step (with
@@ -176,12 +181,25 @@ tension_feature, kalman, num_warmup, num_samples, num_chains, target_accept_prob
 max_tree_depth, device, random_state, progress_bar, inference, guide, svi_steps, \
 svi_learning_rate
         The parameters of :class:`~sklearn_lambda3.Lambda3DynamicRegressor`, with its
-        defaults: for example ``seasonality=12`` for monthly data, ``trend="drift"``,
-        ``change_points="auto"``. Seasonal periods and ``change_points`` count steps of
-        ``y`` (``change_points`` are positions in ``y``, not index labels). With
-        ``seasonality="auto"`` and ``y`` on an evenly spaced index of datetimes or periods, a
+        defaults but for ``seasonality`` and ``trend``: for example ``seasonality=12`` for
+        monthly data, ``trend="drift"``, ``change_points="auto"``. Seasonal periods and
+        ``change_points`` count steps of ``y`` (``change_points`` are positions in ``y``, not
+        index labels). ``seasonality="auto"`` (the default here) reads ``y``'s index:
+        monthly or quarterly rows (a ``PeriodIndex`` or ``DatetimeIndex`` of that frequency)
+        with two whole years get the year, 12 or 4 steps, with every harmonic
+        (``{12: 6}``, ``{4: 2}``); on an evenly spaced index of datetimes or periods, a
         period found within 10 % of a day or a week of rows is taken to be it, as the
-        regressor does with a ``DatetimeIndex``.
+        regressor does with a ``DatetimeIndex``; otherwise the period found in the values, or
+        none. ``trend="auto"`` (the default here): ``"level"`` or ``"drift"``, whichever has
+        the higher marginal likelihood (see ``transform``).
+    transform : {None, "log", "auto"}, default="auto"
+        The scale the model is fitted on: ``y`` itself (None), ``log y`` ("log": ``y`` must be
+        positive; a multiplicative season, a growth rate) or, with "auto", ``log y`` where
+        ``y`` is positive and the log's marginal likelihood, with its Jacobian ``-Σ log y``,
+        is the higher (:meth:`Lambda3DynamicRegressor.log_evidence
+        <sklearn_lambda3.Lambda3DynamicRegressor.log_evidence>`: the filter's exact
+        likelihood, τ and σ by Laplace's method; no sampling). ``transform_`` and
+        ``regressor_.trend`` hold what was chosen, ``log_evidence_`` every candidate's.
     features : transformer or None, default=None
         A transformer (cloned in ``fit``) whose output on the exogenous ``X`` is the
         regressors, for example :class:`~sklearn_lambda3.Lambda3Features` (jump and tension
@@ -195,6 +213,11 @@ svi_learning_rate
         The fitted regressor: its ``components_``, ``diagnostics_`` and posterior draws.
     features_ : transformer or None
         The fitted clone of ``features``.
+    transform_ : None or "log"
+        The scale the regressor models ``y`` on.
+    log_evidence_ : dict of (transform, trend) to float
+        The log marginal likelihood of each candidate weighed by ``transform="auto"`` or
+        ``trend="auto"`` (in units of ``y``, comparable); empty where nothing was chosen.
 
     See Also
     --------
@@ -250,8 +273,9 @@ svi_learning_rate
         self,
         noise="constant",
         *,
-        seasonality=None,
-        trend="level",
+        seasonality="auto",
+        trend="auto",
+        transform="auto",
         change_points=None,
         features=None,
         intercept_prior_scale=2.0,
@@ -282,6 +306,7 @@ svi_learning_rate
         self.noise = noise
         self.seasonality = seasonality
         self.trend = trend
+        self.transform = transform
         self.change_points = change_points
         self.features = features
         self.intercept_prior_scale = intercept_prior_scale
@@ -369,9 +394,11 @@ svi_learning_rate
         params = {name: getattr(self, name) for name in REGRESSOR_PARAMS}
         if isinstance(self.seasonality, str) and self.seasonality == "auto":
             params["seasonality"] = _calendar_seasonality(y)
+        values = y.to_numpy(dtype=np.float64)
+        self.transform_, params["trend"] = self._choose_variant(values, params)
         self.regressor_ = Lambda3DynamicRegressor(**params)
         self.regressor_._convergence_warned_by_caller = True
-        self.regressor_.fit(self._design, y.to_numpy(dtype=np.float64))
+        self.regressor_.fit(self._design, self._to_model_scale(values, "y"))
         series = (
             y.name,
             type(y.index).__name__,
@@ -380,6 +407,42 @@ svi_learning_rate
         )
         _warn_if_unconverged(self.regressor_.diagnostics_, (repr(sorted(self.get_params().items())), series))
         return self
+
+    def _choose_variant(self, values, params):
+        """``(transform, trend)``: the given ones, or where either is "auto", the candidate whose
+        log marginal likelihood (:meth:`Lambda3DynamicRegressor.log_evidence`, with the log's
+        Jacobian ``-Σ log y``) is the highest; ``log_evidence_`` keeps every candidate's."""
+        transform = check_transform(self.transform)
+        positive = bool(np.all(values[~np.isnan(values)] > 0))
+        if transform == "log" and not positive:
+            raise ValueError(
+                "transform='log' needs y > 0 at every observed step; use transform=None or 'auto' "
+                "(which takes the log only for positive series), or shift y."
+            )
+        transforms = [transform] if transform != "auto" else ([None, "log"] if positive else [None])
+        trends = ["level", "drift"] if self.trend == "auto" else [self.trend]
+        self.log_evidence_ = {}
+        if len(transforms) * len(trends) == 1:
+            return transforms[0], trends[0]
+        for candidate in transforms:
+            model_y = np.log(values) if candidate == "log" else values
+            jacobian = -np.nansum(model_y) if candidate == "log" else 0.0
+            for trend in trends:
+                regressor = Lambda3DynamicRegressor(**{**params, "trend": trend})
+                evidence = regressor.log_evidence(self._design, model_y) + jacobian
+                self.log_evidence_[candidate, trend] = float(evidence)
+        return max(self.log_evidence_, key=self.log_evidence_.get)
+
+    def _to_model_scale(self, values, name):
+        """``values`` of y on the scale the regressor models (their log under ``transform_="log"``)."""
+        if self.transform_ != "log":
+            return values
+        if np.any(values[~np.isnan(values)] <= 0):
+            raise ValueError(
+                f"{name} must be > 0 at every observed step: the forecaster models log y "
+                "(transform_='log'); refit with transform=None to forecast such values."
+            )
+        return np.log(values)
 
     def _check_seasonality(self, index):
         """A string other than "auto" is a ValueError suggesting the period of ``y``'s calendar."""
@@ -424,7 +487,7 @@ svi_learning_rate
             return self
         stretch = np.arange(known, steps.max() + 1)
         values = np.full(len(stretch), np.nan)
-        values[steps[new] - known] = y.to_numpy(dtype=np.float64)[new]
+        values[steps[new] - known] = self._to_model_scale(y.to_numpy(dtype=np.float64)[new], "y")
         design = pd.DataFrame(
             self._future_design(X, stretch, self.cutoff),
             index=pd.Index(stretch),
@@ -523,6 +586,8 @@ svi_learning_rate
             The mean, indexed by ``fh``'s absolute labels.
         """
         mean, _ = self._moments(fh, X)
+        if self.transform_ == "log":
+            mean = np.exp(mean)  # the median: the log's mean, back-transformed
         return pd.Series(mean, index=fh.to_absolute_index(self.cutoff), name=self._y_name)
 
     def _predict_var(self, fh, X=None, cov=False):
@@ -545,9 +610,12 @@ svi_learning_rate
         """
         if cov:
             raise NotImplementedError("Lambda3Forecaster gives the variance of each step, not a covariance.")
-        _, sd = self._moments(fh, X)
+        mean, sd = self._moments(fh, X)
+        variance = sd**2
+        if self.transform_ == "log":  # the log-normal's
+            variance = np.expm1(variance) * np.exp(2 * mean + variance)
         return pd.DataFrame(
-            sd**2, index=fh.to_absolute_index(self.cutoff), columns=self._get_columns(method="predict_var")
+            variance, index=fh.to_absolute_index(self.cutoff), columns=self._get_columns(method="predict_var")
         )
 
     def _predict_quantiles(self, fh, X, alpha):
@@ -569,10 +637,44 @@ svi_learning_rate
         """
         mean, sd = self._moments(fh, X)
         values = norm.ppf(np.asarray(alpha, dtype=np.float64)[None, :], loc=mean[:, None], scale=sd[:, None])
+        if self.transform_ == "log":
+            values = np.exp(values)
         return pd.DataFrame(
             values,
             index=fh.to_absolute_index(self.cutoff),
             columns=self._get_columns(method="predict_quantiles", alpha=alpha),
+        )
+
+    def _predict_proba(self, fh, X, marginal=True):
+        """The predictive distribution of each step: the Normal of its mean and standard deviation,
+        or under ``transform_="log"`` the log-normal whose log has them (skpro's).
+
+        Parameters
+        ----------
+        fh : ForecastingHorizon
+            The steps to predict.
+        X : pd.DataFrame or None
+            Exogenous series on (at least) the forecast steps.
+        marginal : bool, default=True
+            The steps' marginal distributions (the only ones given).
+
+        Returns
+        -------
+        pred_dist : skpro BaseDistribution
+            One column (``y``'s name), indexed by ``fh``'s absolute labels.
+        """
+        if self.transform_ != "log":
+            return super()._predict_proba(marginal=marginal, fh=fh, X=X)
+        from skpro.distributions import LogNormal
+
+        mean, sd = self._moments(fh, X)
+        index = fh.to_absolute_index(self.cutoff)
+        columns = self._get_columns(method="predict_var")
+        return LogNormal(
+            mu=pd.DataFrame(mean, index=index, columns=columns),
+            sigma=pd.DataFrame(sd, index=index, columns=columns),
+            index=index,
+            columns=columns,
         )
 
     # ------------------------------------------------------------ components

@@ -22,6 +22,8 @@ from sklearn_lambda3 import Lambda3DynamicRegressor, Lambda3Features
 from sklearn_lambda3.sktime import Lambda3Forecaster
 
 QUICK = {"num_warmup": 20, "num_samples": 20, "num_chains": 1, "random_state": 0, "progress_bar": False}
+# The regressor's own defaults: no season, a level, y on its own scale (the forecaster's choose them).
+PLAIN = {"seasonality": None, "trend": "level", "transform": None}
 
 pytestmark = [
     # Few draws: the convergence rule warns, as it should; sktime 1.2's own forecasters (the grid
@@ -42,7 +44,7 @@ def airline():
 @pytest.fixture(scope="module")
 def seasonal_fit(airline):
     """The airline series but its last year, fitted with a drift and a yearly season."""
-    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK)
+    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", transform=None, **QUICK)
     return forecaster.fit(airline.iloc[:-12])
 
 
@@ -60,9 +62,13 @@ def test_sktime_check_estimator_passes():
 def test_parameters_are_the_regressors_with_its_defaults_and_features():
     forecaster = inspect.signature(Lambda3Forecaster).parameters
     regressor = inspect.signature(Lambda3DynamicRegressor).parameters
-    assert set(forecaster) == set(regressor) | {"features"}
+    assert set(forecaster) == set(regressor) | {"features", "transform"}
+    # The forecaster chooses the season, the trend and the scale by default; the rest are the regressor's.
+    assert (forecaster["seasonality"].default, forecaster["trend"].default) == ("auto", "auto")
+    assert forecaster["transform"].default == "auto"
     for name, parameter in regressor.items():
-        assert forecaster[name].default == parameter.default, name
+        if name not in ("seasonality", "trend"):
+            assert forecaster[name].default == parameter.default, name
 
 
 def test_construction_is_silent_and_update_with_params_refits_on_all_the_data(exogenous):
@@ -139,13 +145,17 @@ def test_normal_intervals_are_close_to_the_regressors_monte_carlo_ones(airline, 
 
 
 def test_evaluate_with_an_expanding_window_refits_every_fold(airline):
-    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK)
+    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", transform=None, **QUICK)
     splitter = ExpandingWindowSplitter(fh=np.arange(1, 13), initial_window=108, step_length=12)
     results = evaluate(forecaster, splitter, airline, scoring=MeanAbsoluteError(), return_data=True)
     assert len(results) == 3
     # The second fold, fitted and scored by hand: the same forecast for the same seed.
     train, test = airline.iloc[:120], airline.iloc[120:132]
-    y_pred = Lambda3Forecaster(seasonality=12, trend="drift", **QUICK).fit(train).predict(fh=np.arange(1, 13))
+    y_pred = (
+        Lambda3Forecaster(seasonality=12, trend="drift", transform=None, **QUICK)
+        .fit(train)
+        .predict(fh=np.arange(1, 13))
+    )
     pd.testing.assert_series_equal(results["y_pred"].iloc[1], y_pred)
     assert results["test_MeanAbsoluteError"].iloc[1] == pytest.approx(np.mean(np.abs(test - y_pred)))
 
@@ -179,12 +189,12 @@ def exogenous():
 
 def test_exogenous_forecasts_use_the_future_regressors(exogenous):
     y, X = exogenous
-    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    forecaster = Lambda3Forecaster(**QUICK, **PLAIN).fit(y.iloc[:70], X=X.iloc[:70])
     y_pred = forecaster.predict(fh=np.arange(1, 11), X=X.iloc[70:])
     regressor = Lambda3DynamicRegressor(**QUICK).fit(X.iloc[:70].to_numpy(), y.iloc[:70].to_numpy())
     np.testing.assert_allclose(y_pred.to_numpy(), regressor.forecast(X.iloc[70:].to_numpy()), rtol=1e-12)
     # The regressor carries the forecast: far closer than the level's alone.
-    level_only = Lambda3Forecaster(**QUICK).fit(y.iloc[:70]).predict(fh=np.arange(1, 11))
+    level_only = Lambda3Forecaster(**QUICK, **PLAIN).fit(y.iloc[:70]).predict(fh=np.arange(1, 11))
     rmse = np.sqrt(np.mean((y_pred - y.iloc[70:]) ** 2))
     assert rmse < 0.5 * np.sqrt(np.mean((level_only - y.iloc[70:]) ** 2))
     # A step of its own: rows are looked up by their labels.
@@ -195,7 +205,7 @@ def test_exogenous_forecasts_use_the_future_regressors(exogenous):
 def test_features_of_the_exogenous_series_are_the_regressors(exogenous):
     y, X = exogenous
     features = Lambda3Features(window=4, local_window=3)
-    forecaster = Lambda3Forecaster(features=features, **QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    forecaster = Lambda3Forecaster(features=features, **QUICK, **PLAIN).fit(y.iloc[:70], X=X.iloc[:70])
     assert forecaster.get_tag("capability:non_contiguous_X") is False
     y_pred = forecaster.predict(fh=[2, 5], X=X.iloc[70:75])
     # By hand: features of the training rows and the steps up to the horizon, as one stretch.
@@ -214,7 +224,7 @@ def test_features_of_the_exogenous_series_are_the_regressors(exogenous):
 def test_missing_values_in_y_are_unobserved_steps(airline):
     y = airline.iloc[:60].copy()
     y.iloc[[10, 11, 30]] = np.nan
-    forecaster = Lambda3Forecaster(**QUICK).fit(y)
+    forecaster = Lambda3Forecaster(**QUICK, **PLAIN).fit(y)
     regressor = Lambda3DynamicRegressor(**QUICK).fit(None, y.to_numpy())
     np.testing.assert_allclose(forecaster.predict(fh=[1, 2]).to_numpy(), regressor.forecast(steps=2))
     in_sample = forecaster.predict(fh=[-50, -49]).to_numpy()  # the gap's steps: interpolated
@@ -279,7 +289,7 @@ def test_update_without_params_equals_the_refit_it_stands_for(airline):
 def test_update_without_params_is_the_regressors_append(exogenous, with_features):
     y, X = exogenous
     features = Lambda3Features(window=4, local_window=3) if with_features else None
-    forecaster = Lambda3Forecaster(features=features, **QUICK).fit(y.iloc[:60], X=X.iloc[:60])
+    forecaster = Lambda3Forecaster(features=features, **QUICK, **PLAIN).fit(y.iloc[:60], X=X.iloc[:60])
     forecaster.update(y.iloc[60:70], X=X.iloc[60:70], update_params=False)
     # By hand: the regressor's design of every step, fitted to the first 60, appended the next 10.
     if with_features:
@@ -348,7 +358,7 @@ def test_predict_components_are_frames_on_the_index_that_add_up(seasonal_fit, ai
 
 def test_predict_components_of_exogenous_steps_ahead(exogenous):
     y, X = exogenous
-    forecaster = Lambda3Forecaster(**QUICK).fit(y.iloc[:70], X=X.iloc[:70])
+    forecaster = Lambda3Forecaster(**QUICK, **PLAIN).fit(y.iloc[:70], X=X.iloc[:70])
     ahead = forecaster.predict_components(fh=[1, 2], X=X.iloc[70:72])
     rows = pd.DataFrame(X.iloc[70:72].to_numpy(), columns=forecaster.regressor_.feature_names_in_)
     expected = forecaster.regressor_.components(rows, start=70)
@@ -450,3 +460,79 @@ def test_auto_season_of_monthly_and_quarterly_rows_is_the_year(index, expected):
     )
     forecaster = Lambda3Forecaster(seasonality="auto", **QUICK).fit(y)
     assert forecaster.regressor_.seasonality_ == expected
+
+
+def _multiplicative_series(n=120, seed=5):
+    """A growing series whose season grows with it: additive on the log scale."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    log_y = 3.0 + 0.01 * t + 0.3 * np.sin(2 * np.pi * t / 12) + np.cumsum(0.02 * rng.standard_normal(n))
+    return pd.Series(
+        np.exp(log_y + 0.02 * rng.standard_normal(n)), index=pd.period_range("2000-01", periods=n, freq="M")
+    )
+
+
+def test_transform_log_back_transforms_every_prediction():
+    y = _multiplicative_series()
+    forecaster = Lambda3Forecaster(seasonality=12, trend="drift", transform="log", **QUICK).fit(y.iloc[:-12])
+    regressor = Lambda3DynamicRegressor(seasonality=12, trend="drift", **QUICK).fit(
+        None, np.log(y.iloc[:-12].to_numpy())
+    )
+    mean, sd = regressor.forecast(steps=12, return_std=True)
+    fh = np.arange(1, 13)
+    np.testing.assert_allclose(forecaster.predict(fh=fh).to_numpy(), np.exp(mean), rtol=1e-12)  # the median
+    quantiles = forecaster.predict_quantiles(fh=fh, alpha=[0.05, 0.95]).to_numpy()
+    np.testing.assert_allclose(
+        quantiles, np.exp(norm.ppf([0.05, 0.95], mean[:, None], sd[:, None])), rtol=1e-12
+    )
+    variance = forecaster.predict_var(fh=fh).to_numpy()[:, 0]
+    np.testing.assert_allclose(variance, np.expm1(sd**2) * np.exp(2 * mean + sd**2), rtol=1e-12)
+    distribution = forecaster.predict_proba(fh=fh)
+    np.testing.assert_allclose(distribution.ppf(0.95).to_numpy()[:, 0], quantiles[:, 1], rtol=1e-9)
+    assert forecaster.transform_ == "log" and forecaster.log_evidence_ == {}
+    forecaster.update(y.iloc[-12:-6], update_params=False)
+    regressor.append(None, np.log(y.iloc[-12:-6].to_numpy()))
+    np.testing.assert_allclose(
+        forecaster.predict(fh=[1]).to_numpy(), np.exp(regressor.forecast(steps=1)), rtol=1e-12
+    )
+
+
+def test_transform_auto_and_trend_auto_choose_by_the_evidence():
+    multiplicative = _multiplicative_series()
+    forecaster = Lambda3Forecaster(**QUICK).fit(multiplicative)
+    assert forecaster.transform_ == "log" and forecaster.regressor_.trend == "drift"
+    assert set(forecaster.log_evidence_) == {
+        (None, "level"),
+        (None, "drift"),
+        ("log", "level"),
+        ("log", "drift"),
+    }
+    assert max(forecaster.log_evidence_, key=forecaster.log_evidence_.get) == ("log", "drift")
+    # The log's Jacobian makes the evidences comparable: on an additive series shifted far from 0
+    # (where log is nearly linear) the two scales' evidences are close, and y's own is not lower.
+    additive = pd.Series(1000.0 + np.log(multiplicative.to_numpy()) * 10, index=multiplicative.index)
+    chosen = Lambda3Forecaster(**QUICK).fit(additive)
+    evidences = chosen.log_evidence_
+    assert abs(evidences[None, "drift"] - evidences["log", "drift"]) < 2.0
+    # A series with values at or below 0 is never logged.
+    negative = multiplicative - multiplicative.mean()
+    assert Lambda3Forecaster(**QUICK).fit(negative).transform_ is None
+
+
+@pytest.mark.parametrize(
+    "transform, y, error, match",
+    [
+        ("log", pd.Series(np.r_[1.0, -1.0, np.arange(2.0, 30.0)]), ValueError, "transform='log' needs y > 0"),
+        ("exp", pd.Series(np.arange(1.0, 31.0)), ValueError, "transform must be None, 'log' or 'auto'"),
+    ],
+)
+def test_bad_transforms_are_clear_errors(transform, y, error, match):
+    with pytest.raises(error, match=match):
+        Lambda3Forecaster(transform=transform, **QUICK).fit(y)
+
+
+def test_a_logged_forecaster_refuses_non_positive_updates():
+    y = _multiplicative_series()
+    forecaster = Lambda3Forecaster(seasonality=12, transform="log", **QUICK).fit(y.iloc[:-12])
+    with pytest.raises(ValueError, match="must be > 0 at every observed step"):
+        forecaster.update(-y.iloc[-12:-6], update_params=False)

@@ -100,20 +100,7 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
         """Standardise, set the priors, sample the model's posterior and summarise it."""
         from ._inference import sample_posterior, show_progress
 
-        if X.size:
-            check_magnitude(X, "X", type(self).__name__)
-        names = getattr(self, "feature_names_in_", None)
-        self.prior_scales_ = column_prior_scales(
-            names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale
-        )
-        self._standardise(X, y, weight)
-        W = (X - self._x_mean) / self._x_scale
-        ys = (y - self._y_mean) / self._y_scale
-        # Priors are per raw unit of each regressor; in the standardised coordinate that is the
-        # scale times the regressor's training spread (the floor keeps float32 squares normal).
-        standardised_prior = np.maximum(self.prior_scales_ * self._x_scale, PRIOR_FLOOR)
-        data = self._model_data(X, W, ys, standardised_prior, weight)
-        data["noise_scale"] = np.float64(self.noise_prior_scale)
+        data = self._posterior_data(X, y, weight)
         settings = {
             "num_warmup": int(self.num_warmup),
             "num_samples": int(self.num_samples),
@@ -138,6 +125,24 @@ class BaseBayesRegressor(VersionStampMixin, RegressorMixin, BaseEstimator):
         self._record_inference(draws)
         self._X_train, self._y_train = X, y
         return self
+
+    def _posterior_data(self, X, y, weight=None):
+        """Standardise and set the priors: the model's data, in the standardised coordinates."""
+        if X.size:
+            check_magnitude(X, "X", type(self).__name__)
+        names = getattr(self, "feature_names_in_", None)
+        self.prior_scales_ = column_prior_scales(
+            names, X.shape[1], self.coef_prior_scale, self.jump_prior_scale, self.tension_prior_scale
+        )
+        self._standardise(X, y, weight)
+        W = (X - self._x_mean) / self._x_scale
+        ys = (y - self._y_mean) / self._y_scale
+        # Priors are per raw unit of each regressor; in the standardised coordinate that is the
+        # scale times the regressor's training spread (the floor keeps float32 squares normal).
+        standardised_prior = np.maximum(self.prior_scales_ * self._x_scale, PRIOR_FLOOR)
+        data = self._model_data(X, W, ys, standardised_prior, weight)
+        data["noise_scale"] = np.float64(self.noise_prior_scale)
+        return data
 
     def _standardise(self, X, y, weight):
         """Set the means and scales of X and y (NaN in y skipped) that the model works in."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
-from sklearn.base import _fit_context
+from sklearn.base import _fit_context, clone
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -29,6 +29,7 @@ from ._kalman import (
     conditional_posterior,
     dynamic_evidence_shrinkage,
     dynamic_reference,
+    laplace_log_evidence,
 )
 from ._noise import TensionNoiseMixin
 from ._structural import find_seasonality, seasonal_columns, seasonal_cycle, seasonal_labels
@@ -467,6 +468,13 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         self : Lambda3DynamicRegressor
             The fitted regressor.
         """
+        X, y = self._training_data(X, y)
+        self._fit_posterior(X, y)
+        self.components_ = self.components(coverage=0.9)
+        return self
+
+    def _training_data(self, X, y):
+        """Validate the training rows, set their clock, ``n_train_`` and ``seasonality_``."""
         # The training rows' time index: X's, or y's when there are no regressors.
         indexed = y if X is None else X
         if X is None:
@@ -486,9 +494,49 @@ class Lambda3DynamicRegressor(TensionNoiseMixin, BaseBayesRegressor):
         y = check_dynamic_target(y, X.shape[0])
         self.n_train_ = int(X.shape[0])
         self.seasonality_ = self._resolve_seasonality(y, calendar_periods(indexed))
-        self._fit_posterior(X, y)
-        self.components_ = self.components(coverage=0.9)
-        return self
+        return X, y
+
+    def log_evidence(self, X, y):
+        """Log marginal likelihood of ``y`` under this configuration, without sampling.
+
+        The level, the change points' steps, the seasons, the drift and the coefficients are
+        integrated out exactly (the Kalman filter's collapsed likelihood, with the priors that
+        ``fit`` would set); τ and σ by Laplace's method in log coordinates around their posterior
+        mode, with constant noise (as ``prior_shrinkage="evidence"`` does). In units of ``y``:
+        comparable between configurations (trends, seasons, change points) and, with the
+        Jacobian of the transform added, between transforms of ``y``. The estimator is not
+        fitted by it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or None
+            Regressors, as in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Target; NaN steps are not observed and do not count.
+
+        Returns
+        -------
+        log_evidence : float
+            ``log p(y)``, or ``-inf`` where the posterior's mode cannot be found.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_lambda3 import Lambda3DynamicRegressor
+        >>> t = np.arange(240)
+        >>> y = 0.05 * t + np.random.default_rng(0).normal(scale=0.5, size=240)
+        >>> level = Lambda3DynamicRegressor().log_evidence(None, y)
+        >>> drift = Lambda3DynamicRegressor(trend="drift").log_evidence(None, y)
+        >>> bool(drift > level)  # the data carry a drift
+        True
+        """
+        model = clone(self)
+        model._validate_params()
+        X, y = model._training_data(X, y)
+        data = model._posterior_data(X, y)
+        inputs = tuple(data[name] for name in KALMAN_INPUTS)
+        value = laplace_log_evidence(inputs, data["level_scale"], data["noise_scale"])
+        return value - np.count_nonzero(~np.isnan(y)) * np.log(model._y_scale)
 
     def _resolve_seasonality(self, y, calendar):
         """``{period: harmonics}`` of the seasons: none, the user's (checked), or found in ``y``

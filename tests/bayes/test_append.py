@@ -180,3 +180,18 @@ def test_regressor_component_is_centred_and_the_components_add_up():
     total = sum(part[:, 0] for part in parts.values())
     # In-sample, predict averages the same draws (those with a level path).
     np.testing.assert_allclose(total, model.predict(X), rtol=1e-9, atol=1e-9)
+
+
+def test_log_evidence_is_in_units_of_y_and_prefers_the_true_structure():
+    rng = np.random.default_rng(4)
+    t = np.arange(240)
+    y = 0.05 * t + np.sin(2 * np.pi * t / 12) + rng.normal(scale=0.3, size=240)
+    base = Lambda3DynamicRegressor(seasonality=12)
+    # The standardisation removes a scale, the density of y keeps it: log p(c y) = log p(y) - n log c.
+    np.testing.assert_allclose(
+        base.log_evidence(None, 7.0 * y), base.log_evidence(None, y) - 240 * np.log(7.0)
+    )
+    drift = Lambda3DynamicRegressor(seasonality=12, trend="drift").log_evidence(None, y)
+    no_season = Lambda3DynamicRegressor(trend="drift").log_evidence(None, y)
+    assert drift > base.log_evidence(None, y) and drift > no_season
+    assert not hasattr(base, "n_train_")  # nothing fitted

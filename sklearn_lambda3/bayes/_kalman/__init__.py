@@ -12,7 +12,13 @@ and the coefficients out of its likelihood.
 """
 
 from ._filters import FILTERS, JaxFilter, NumbaFilter, choose_filter
-from ._host import KALMAN_INPUTS, conditional_posterior, dynamic_evidence_shrinkage, dynamic_reference
+from ._host import (
+    KALMAN_INPUTS,
+    conditional_posterior,
+    dynamic_evidence_shrinkage,
+    dynamic_reference,
+    laplace_log_evidence,
+)
 
 __all__ = [
     "FILTERS",
@@ -23,4 +29,5 @@ __all__ = [
     "conditional_posterior",
     "dynamic_evidence_shrinkage",
     "dynamic_reference",
+    "laplace_log_evidence",
 ]

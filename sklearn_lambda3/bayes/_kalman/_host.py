@@ -166,6 +166,39 @@ def dynamic_reference(inputs, level_scale, noise_scale):
     }
 
 
+def laplace_log_evidence(inputs, level_scale, noise_scale):
+    """Laplace approximation of the log marginal likelihood of the standardised series.
+
+    The level, the steps and the coefficients are integrated out exactly by the filter; τ and σ
+    (constant noise, HalfNormal priors of scales ``level_scale`` and ``noise_scale``) by Laplace's
+    method in ``(log τ, log σ)``, where the posterior is closer to Gaussian than in (τ, σ) and
+    its mode cannot sit on the boundary. ``-inf`` where no mode is found.
+    """
+    prior = np.array([float(level_scale), float(noise_scale)])
+    log_density = _scale_posterior(inputs, prior)
+    best = _scale_mode(log_density, (np.log(0.5 * prior), np.log([0.05, 0.5] * prior)))
+    if best is None:
+        return -np.inf
+    z = np.clip(best.x, -30.0, 30.0)
+
+    def gradient(z):
+        """Gradient of the log density in log coordinates, its Jacobian included."""
+        return log_density(np.exp(z))[1] * np.exp(z) + 1.0
+
+    hessian = np.empty((2, 2))
+    for i in range(2):
+        step = np.zeros(2)
+        step[i] = 1e-4
+        hessian[:, i] = (gradient(z + step) - gradient(z - step)) / 2e-4
+    precision = -0.5 * (hessian + hessian.T)
+    eigenvalues = np.linalg.eigvalsh(precision)
+    if not np.all(np.isfinite(eigenvalues)) or eigenvalues.min() <= 0:
+        return -np.inf
+    # The HalfNormal priors' normalising constants: log(√(2/π) / s) each.
+    normaliser = np.sum(0.5 * np.log(2.0 / np.pi) - np.log(prior))
+    return float(-best.fun + normaliser + np.log(2.0 * np.pi) - 0.5 * np.sum(np.log(eigenvalues)))
+
+
 def conditional_posterior(inputs, draws, noise, path_draws, seed):
     """Coefficients and last level for every NUTS draw, level paths for ``path_draws``.
 

@@ -16,7 +16,7 @@ over the columns ``[w_1, …, w_k, y]`` shares the gains, and β is then a small
 regression on the scaled innovations. Its normal matrix ``A = Σ e eᵀ + diag(1/s²)`` is
 kept in square-root form: the Cholesky factor of the Gram matrix where no pivot lost its
 digits to cancellation, otherwise a triangular factor of the scaled innovations under the
-prior rows (see :func:`_factor_innovations`), so it is positive definite for any
+prior rows (:func:`_gram_factor`, else :func:`_stacked_root`), so it is positive definite for any
 design, collinear or constant columns and σ at the noise floor included; a constant
 (centred) column leaves its coefficient exactly at its prior. The likelihood is one forward
 pass in float64 (O(n k²) with the factor), and its gradient with respect to (τ, σ_base,
@@ -147,7 +147,7 @@ def _stacked_root(prior_scale, innovations, rows, block):
 
 # A column whose Schur complement in the Gram matrix keeps less than this share of its diagonal
 # has lost too many digits to cancellation there (eps · cols / share of a log det term): the
-# factor is then recomputed from the innovations themselves (see _factor_innovations).
+# factor is then recomputed from the innovations themselves (_stacked_root).
 _GRAM_PIVOT_SHARE = 1e-3
 
 # Steps of the Gram sums at a time: the rows of a block stay in the L1 cache for every pair.
@@ -192,26 +192,6 @@ def _gram_factor(G, prior_scale):
             else:
                 return R, False
     return R, True
-
-
-@njit(cache=True)
-def _factor_innovations(prior_scale, innovations, rows, block):
-    """``R`` with ``RᵀR = diag(1/s², 0) + Σ_t e_t e_tᵀ``, as :func:`_stacked_root` gives it.
-
-    The Cholesky factor of the Gram matrix first: one pass of SIMD inner products, about a
-    quarter of the Householder work. Forming ``Σ e eᵀ`` squares the innovations' condition
-    number, so where a pivot keeps less than :data:`_GRAM_PIVOT_SHARE` of its diagonal (a
-    column nearly explained by the ones before it, or σ near the noise floor, where the scaled
-    innovations are ~10⁶ and the prior precision drowns in their rounding) the factor comes
-    from :func:`_stacked_root`, whose error is that of the innovations, not of their square.
-    """
-    cols = prior_scale.shape[0] + 1
-    G = np.zeros((cols, cols))
-    _add_gram(innovations, rows, 0, cols, 0, innovations.shape[1], G)
-    R, factored = _gram_factor(G, prior_scale)
-    if factored:
-        return R
-    return _stacked_root(prior_scale, innovations, rows, block)
 
 
 @njit(cache=True)

@@ -342,25 +342,33 @@ def _stacked_target(prior_scale, innovations):
     return target
 
 
-def test_factor_of_innovations_is_the_cholesky_factor_of_prior_plus_gram():
-    from sklearn_lambda3.bayes._kalman._kernels import _factor_innovations
+def _gram(innovations, rows):
+    from sklearn_lambda3.bayes._kalman._kernels import _add_gram
+
+    G = np.zeros((len(rows), len(rows)))
+    _add_gram(innovations, rows, 0, len(rows), 0, innovations.shape[1], G)
+    return G
+
+
+def test_gram_factor_is_the_cholesky_factor_of_prior_plus_gram():
+    from sklearn_lambda3.bayes._kalman._kernels import _gram_factor
 
     rng = np.random.default_rng(3)
     k, n = 5, 700
     prior_scale = rng.uniform(0.5, 2.0, k)
     innovations = np.zeros((8, n))
     innovations[: k + 1] = rng.standard_normal((k + 1, n))
-    block = np.empty((k + 1, k + 1 + 512))
-    R = _factor_innovations(prior_scale, innovations.copy(), np.arange(k + 1), block)
+    R, factored = _gram_factor(_gram(innovations, np.arange(k + 1)), prior_scale)
+    assert factored
     expected = np.linalg.cholesky(_stacked_target(prior_scale, innovations)).T
     np.testing.assert_allclose(R, expected, rtol=1e-12, atol=1e-12)
 
 
-def test_factor_of_nearly_collinear_innovations_keeps_the_prior_precision():
+def test_nearly_collinear_innovations_fall_back_to_the_householder_factor():
     # The third column repeats the second up to 1e-9: its Schur complement in the Gram matrix is
-    # the prior precision 1 under diagonals of ~1e6, where squaring loses about 1e-10 of it.
-    # The factor must still reproduce prior + Gram there, as the Householder factor does.
-    from sklearn_lambda3.bayes._kalman._kernels import _factor_innovations, _stacked_root
+    # the prior precision 1 under diagonals of ~1e6, where squaring loses about 1e-10 of it. The
+    # Gram factor must refuse it, and the Householder factor reproduce prior + Gram there.
+    from sklearn_lambda3.bayes._kalman._kernels import _gram_factor, _stacked_root
 
     rng = np.random.default_rng(4)
     k, n = 3, 1000
@@ -370,10 +378,10 @@ def test_factor_of_nearly_collinear_innovations_keeps_the_prior_precision():
     innovations[1] = innovations[0] + 1e-9 * rng.standard_normal(n)
     innovations[2] = rng.standard_normal(n)
     innovations[3] = rng.standard_normal(n)
+    _, factored = _gram_factor(_gram(innovations, np.arange(k + 1)), prior_scale)
+    assert not factored
     block = np.empty((k + 1, k + 1 + 512))
-    R = _factor_innovations(prior_scale, innovations.copy(), np.arange(k + 1), block)
-    reference = _stacked_root(prior_scale, innovations.copy(), np.arange(k + 1), block)
-    np.testing.assert_array_equal(R, reference)
+    R = _stacked_root(prior_scale, innovations.copy(), np.arange(k + 1), block)
     # The collinear pair's Schur complement, (1 + a) - a² / (1 + a) with a = ‖e_0‖², is about 2
     # under a diagonal of about 9e5: held by the prior precisions alone.
     a = innovations[0] @ innovations[0]

@@ -282,3 +282,31 @@ def test_grid_search_over_model_kinds():
     scores = search.cv_results_["mean_test_score"]
     assert len(scores) == 3 and np.all(np.isfinite(scores))
     assert type(search.best_estimator_[-1]) is type(candidates[int(np.argmax(scores))])
+
+
+DYNAMIC = [name for name in CONFIGS if name.startswith("dynamic")]
+
+
+@pytest.mark.parametrize("name", DYNAMIC)
+def test_append_then_every_method(name, tmp_path):
+    reg, X, y = fitted(name)
+    reg = pickle.loads(pickle.dumps(reg))
+    new = 10
+    X_new = X.iloc[-new:].set_axis(pd.RangeIndex(N, N + new)) if reg.n_features_in_ else None
+    y_new = y[-new:] + 0.5
+    y_new[3] = np.nan
+    reg.append(X_new, y_new)
+    assert reg.n_train_ == N + new and reg.level_samples_.shape[1] == N + new
+    X_all = pd.concat([X, X_new]) if reg.n_features_in_ else None
+    mean, std = reg.predict(X_all, return_std=True)
+    assert mean.shape == std.shape == (N + new,) and np.all(np.isfinite(mean))
+    assert reg.predict_interval(X_all).shape == (N + new, 2)
+    assert reg.sample_y(X_all, n_samples=3, random_state=0).shape == (N + new, 3)
+    y_all = np.r_[y, y_new]
+    assert reg.pointwise_log_likelihood(X_all, y_all).shape[-1] == N + new - 1  # the NaN step left out
+    assert reg.to_inference_data() is not None
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(X_all), mean)
+    from sklearn_lambda3.plot import plot_components
+
+    plt.close(plot_components(reg))

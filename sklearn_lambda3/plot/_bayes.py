@@ -145,7 +145,9 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
     if np.isinf(y).any():
         raise ValueError("y holds infinite values; mark steps that are not observed with NaN.")
     if dynamic:
-        t = regressor.time_steps(Xt, start=start)
+        steps = regressor.time_steps(Xt, start=start)
+        # On the training index's clock: its dates where it had them, else the steps.
+        t = regressor.step_labels(steps)
         interval = regressor.predict_interval(Xt, coverage=coverage, start=start)
         mean = regressor.predict(Xt, start=start)
     else:
@@ -171,18 +173,18 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
         title += f" (series {series})"
     if dynamic:
         title += " (dynamic model)"
-        inside = t < regressor.n_train_
+        inside = steps < regressor.n_train_
         if inside.any():
             ax.plot(
                 t[inside],
-                regressor.level_mean_[t[inside]],
+                regressor.level_mean_[steps[inside]],
                 color="tab:purple",
                 lw=1.2,
                 ls="--",
                 label="level mean",
             )
-            shown = [p for p in regressor.change_points_ if t[inside].min() <= p <= t[inside].max()]
-            for k, point in enumerate(shown):
+            shown = [p for p in regressor.change_points_ if steps[inside].min() <= p <= steps[inside].max()]
+            for k, point in enumerate(regressor.step_labels(shown)):
                 ax.axvline(
                     point,
                     color="tab:red",
@@ -192,8 +194,10 @@ def plot_fit(regressor, X, y, *, coverage=0.9, series=0, start=None, ax=None):
                     label="change point" if k == 0 else None,
                 )
         if (~inside).any():
-            ax.axvline(regressor.n_train_ - 0.5, color="0.4", lw=0.8, label="end of training")
-    ax.set_xlabel("time step" if dynamic else "row")
+            last, first = regressor.step_labels([regressor.n_train_ - 1, regressor.n_train_])
+            ax.axvline(last + (first - last) / 2, color="0.4", lw=0.8, label="end of training")
+    dated = dynamic and not np.issubdtype(np.asarray(t).dtype, np.number)
+    ax.set_xlabel("date" if dated else "time step" if dynamic else "row")
     ax.set_ylabel("y")
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small", framealpha=0.9)

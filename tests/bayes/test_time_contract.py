@@ -158,10 +158,15 @@ def test_plot_fit_places_rows_by_the_same_rule(hourly_fit):
     reg, frame, y = hourly_fit
     ax = plot_fit(reg, frame.iloc[N - 20 :], y[N - 20 :])
     line = next(line for line in ax.lines if line.get_label() == "predictive mean")
-    np.testing.assert_array_equal(line.get_xdata(), np.arange(N - 20, len(frame)))
+    # The rows' dates (the training index is hourly), in UTC: the steps' labels on its clock.
+    dates = frame.index[N - 20 :].tz_convert("UTC").tz_localize(None)
+    np.testing.assert_array_equal(pd.DatetimeIndex(line.get_xdata()).as_unit("ns"), dates.as_unit("ns"))
     np.testing.assert_array_equal(line.get_ydata(), reg.predict(frame.iloc[N - 20 :]))
     labels = [line.get_label() for line in ax.lines]
     assert "level mean" in labels and "end of training" in labels
+    assert ax.get_xlabel() == "date"
+    end = next(line for line in ax.lines if line.get_label() == "end of training").get_xdata()[0]
+    assert pd.Timestamp(end) == dates[20] - pd.Timedelta(minutes=30)
     plt.close(ax.figure)
 
 

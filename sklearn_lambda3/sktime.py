@@ -87,6 +87,9 @@ def _calendar(index):
 # both, so it warns once. Bounded: the oldest is forgotten first.
 _WARNED = collections.OrderedDict()
 
+# Variants whose posterior probability is under this share are not fitted (the rest renormalised).
+MIN_WEIGHT = 0.01
+
 
 def _warn_if_unconverged(diagnostics, key):
     """The regressor's convergence warnings, once per ``key`` (the configuration and the series).
@@ -120,6 +123,80 @@ def _warn_if_unconverged(diagnostics, key):
         if len(_WARNED) > 256:
             _WARNED.popitem(last=False)
         warnings.warn(message, category, stacklevel=3)
+
+
+def _model_scale(values, transform, name):
+    """``values`` of y on the scale a variant models: their log under ``transform="log"``."""
+    if transform != "log":
+        return values
+    if np.any(values[~np.isnan(values)] <= 0):
+        raise ValueError(
+            f"{name} must be > 0 at every observed step: the forecaster models log y "
+            "(transform_='log'); refit with transform=None to forecast such values."
+        )
+    return np.log(values)
+
+
+def _back_transformed(transform, values):
+    return np.exp(values) if transform == "log" else values
+
+
+def _mixture_quantiles(variants, alpha):
+    """Quantiles ``(steps, len(alpha))`` on y's scale of the mixture of the variants' predictive
+    distributions (each a Normal of ``y`` or of ``log y``, see :meth:`Lambda3Forecaster._variants`).
+
+    A variant's own quantiles in closed form; several: the mixture's CDF inverted by bisection
+    between the variants' quantiles, which bracket it, to the float's precision.
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)[None, :]
+    own = np.stack(
+        [
+            _back_transformed(transform, norm.ppf(alpha, loc=mean[:, None], scale=sd[:, None]))
+            for _, transform, mean, sd in variants
+        ]
+    )
+    if len(variants) == 1:
+        return own[0]
+    low, high = own.min(axis=0), own.max(axis=0)
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        below = _mixture_cdf(variants, middle) < alpha
+        low, high = np.where(below, middle, low), np.where(below, high, middle)
+        if np.all(high - low <= 4 * np.finfo(np.float64).eps * np.maximum(np.abs(high), 1e-300)):
+            break
+    return 0.5 * (low + high)
+
+
+def _mixture_cdf(variants, x):
+    """The mixture's CDF at ``x`` ``(steps, k)``, on y's scale."""
+    total = np.zeros_like(x)
+    for weight, transform, mean, sd in variants:
+        if transform == "log":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z = np.where(x > 0, (np.log(np.where(x > 0, x, 1.0)) - mean[:, None]) / sd[:, None], -np.inf)
+        else:
+            z = (x - mean[:, None]) / sd[:, None]
+        total += weight * norm.cdf(z)
+    return total
+
+
+def _mixture_variance(variants):
+    """The variance on y's scale of the mixture of the variants (a log variant's is the log-normal's)."""
+    means, variances = [], []
+    for _, transform, mean, sd in variants:
+        variance = sd**2
+        if transform == "log":
+            means.append(np.exp(mean + variance / 2))
+            variances.append(np.expm1(variance) * np.exp(2 * mean + variance))
+        else:
+            means.append(mean)
+            variances.append(variance)
+    if len(variants) == 1:
+        return variances[0]
+    weights = np.array([weight for weight, *_ in variants])[:, None]
+    means, variances = np.array(means), np.array(variances)
+    mixture_mean = (weights * means).sum(axis=0)
+    return (weights * (variances + (means - mixture_mean) ** 2)).sum(axis=0)
 
 
 def _check_time_index(index):
@@ -160,12 +237,14 @@ class Lambda3Forecaster(BaseForecaster):
     :meth:`predict_interval` its quantiles, :meth:`predict_proba` the Normal itself (an
     ``skpro`` distribution where skpro is installed). The posterior predictive is a mixture
     of Normals over the posterior draws, so these intervals are close to, not equal to,
-    the Monte Carlo quantiles of the regressor's own ``predict_interval``. Where the
-    forecaster models ``log y`` (``transform_ == "log"``), these moments are those of
-    ``log y``: :meth:`predict` is then the predictive **median** ``exp(mean)``, the quantiles
-    and intervals are the log's, back-transformed (exactly), :meth:`predict_var` the
-    log-normal's variance and :meth:`predict_proba` the log-normal; the components stay on
-    the log scale (a season is then a factor, ``exp`` of its component).
+    the Monte Carlo quantiles of the regressor's own ``predict_interval``. Where a variant
+    models ``log y``, these moments are those of ``log y``: its :meth:`predict` is the
+    predictive **median** ``exp(mean)``, its quantiles and intervals the log's,
+    back-transformed (exactly), its :meth:`predict_var` the log-normal's variance and its
+    :meth:`predict_proba` the log-normal; its components stay on the log scale (a season is
+    then a factor, ``exp`` of its component). Several variants (``transform`` and ``trend``
+    "auto", the defaults) give the weighted mixture of theirs: :meth:`predict` is the
+    mixture's median.
 
     ``y`` may hold NaN (steps that are not observed; at least two observed). ``X`` must be
     finite and, for forecasts, hold the exogenous values of every forecast step (with
@@ -190,16 +269,21 @@ svi_learning_rate
         (``{12: 6}``, ``{4: 2}``); on an evenly spaced index of datetimes or periods, a
         period found within 10 % of a day or a week of rows is taken to be it, as the
         regressor does with a ``DatetimeIndex``; otherwise the period found in the values, or
-        none. ``trend="auto"`` (the default here): ``"level"`` or ``"drift"``, whichever has
-        the higher marginal likelihood (see ``transform``).
+        none. ``trend="auto"`` (the default here): ``"level"`` and ``"drift"``, averaged by
+        their marginal likelihoods (see ``transform``).
     transform : {None, "log", "auto"}, default="auto"
         The scale the model is fitted on: ``y`` itself (None), ``log y`` ("log": ``y`` must be
-        positive; a multiplicative season, a growth rate) or, with "auto", ``log y`` where
-        ``y`` is positive and the log's marginal likelihood, with its Jacobian ``-Σ log y``,
-        is the higher (:meth:`Lambda3DynamicRegressor.log_evidence
+        positive; a multiplicative season, a growth rate) or, with "auto", both where ``y`` is
+        positive. Where ``transform`` or ``trend`` is "auto", the forecast **averages** the
+        candidate variants (a level or a drift, on ``y`` or ``log y``): each is weighed by its
+        posterior probability under equal prior odds, from its log marginal likelihood
+        (:meth:`Lambda3DynamicRegressor.log_evidence
         <sklearn_lambda3.Lambda3DynamicRegressor.log_evidence>`: the filter's exact
-        likelihood, τ and σ by Laplace's method; no sampling). ``transform_`` and
-        ``regressor_.trend`` hold what was chosen, ``log_evidence_`` every candidate's.
+        likelihood, τ and σ by Laplace's method, no sampling; the log's Jacobian ``-Σ log y``
+        added), and the variants under 1 % are dropped before sampling. The predictive
+        distribution is then the weighted mixture of the variants': :meth:`predict` is its
+        median, the quantiles and intervals its own (the mixture's CDF inverted),
+        :meth:`predict_var` its variance, :meth:`predict_proba` skpro's ``Mixture``.
     features : transformer or None, default=None
         A transformer (cloned in ``fit``) whose output on the exogenous ``X`` is the
         regressors, for example :class:`~sklearn_lambda3.Lambda3Features` (jump and tension
@@ -213,11 +297,17 @@ svi_learning_rate
         The fitted regressor: its ``components_``, ``diagnostics_`` and posterior draws.
     features_ : transformer or None
         The fitted clone of ``features``.
+    weights_ : dict of (transform, trend) to float
+        The variants the forecast averages and their weights (one variant of weight 1 where
+        ``transform`` and ``trend`` are given).
+    regressors_ : dict of (transform, trend) to Lambda3DynamicRegressor
+        The fitted regressor of each variant; ``regressor_`` is the heaviest one, whose
+        components :meth:`predict_components` gives.
     transform_ : None or "log"
-        The scale the regressor models ``y`` on.
+        The scale of the heaviest variant.
     log_evidence_ : dict of (transform, trend) to float
-        The log marginal likelihood of each candidate weighed by ``transform="auto"`` or
-        ``trend="auto"`` (in units of ``y``, comparable); empty where nothing was chosen.
+        The log marginal likelihood of every candidate (in units of ``y``, comparable); empty
+        where nothing was weighed.
 
     See Also
     --------
@@ -395,23 +485,35 @@ svi_learning_rate
         if isinstance(self.seasonality, str) and self.seasonality == "auto":
             params["seasonality"] = _calendar_seasonality(y)
         values = y.to_numpy(dtype=np.float64)
-        self.transform_, params["trend"] = self._choose_variant(values, params)
-        self.regressor_ = Lambda3DynamicRegressor(**params)
-        self.regressor_._convergence_warned_by_caller = True
-        self.regressor_.fit(self._design, self._to_model_scale(values, "y"))
+        self.weights_ = self._variant_weights(values, params)
         series = (
             y.name,
             type(y.index).__name__,
             str(getattr(y.index, "freq", None)),
             len(self._X_columns or ()),
         )
-        _warn_if_unconverged(self.regressor_.diagnostics_, (repr(sorted(self.get_params().items())), series))
+        self.regressors_ = {}
+        for (transform, trend), _ in sorted(self.weights_.items(), key=lambda item: -item[1]):
+            regressor = Lambda3DynamicRegressor(**{**params, "trend": trend})
+            regressor._convergence_warned_by_caller = True
+            regressor.fit(self._design, _model_scale(values, transform, "y"))
+            self.regressors_[transform, trend] = regressor
+            _warn_if_unconverged(regressor.diagnostics_, (repr(sorted(self.get_params().items())), series))
+        # The heaviest variant: its scale, its components, its diagnostics.
+        self.transform_, _ = best = max(self.weights_, key=self.weights_.get)
+        self.regressor_ = self.regressors_[best]
         return self
 
-    def _choose_variant(self, values, params):
-        """``(transform, trend)``: the given ones, or where either is "auto", the candidate whose
-        log marginal likelihood (:meth:`Lambda3DynamicRegressor.log_evidence`, with the log's
-        Jacobian ``-Σ log y``) is the highest; ``log_evidence_`` keeps every candidate's."""
+    def _variant_weights(self, values, params):
+        """``{(transform, trend): weight}`` of the variants the forecast averages.
+
+        The given transform and trend, weight 1; where either is "auto", every candidate (a
+        level or a drift; ``y`` or ``log y`` for a positive series) weighed by its posterior
+        probability under equal prior odds, ``exp`` of its log marginal likelihood
+        (:meth:`Lambda3DynamicRegressor.log_evidence`, with the log's Jacobian ``-Σ log y``),
+        normalised; those under :data:`MIN_WEIGHT` are dropped and the rest renormalised.
+        ``log_evidence_`` keeps every candidate's.
+        """
         transform = check_transform(self.transform)
         positive = bool(np.all(values[~np.isnan(values)] > 0))
         if transform == "log" and not positive:
@@ -423,7 +525,7 @@ svi_learning_rate
         trends = ["level", "drift"] if self.trend == "auto" else [self.trend]
         self.log_evidence_ = {}
         if len(transforms) * len(trends) == 1:
-            return transforms[0], trends[0]
+            return {(transforms[0], trends[0]): 1.0}
         for candidate in transforms:
             model_y = np.log(values) if candidate == "log" else values
             jacobian = -np.nansum(model_y) if candidate == "log" else 0.0
@@ -431,18 +533,18 @@ svi_learning_rate
                 regressor = Lambda3DynamicRegressor(**{**params, "trend": trend})
                 evidence = regressor.log_evidence(self._design, model_y) + jacobian
                 self.log_evidence_[candidate, trend] = float(evidence)
-        return max(self.log_evidence_, key=self.log_evidence_.get)
-
-    def _to_model_scale(self, values, name):
-        """``values`` of y on the scale the regressor models (their log under ``transform_="log"``)."""
-        if self.transform_ != "log":
-            return values
-        if np.any(values[~np.isnan(values)] <= 0):
-            raise ValueError(
-                f"{name} must be > 0 at every observed step: the forecaster models log y "
-                "(transform_='log'); refit with transform=None to forecast such values."
-            )
-        return np.log(values)
+        variants = list(self.log_evidence_)
+        evidence = np.array([self.log_evidence_[variant] for variant in variants])
+        if not np.isfinite(evidence).any():
+            evidence = np.zeros(len(variants))  # no mode found anywhere: equal weights
+        weights = np.exp(evidence - evidence.max())
+        weights /= weights.sum()
+        kept = weights >= MIN_WEIGHT
+        return {
+            variant: float(weight / weights[kept].sum())
+            for variant, weight, keep in zip(variants, weights, kept, strict=True)
+            if keep
+        }
 
     def _check_seasonality(self, index):
         """A string other than "auto" is a ValueError suggesting the period of ``y``'s calendar."""
@@ -487,13 +589,15 @@ svi_learning_rate
             return self
         stretch = np.arange(known, steps.max() + 1)
         values = np.full(len(stretch), np.nan)
-        values[steps[new] - known] = self._to_model_scale(y.to_numpy(dtype=np.float64)[new], "y")
+        values[steps[new] - known] = y.to_numpy(dtype=np.float64)[new]
         design = pd.DataFrame(
             self._future_design(X, stretch, self.cutoff),
             index=pd.Index(stretch),
             columns=self._design.columns,
         )
-        self.regressor_.append(design, values)
+        scaled = {transform: _model_scale(values, transform, "y") for transform, _ in self.regressors_}
+        for (transform, _), regressor in self.regressors_.items():
+            regressor.append(design, scaled[transform])
         self._design = pd.concat([self._design, design])
         return self
 
@@ -548,7 +652,15 @@ svi_learning_rate
         raw = pd.DataFrame(stretch, columns=[str(column) for column in self._X_columns])
         return np.asarray(self.features_.transform(raw), dtype=np.float64)[steps]
 
-    def _moments(self, fh, X):
+    def _variants(self, fh, X):
+        """``[(weight, transform, mean, sd)]`` of every variant at the steps of ``fh``, each on the
+        scale it models (``log y`` where ``transform`` is "log")."""
+        return [
+            (weight, transform, *self._moments(fh, X, self.regressors_[transform, trend]))
+            for (transform, trend), weight in self.weights_.items()
+        ]
+
+    def _moments(self, fh, X, regressor):
         """Predictive mean and standard deviation of every entry of ``fh``, in its order.
 
         In-sample steps and forecasts are predicted by separate calls, so a forecast does not
@@ -560,13 +672,13 @@ svi_learning_rate
         inside = steps < len(self._design)
         if inside.any():
             rows = self._design.iloc[steps[inside]]
-            mean[inside], sd[inside] = self.regressor_.predict(rows, return_std=True)
+            mean[inside], sd[inside] = regressor.predict(rows, return_std=True)
         if (~inside).any():
             ahead = steps[~inside]
             design = pd.DataFrame(
                 self._future_design(X, ahead, fh.freq), index=pd.Index(ahead), columns=self._design.columns
             )
-            mean[~inside], sd[~inside] = self.regressor_.predict(design, return_std=True)
+            mean[~inside], sd[~inside] = regressor.predict(design, return_std=True)
         return mean, sd
 
     # -------------------------------------------------------------- predict
@@ -585,10 +697,8 @@ svi_learning_rate
         y_pred : pd.Series
             The mean, indexed by ``fh``'s absolute labels.
         """
-        mean, _ = self._moments(fh, X)
-        if self.transform_ == "log":
-            mean = np.exp(mean)  # the median: the log's mean, back-transformed
-        return pd.Series(mean, index=fh.to_absolute_index(self.cutoff), name=self._y_name)
+        median = _mixture_quantiles(self._variants(fh, X), [0.5])[:, 0]
+        return pd.Series(median, index=fh.to_absolute_index(self.cutoff), name=self._y_name)
 
     def _predict_var(self, fh, X=None, cov=False):
         """Posterior predictive variance of the steps of ``fh``.
@@ -610,10 +720,7 @@ svi_learning_rate
         """
         if cov:
             raise NotImplementedError("Lambda3Forecaster gives the variance of each step, not a covariance.")
-        mean, sd = self._moments(fh, X)
-        variance = sd**2
-        if self.transform_ == "log":  # the log-normal's
-            variance = np.expm1(variance) * np.exp(2 * mean + variance)
+        variance = _mixture_variance(self._variants(fh, X))
         return pd.DataFrame(
             variance, index=fh.to_absolute_index(self.cutoff), columns=self._get_columns(method="predict_var")
         )
@@ -635,10 +742,7 @@ svi_learning_rate
         quantiles : pd.DataFrame
             Columns (``y``'s name, alpha), indexed by ``fh``'s absolute labels.
         """
-        mean, sd = self._moments(fh, X)
-        values = norm.ppf(np.asarray(alpha, dtype=np.float64)[None, :], loc=mean[:, None], scale=sd[:, None])
-        if self.transform_ == "log":
-            values = np.exp(values)
+        values = _mixture_quantiles(self._variants(fh, X), alpha)
         return pd.DataFrame(
             values,
             index=fh.to_absolute_index(self.cutoff),
@@ -647,7 +751,8 @@ svi_learning_rate
 
     def _predict_proba(self, fh, X, marginal=True):
         """The predictive distribution of each step: the Normal of its mean and standard deviation,
-        or under ``transform_="log"`` the log-normal whose log has them (skpro's).
+        or for a variant of ``log y`` the log-normal whose log has them (skpro's); several
+        variants, skpro's ``Mixture`` of theirs with the weights ``weights_``.
 
         Parameters
         ----------
@@ -663,33 +768,41 @@ svi_learning_rate
         pred_dist : skpro BaseDistribution
             One column (``y``'s name), indexed by ``fh``'s absolute labels.
         """
-        if self.transform_ != "log":
+        variants = self._variants(fh, X)
+        if len(variants) == 1 and variants[0][1] != "log":
             return super()._predict_proba(marginal=marginal, fh=fh, X=X)
-        from skpro.distributions import LogNormal
+        from skpro.distributions import LogNormal, Mixture, Normal
 
-        mean, sd = self._moments(fh, X)
         index = fh.to_absolute_index(self.cutoff)
         columns = self._get_columns(method="predict_var")
-        return LogNormal(
-            mu=pd.DataFrame(mean, index=index, columns=columns),
-            sigma=pd.DataFrame(sd, index=index, columns=columns),
-            index=index,
-            columns=columns,
-        )
+        components = []
+        for k, (_, transform, mean, sd) in enumerate(variants):
+            family = LogNormal if transform == "log" else Normal
+            parameters = {
+                "mu": pd.DataFrame(mean, index=index, columns=columns),
+                "sigma": pd.DataFrame(sd, index=index, columns=columns),
+            }
+            components.append((f"variant{k}", family(**parameters, index=index, columns=columns)))
+        if len(components) == 1:
+            return components[0][1]
+        weights = [weight for weight, *_ in variants]
+        return Mixture(distributions=components, weights=weights, index=index, columns=columns)
 
     # ------------------------------------------------------------ components
     def predict_components(self, fh=None, X=None, coverage=0.9):
         """Posterior mean and central interval of each structural component at the steps of ``fh``.
 
         The components of :meth:`Lambda3DynamicRegressor.components
-        <sklearn_lambda3.Lambda3DynamicRegressor.components>`, on ``y``'s index: ``"level"``
+        <sklearn_lambda3.Lambda3DynamicRegressor.components>` of ``regressor_`` (the heaviest
+        variant, on its scale: ``log y`` where ``transform_ == "log"``), on ``y``'s index: ``"level"``
         (the random-walk level without the change points' steps, with the regressors at their
         training means), ``"trend"`` (``trend="drift"``: the drift ``μ t``), ``"season"``
         (the Fourier terms of every period), ``"regressors"`` (the regressors' contribution
         relative to their training means, zero on average over the training steps) and
         ``"change_points"`` (the sum of the steps so far), those the model has. Their means add
-        up to :meth:`predict`'s (in-sample exactly; ahead, up to the Monte Carlo error of the
-        level's drawn spread), and each panel moves about its own scale: a regressor far from
+        up to that regressor's predictive mean (in-sample exactly; ahead, up to the Monte Carlo
+        error of the level's drawn spread), which is :meth:`predict`'s for a single variant on
+        ``y``'s own scale, and each panel moves about its own scale: a regressor far from
         zero does not swing the level.
 
         Parameters

@@ -536,3 +536,72 @@ def test_a_logged_forecaster_refuses_non_positive_updates():
     forecaster = Lambda3Forecaster(seasonality=12, transform="log", **QUICK).fit(y.iloc[:-12])
     with pytest.raises(ValueError, match="must be > 0 at every observed step"):
         forecaster.update(-y.iloc[-12:-6], update_params=False)
+
+
+@pytest.fixture(scope="module")
+def averaged():
+    """A random walk of 60 months at 50: all four variants keep a share (about 0.13 to 0.48)."""
+    rng = np.random.default_rng(0)
+    values = 50 + np.cumsum(rng.normal(size=72)) + 0.1 * np.arange(72)
+    y = pd.Series(values, index=pd.period_range("2000-01", periods=72, freq="M"))
+    return Lambda3Forecaster(**QUICK).fit(y.iloc[:60]), y
+
+
+def test_the_variants_are_weighed_by_their_evidence(averaged):
+    forecaster, _ = averaged
+    evidence = forecaster.log_evidence_
+    assert set(forecaster.weights_) == set(evidence) == set(forecaster.regressors_)
+    values = np.array([evidence[variant] for variant in forecaster.weights_])
+    expected = np.exp(values - values.max()) / np.exp(values - values.max()).sum()
+    np.testing.assert_allclose(list(forecaster.weights_.values()), expected, rtol=1e-12)
+    assert (
+        forecaster.regressor_ is forecaster.regressors_[max(forecaster.weights_, key=forecaster.weights_.get)]
+    )
+    for (_, trend), regressor in forecaster.regressors_.items():
+        assert regressor.trend == trend
+
+
+def test_averaged_forecasts_are_the_mixture_of_the_variants(averaged):
+    """Against scipy's own distributions, summed by hand: the CDF at each quantile, the median and
+    the variance of the mixture of Normals (of y) and log-normals (of log y)."""
+    from scipy.stats import lognorm
+
+    forecaster, _ = averaged
+    fh = np.arange(1, 13)
+    parts = []
+    for (transform, trend), weight in forecaster.weights_.items():
+        regressor = forecaster.regressors_[transform, trend]
+        mean, sd = regressor.forecast(steps=12, return_std=True)
+        parts.append((weight, lognorm(s=sd, scale=np.exp(mean)) if transform == "log" else norm(mean, sd)))
+
+    def cdf(x):
+        return sum(weight * dist.cdf(x) for weight, dist in parts)
+
+    alpha = [0.05, 0.5, 0.95]
+    quantiles = forecaster.predict_quantiles(fh=fh, alpha=alpha).to_numpy()
+    for k, a in enumerate(alpha):
+        np.testing.assert_allclose(cdf(quantiles[:, k]), a, atol=1e-10)
+    np.testing.assert_allclose(forecaster.predict(fh=fh).to_numpy(), quantiles[:, 1], rtol=1e-12)
+    mean = sum(weight * dist.mean() for weight, dist in parts)
+    second = sum(weight * (dist.var() + dist.mean() ** 2) for weight, dist in parts)
+    np.testing.assert_allclose(forecaster.predict_var(fh=fh).to_numpy()[:, 0], second - mean**2, rtol=1e-9)
+    mixture = forecaster.predict_proba(fh=fh)
+    np.testing.assert_allclose(
+        mixture.cdf(pd.DataFrame(quantiles[:, [2]], index=mixture.index, columns=mixture.columns)).to_numpy()[
+            :, 0
+        ],
+        0.95,
+        atol=1e-6,
+    )
+
+
+def test_averaged_update_appends_every_variant(averaged):
+    forecaster, y = averaged
+    forecaster = forecaster.clone().fit(y.iloc[:60])
+    forecaster.update(y.iloc[60:66], update_params=False)
+    for (transform, _), regressor in forecaster.regressors_.items():
+        assert regressor.n_train_ == 66
+        expected = np.log(y.iloc[60:66].to_numpy()) if transform == "log" else y.iloc[60:66].to_numpy()
+        np.testing.assert_array_equal(regressor._y_train[60:], expected)
+    interval = forecaster.predict_interval(fh=[1]).to_numpy()[0]
+    assert interval[0] < forecaster.predict(fh=[1]).iloc[0] < interval[1]

@@ -257,6 +257,15 @@ def main():
             f"{label:<44}{mase[label]:>7.3f}{values[:, 1].mean():>8.2f}{cover:>11.2f}"
             f"{msis[label]:>8.2f}{values[:, 3].mean():>10.2f}{len(failures.get(label, [])):>8d}"
         )
+    families = sorted({name.split("/")[0] for name in common})
+    print("\nMASE by family of series")
+    print(f"{'forecaster':<44}" + "".join(f"{family[:12]:>13}" for family in families))
+    for label, rows in results.items():
+        by_family = [
+            np.mean([row[1] for row in rows if row[0] in common and row[0].split("/")[0] == family])
+            for family in families
+        ]
+        print(f"{label:<44}" + "".join(f"{value:>13.3f}" for value in by_family))
     peers = {label: value for label, value in mase.items() if not label.startswith(("Lambda3", "seasonal"))}
     if peers:
         best = min(peers, key=peers.get)

